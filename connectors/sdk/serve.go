@@ -1,0 +1,61 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	connectorpb "github.com/pulseproject/pulse/connectors/proto"
+)
+
+// Handshake is the go-plugin handshake shared by the host and every
+// connector. The magic cookie stops a connector binary run by hand from
+// pretending to be a plugin; the protocol version makes a host refuse a
+// connector built for another protocol.
+var Handshake = plugin.HandshakeConfig{
+	ProtocolVersion:  ProtocolVersion,
+	MagicCookieKey:   "PULSE_CONNECTOR",
+	MagicCookieValue: "b1c6f3f0-pulse-connector",
+}
+
+// PluginName is the name under which a connector is dispensed.
+const PluginName = "connector"
+
+// GRPCPlugin adapts a connector to go-plugin's gRPC transport. The host uses
+// it with a nil Impl to obtain a client.
+type GRPCPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	Impl connectorpb.ConnectorServer
+}
+
+// GRPCServer registers the connector with the plugin's gRPC server.
+func (p *GRPCPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
+	connectorpb.RegisterConnectorServer(s, p.Impl)
+	return nil
+}
+
+// GRPCClient returns the host's client for the connector.
+func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return connectorpb.NewConnectorClient(c), nil
+}
+
+// Serve runs c as a plugin; it returns when the host closes the plugin. A
+// connector whose own declaration is wrong (bad schema, duplicate stream)
+// exits with a message instead of serving.
+func Serve(c *Connector) {
+	srv, err := NewServer(c)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", c.Name, err)
+		os.Exit(1)
+	}
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig: Handshake,
+		Plugins:         plugin.PluginSet{PluginName: &GRPCPlugin{Impl: srv}},
+		GRPCServer:      plugin.DefaultGRPCServer,
+		Logger:          hclog.New(&hclog.LoggerOptions{Name: c.Name, Level: hclog.Warn, Output: os.Stderr, JSONFormat: true}),
+	})
+}
