@@ -82,12 +82,12 @@ func (a *account) makeReachable(dataDir string) error {
 			return fmt.Errorf("pgembed: letting user %s into %s: %w", a.name, dataDir, err)
 		}
 	}
-	real, err := filepath.EvalSymlinks(dataDir)
+	resolved, err := filepath.EvalSymlinks(dataDir)
 	if err != nil {
 		return fmt.Errorf("pgembed: %w", err)
 	}
 	var chain []string
-	for p := real; ; p = filepath.Dir(p) {
+	for p := resolved; ; p = filepath.Dir(p) {
 		chain = append(chain, p)
 		if p == filepath.Dir(p) {
 			break

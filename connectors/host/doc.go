@@ -1,0 +1,13 @@
+// Package host finds, verifies, launches and talks to connector plugins.
+//
+// Plugins are found in plugin folders as executables named
+// pulse-connector-NAME, each listed with its SHA-256 in the folder's
+// SHA256SUMS file (the format sha256sum prints). A binary that is not listed,
+// or whose checksum does not match, is refused before it runs. Connectors
+// built into the pulse binary are launched by re-executing that binary, so
+// they run as real subprocesses too.
+//
+// Every call has a deadline, a read that goes quiet is cut off, and a plugin
+// that crashes ends its own read with an error carrying the tail of its
+// stderr; the host process carries on.
+package host

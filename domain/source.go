@@ -1,0 +1,93 @@
+package domain
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Source is a configured connector: which plugin, under which name, with
+// which settings and how often it syncs.
+type Source struct {
+	ID   uuid.UUID `gorm:"type:uuid;primaryKey"`
+	Kind string
+	Name string
+	// Config holds the non-secret settings; SecretConfig the sealed JSON
+	// of the fields the connector's spec marks secret.
+	Config       Custom `gorm:"type:jsonb"`
+	SecretConfig []byte
+	// Schedule is how often serve syncs the source, e.g. "1h"; empty
+	// means only on demand.
+	Schedule  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Sync run statuses.
+const (
+	RunRunning   = "running"
+	RunSucceeded = "succeeded"
+	RunFailed    = "failed"
+	RunPaused    = "paused"
+)
+
+// SyncRun is one run of a source's sync.
+type SyncRun struct {
+	ID             uuid.UUID `gorm:"type:uuid;primaryKey"`
+	SourceID       uuid.UUID `gorm:"type:uuid"`
+	Status         string
+	Trigger        string
+	StartedAt      time.Time
+	FinishedAt     *time.Time
+	Error          string
+	RecordsRead    int64
+	RecordsWritten int64
+	RecordsDeleted int64
+	// RecordsDeferred counts records whose references did not resolve:
+	// kept aside and retried on the next run.
+	RecordsDeferred int64
+	// RecordsRejected counts records that broke a rule of the model.
+	RecordsRejected int64
+	Streams         []SyncRunStream `gorm:"foreignKey:RunID"`
+}
+
+// SyncRunStream is one stream's share of a run.
+type SyncRunStream struct {
+	RunID           uuid.UUID `gorm:"type:uuid;primaryKey"`
+	Stream          string    `gorm:"primaryKey"`
+	RecordsRead     int64
+	RecordsWritten  int64
+	RecordsDeleted  int64
+	RecordsDeferred int64
+	RecordsRejected int64
+	StartedAt       time.Time
+	FinishedAt      *time.Time
+}
+
+// Sync issue kinds.
+const (
+	IssueRejected = "rejected" // broke a rule; fix the source
+	IssueDeferred = "deferred" // a reference did not resolve; retried next run
+	IssueSource   = "source"   // the connector could not read the row
+)
+
+// SyncIssue is one record-level problem found during a run.
+type SyncIssue struct {
+	ID         int64     `gorm:"primaryKey"`
+	RunID      uuid.UUID `gorm:"type:uuid"`
+	Stream     string
+	Kind       string
+	ExternalID string
+	Origin     string
+	Field      string
+	Message    string
+	CreatedAt  time.Time
+}
+
+// StreamState is the last committed checkpoint of one stream of a source.
+type StreamState struct {
+	SourceID  uuid.UUID `gorm:"type:uuid;primaryKey"`
+	Stream    string    `gorm:"primaryKey"`
+	State     []byte
+	UpdatedAt time.Time
+}

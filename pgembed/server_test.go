@@ -1,0 +1,348 @@
+package pgembed_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pulseproject/pulse/pgembed"
+)
+
+// newDataDir is not t.TempDir because that one's parent is mode 0700, which
+// the server user cannot traverse when the tests run as root. Its cleanup,
+// which runs after every Stop registered later, fails the test if a server
+// was left running, and kills it so that nothing outlives the test.
+func newDataDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "pgembed-test-*")
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if pid, ok := livePostmaster(dir); ok {
+			t.Errorf("PostgreSQL (pid %d) left running in %s", pid, dir)
+			_ = syscall.Kill(pid, syscall.SIGQUIT)
+			waitFor(t, func() bool { _, ok := livePostmaster(dir); return !ok })
+		}
+		assert.NoError(t, os.RemoveAll(dir))
+	})
+	return dir
+}
+
+func livePostmaster(dataDir string) (int, bool) {
+	b, err := os.ReadFile(filepath.Join(dataDir, "pg", "postmaster.pid"))
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	if err != nil || pid <= 0 || syscall.Kill(pid, 0) != nil {
+		return 0, false
+	}
+	return pid, true
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 30s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// logger shows what pgembed decided (attach, adopt, stale pid file) in
+// the output of failing or -v tests.
+func logger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func options(t *testing.T, dir string) pgembed.Options {
+	return pgembed.Options{DataDir: dir, Logger: logger(t)}
+}
+
+func start(t *testing.T, opts pgembed.Options) *pgembed.Server {
+	t.Helper()
+	s, err := pgembed.Start(t.Context(), opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, s.Stop(context.Background())) })
+	return s
+}
+
+func connect(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	return conn
+}
+
+func exec1(t *testing.T, url, sql string) {
+	t.Helper()
+	_, err := connect(t, url).Exec(t.Context(), sql)
+	require.NoError(t, err)
+}
+
+func queryString(t *testing.T, url, sql string) string {
+	t.Helper()
+	var s string
+	require.NoError(t, connect(t, url).QueryRow(t.Context(), sql).Scan(&s))
+	return s
+}
+
+func reachable(port int) bool {
+	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
+	if err != nil {
+		return false
+	}
+	_ = c.Close()
+	return true
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func TestStartStopRestartKeepsData(t *testing.T) {
+	t.Parallel()
+	dir := newDataDir(t)
+	port := freePort(t)
+
+	s, err := pgembed.Start(t.Context(), pgembed.Options{DataDir: dir, Port: port, Logger: logger(t)})
+	require.NoError(t, err)
+	require.True(t, s.Owned())
+	require.Equal(t, port, s.Port())
+	require.Equal(t, fmt.Sprintf("postgres://postgres@127.0.0.1:%d/pulse?sslmode=disable", port), s.URL())
+	require.Equal(t, "1", queryString(t, s.URL(), "SELECT 1::text"))
+	require.Equal(t, "pulse", queryString(t, s.URL(), "SELECT current_database()"))
+	require.Equal(t, "127.0.0.1", queryString(t, s.URL(), "SHOW listen_addresses"))
+	require.Empty(t, queryString(t, s.URL(), "SHOW unix_socket_directories"))
+	exec1(t, s.URL(), "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')")
+	require.FileExists(t, filepath.Join(dir, "pg.log"))
+
+	require.NoError(t, s.Stop(t.Context()))
+	require.NoError(t, s.Stop(t.Context()), "a second Stop is harmless")
+	require.False(t, reachable(port))
+
+	s = start(t, options(t, dir))
+	require.True(t, s.Owned())
+	require.Equal(t, port, s.Port(), "the port of the previous run is reused while free")
+	require.Equal(t, "still here", queryString(t, s.URL(), "SELECT v FROM kept"))
+	require.NoError(t, s.Stop(t.Context()))
+
+	taken, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	require.NoError(t, err)
+	defer taken.Close()
+	s = start(t, options(t, dir))
+	require.NotEqual(t, port, s.Port(), "a taken port is replaced")
+	require.Equal(t, "still here", queryString(t, s.URL(), "SELECT v FROM kept"))
+}
+
+func TestSecondStartAttaches(t *testing.T) {
+	t.Parallel()
+	dir := newDataDir(t)
+	owner := start(t, options(t, dir))
+
+	attached, err := pgembed.Start(t.Context(), options(t, dir))
+	require.NoError(t, err)
+	require.False(t, attached.Owned())
+	require.Equal(t, owner.URL(), attached.URL())
+	exec1(t, attached.URL(), "CREATE TABLE t (v int)")
+
+	require.NoError(t, attached.Stop(t.Context()))
+	require.True(t, reachable(owner.Port()), "Stop of an attached server leaves it running")
+	require.Equal(t, "0", queryString(t, owner.URL(), "SELECT count(*)::text FROM t"))
+}
+
+func TestConcurrentStartsShareOneServer(t *testing.T) {
+	t.Parallel()
+	dir := newDataDir(t)
+	const n = 4
+	servers := make([]*pgembed.Server, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { servers[i], errs[i] = pgembed.Start(t.Context(), options(t, dir)) })
+	}
+	wg.Wait()
+	owners := 0
+	for i, s := range servers {
+		require.NoError(t, errs[i])
+		t.Cleanup(func() { assert.NoError(t, s.Stop(context.Background())) })
+		require.Equal(t, servers[0].Port(), s.Port())
+		if s.Owned() {
+			owners++
+		}
+	}
+	require.Equal(t, 1, owners)
+	require.Equal(t, "1", queryString(t, servers[0].URL(), "SELECT 1::text"))
+}
+
+const ownerDirEnv = "PGEMBED_TEST_OWNER_DIR"
+
+// TestOwnerProcess is a helper, not a test: TestStartAdoptsServerOfKilledOwner
+// runs the test binary again with only this function, as the owner it kills.
+func TestOwnerProcess(t *testing.T) {
+	dir := os.Getenv(ownerDirEnv)
+	if dir == "" {
+		t.Skip("helper process for TestStartAdoptsServerOfKilledOwner")
+	}
+	s, err := pgembed.Start(t.Context(), options(t, dir))
+	require.NoError(t, err)
+	exec1(t, s.URL(), "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('from the dead owner')")
+	fmt.Printf("ready %d\n", s.Port())
+	time.Sleep(time.Hour)
+}
+
+func TestStartAdoptsServerOfKilledOwner(t *testing.T) {
+	t.Parallel()
+	dir := newDataDir(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestOwnerProcess$")
+	cmd.Env = append(os.Environ(), ownerDirEnv+"="+dir)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	killed := false
+	t.Cleanup(func() {
+		if !killed {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if port, ok := strings.CutPrefix(sc.Text(), "ready "); ok {
+				ready <- port
+				return
+			}
+		}
+		close(ready)
+	}()
+	var port string
+	select {
+	case port = <-ready:
+		require.NotEmpty(t, port, "owner process exited before starting the server")
+	case <-time.After(2 * time.Minute):
+		t.Fatal("owner process did not start the server")
+	}
+	require.NoError(t, cmd.Process.Kill())
+	_ = cmd.Wait()
+	killed = true
+
+	s := start(t, options(t, dir))
+	require.True(t, s.Owned(), "the server of a dead owner is adopted")
+	require.Equal(t, port, strconv.Itoa(s.Port()))
+	require.Equal(t, "from the dead owner", queryString(t, s.URL(), "SELECT v FROM kept"))
+	require.NoError(t, s.Stop(t.Context()))
+	_, running := livePostmaster(dir)
+	require.False(t, running)
+}
+
+func TestStartDespiteStalePidFile(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// crash leaves postmaster.pid behind as a crash would.
+		crash func(t *testing.T, dir string, s *pgembed.Server)
+	}{
+		{name: "postmaster killed", crash: func(t *testing.T, dir string, _ *pgembed.Server) {
+			pid, ok := livePostmaster(dir)
+			require.True(t, ok)
+			require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+		}},
+		{name: "pid of a dead process", crash: func(t *testing.T, dir string, s *pgembed.Server) {
+			dead := exec.Command("true")
+			require.NoError(t, dead.Run())
+			writePidFile(t, dir, s, dead.Process.Pid)
+		}},
+		{name: "pid reused by an unrelated process", crash: func(t *testing.T, dir string, s *pgembed.Server) {
+			other := exec.Command("sleep", "300")
+			require.NoError(t, other.Start())
+			t.Cleanup(func() { _ = other.Process.Kill(); _ = other.Wait() })
+			writePidFile(t, dir, s, other.Process.Pid)
+		}},
+		{name: "truncated pid file", crash: func(t *testing.T, dir string, s *pgembed.Server) {
+			require.NoError(t, s.Stop(t.Context()))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "pg", "postmaster.pid"), nil, 0o600))
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := newDataDir(t)
+			s, err := pgembed.Start(t.Context(), options(t, dir))
+			require.NoError(t, err)
+			exec1(t, s.URL(), "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('survived')")
+			tc.crash(t, dir, s)
+
+			s = start(t, options(t, dir))
+			require.True(t, s.Owned())
+			require.Equal(t, "survived", queryString(t, s.URL(), "SELECT v FROM kept"))
+		})
+	}
+}
+
+// writePidFile stops the server and leaves a postmaster.pid naming pid, in
+// the format postgres writes.
+func writePidFile(t *testing.T, dir string, s *pgembed.Server, pid int) {
+	t.Helper()
+	require.NoError(t, s.Stop(t.Context()))
+	content := fmt.Sprintf("%d\n%s\n%d\n%d\n\n127.0.0.1\n  1234567     32768\nready   \n",
+		pid, filepath.Join(dir, "pg"), time.Now().Unix(), s.Port())
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "pg", "postmaster.pid"), []byte(content), 0o600))
+}
+
+func TestStartCancelled(t *testing.T) {
+	t.Parallel()
+	dir := newDataDir(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	_, err := pgembed.Start(ctx, options(t, dir))
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+
+	s := start(t, options(t, dir))
+	require.True(t, s.Owned(), "an interrupted start leaves nothing that blocks the next")
+	require.Equal(t, "1", queryString(t, s.URL(), "SELECT 1::text"))
+}
+
+func TestStartRejectsUnreachableDataDirAsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only root switches to a user that may not reach the data directory")
+	}
+	t.Parallel()
+	private, err := os.MkdirTemp("", "pgembed-private-*") // mode 0700
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(private) })
+
+	_, err = pgembed.Start(t.Context(), pgembed.Options{DataDir: filepath.Join(private, "data")})
+	require.ErrorContains(t, err, private+" (mode -rwx------) is not searchable")
+	require.ErrorContains(t, err, "PULSE_DATA_DIR")
+}
+
+func TestStartWithBadBinDir(t *testing.T) {
+	t.Parallel()
+	_, err := pgembed.Start(t.Context(), pgembed.Options{DataDir: t.TempDir(), BinDir: t.TempDir()})
+	require.ErrorIs(t, err, pgembed.ErrNoBinaries)
+}

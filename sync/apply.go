@@ -1,0 +1,389 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	connectorpb "github.com/pulseproject/pulse/connectors/proto"
+	"github.com/pulseproject/pulse/domain"
+)
+
+// table says how one entity type is stored.
+type table struct {
+	name string
+	// identity entities (accounts, contacts, people) are keyed through
+	// external_refs, so several sources can share one entity; the others
+	// are keyed on (source_id, external_id) in their own table.
+	identity bool
+	// data columns: an upsert rewrites a row only when one of them changed,
+	// so a repeated sync writes nothing.
+	data []string
+}
+
+var tables = map[string]table{
+	"account":           {"accounts", true, []string{"name", "domain", "tier", "segment", "industry", "lifecycle", "renewal_date", "custom"}},
+	"person":            {"people", true, []string{"name", "email", "team", "custom"}},
+	"contact":           {"contacts", true, []string{"account_id", "name", "email", "title", "custom"}},
+	"account_team":      {"account_team", false, []string{"account_id", "person_id", "role"}},
+	"activity":          {"activities", false, []string{"account_id", "contact_id", "person_id", "team", "kind", "direction", "occurred_at", "duration_seconds", "subject", "custom"}},
+	"deal":              {"deals", false, []string{"account_id", "name", "stage", "status", "kind", "amount", "currency", "closed_at", "lost_reason", "custom"}},
+	"subscription_item": {"subscription_items", false, []string{"account_id", "plan", "amount", "currency", "interval", "starts_at", "ends_at", "churn_reason", "custom"}},
+	"ticket":            {"tickets", false, []string{"account_id", "contact_id", "subject", "priority", "status", "opened_at", "first_response_at", "resolved_at", "csat", "custom"}},
+	"survey_response":   {"survey_responses", false, []string{"account_id", "contact_id", "kind", "score", "touchpoint", "comment", "responded_at", "custom"}},
+	"fx_rate":           {"fx_rates", false, []string{"date", "currency", "rate"}},
+}
+
+// issue is a record-level problem to list on the run.
+type issue struct {
+	stream, kind, externalID, origin, field, message string
+}
+
+// deferral is a record kept aside until its references resolve.
+type deferral struct {
+	rec    *connectorpb.Record
+	stream string
+	reason string
+}
+
+// outcome is what applying records did.
+type outcome struct {
+	written, deleted int64
+	rejected         []issue
+	deferred         []deferral
+	// applied lists the (entity type, external id) pairs stored, so that a
+	// deferred copy of them can be dropped.
+	applied map[string][]string
+}
+
+func (o *outcome) add(other outcome) {
+	o.written += other.written
+	o.deleted += other.deleted
+	o.rejected = append(o.rejected, other.rejected...)
+	o.deferred = append(o.deferred, other.deferred...)
+	for k, v := range other.applied {
+		if o.applied == nil {
+			o.applied = map[string][]string{}
+		}
+		o.applied[k] = append(o.applied[k], v...)
+	}
+}
+
+// applier writes records of one source inside a transaction.
+type applier struct {
+	tx       *gorm.DB
+	sourceID uuid.UUID
+	now      time.Time
+}
+
+// apply stores records read from stream.
+func (a *applier) apply(ctx context.Context, stream string, recs []*connectorpb.Record) (outcome, error) {
+	byType := map[connectorpb.EntityType][]*connectorpb.Record{}
+	seen := map[connectorpb.EntityType]map[string]int{}
+	var out outcome
+	for _, r := range recs {
+		t := r.GetEntityType()
+		if _, ok := entityNames[t]; !ok {
+			out.rejected = append(out.rejected, issue{stream, domain.IssueRejected, r.GetExternalId(), r.GetOrigin(), "entity_type", fmt.Sprintf("unknown entity type %s", t)})
+			continue
+		}
+		// The same id twice in one batch: the later version wins, as it
+		// would across batches (and one upsert cannot touch a row twice).
+		if seen[t] == nil {
+			seen[t] = map[string]int{}
+		}
+		if i, dup := seen[t][r.GetExternalId()]; dup {
+			byType[t][i] = r
+			continue
+		}
+		seen[t][r.GetExternalId()] = len(byType[t])
+		byType[t] = append(byType[t], r)
+	}
+	for _, t := range applyOrder {
+		if len(byType[t]) == 0 {
+			continue
+		}
+		o, err := a.applyType(ctx, stream, entityNames[t], byType[t])
+		if err != nil {
+			return outcome{}, err
+		}
+		out.add(o)
+	}
+	return out, nil
+}
+
+func (a *applier) applyType(ctx context.Context, stream, entity string, recs []*connectorpb.Record) (outcome, error) {
+	tbl := tables[entity]
+	var out outcome
+	var tombstones []string
+	var live []converted
+	for _, r := range recs {
+		if r.GetDeleted() {
+			tombstones = append(tombstones, r.GetExternalId())
+			continue
+		}
+		c := convert(r)
+		if entityNames[entityTypeOf(r)] != entity {
+			c.problems = append(c.problems, domain.FieldError{Field: "entity_type", Message: fmt.Sprintf("says %s but the record carries %s", entity, entityNames[entityTypeOf(r)])})
+		}
+		if len(c.problems) > 0 {
+			for _, p := range c.problems {
+				out.rejected = append(out.rejected, issue{stream, domain.IssueRejected, r.GetExternalId(), r.GetOrigin(), p.Field, p.Message})
+			}
+			continue
+		}
+		live = append(live, c)
+	}
+	if len(tombstones) > 0 {
+		n, err := a.tombstone(ctx, entity, tbl, tombstones)
+		if err != nil {
+			return outcome{}, err
+		}
+		out.deleted += n
+	}
+	resolved, err := a.resolve(ctx, stream, live, &out)
+	if err != nil {
+		return outcome{}, err
+	}
+	if len(resolved) == 0 {
+		return out, nil
+	}
+	var n int64
+	if tbl.identity {
+		n, err = a.upsertIdentity(ctx, entity, tbl, resolved)
+	} else {
+		n, err = a.upsertOwned(ctx, tbl, resolved)
+	}
+	if err != nil {
+		return outcome{}, err
+	}
+	out.written += n
+	out.applied = map[string][]string{entity: make([]string, 0, len(resolved))}
+	for _, c := range resolved {
+		out.applied[entity] = append(out.applied[entity], c.rec.GetExternalId())
+	}
+	return out, nil
+}
+
+func entityTypeOf(r *connectorpb.Record) connectorpb.EntityType {
+	switch r.GetEntity().(type) {
+	case *connectorpb.Record_Account:
+		return connectorpb.EntityType_ENTITY_TYPE_ACCOUNT
+	case *connectorpb.Record_Person:
+		return connectorpb.EntityType_ENTITY_TYPE_PERSON
+	case *connectorpb.Record_AccountTeam:
+		return connectorpb.EntityType_ENTITY_TYPE_ACCOUNT_TEAM
+	case *connectorpb.Record_Contact:
+		return connectorpb.EntityType_ENTITY_TYPE_CONTACT
+	case *connectorpb.Record_Activity:
+		return connectorpb.EntityType_ENTITY_TYPE_ACTIVITY
+	case *connectorpb.Record_Deal:
+		return connectorpb.EntityType_ENTITY_TYPE_DEAL
+	case *connectorpb.Record_SubscriptionItem:
+		return connectorpb.EntityType_ENTITY_TYPE_SUBSCRIPTION_ITEM
+	case *connectorpb.Record_Ticket:
+		return connectorpb.EntityType_ENTITY_TYPE_TICKET
+	case *connectorpb.Record_SurveyResponse:
+		return connectorpb.EntityType_ENTITY_TYPE_SURVEY_RESPONSE
+	case *connectorpb.Record_FxRate:
+		return connectorpb.EntityType_ENTITY_TYPE_FX_RATE
+	}
+	return connectorpb.EntityType_ENTITY_TYPE_UNSPECIFIED
+}
+
+// resolve fills in the Pulse ids of every record's references, with one
+// query per referenced entity type, and defers the records it cannot place.
+func (a *applier) resolve(ctx context.Context, stream string, live []converted, out *outcome) ([]converted, error) {
+	wanted := map[string]map[string]bool{}
+	for _, c := range live {
+		for _, rf := range c.refs {
+			if wanted[rf.entityType] == nil {
+				wanted[rf.entityType] = map[string]bool{}
+			}
+			wanted[rf.entityType][rf.externalID] = true
+		}
+	}
+	ids := map[string]map[string]uuid.UUID{}
+	for entity, set := range wanted {
+		found, err := a.lookup(ctx, entity, keys(set), false)
+		if err != nil {
+			return nil, err
+		}
+		ids[entity] = found
+	}
+	resolved := live[:0]
+	for _, c := range live {
+		var missing []string
+		for _, rf := range c.refs {
+			id, ok := ids[rf.entityType][rf.externalID]
+			if !ok {
+				missing = append(missing, fmt.Sprintf("%s: no %s %q from this source", rf.field, rf.entityType, rf.externalID))
+				continue
+			}
+			v := id
+			*rf.target = &v
+		}
+		if len(missing) > 0 {
+			out.deferred = append(out.deferred, deferral{rec: c.rec, stream: stream, reason: strings.Join(missing, "; ")})
+			continue
+		}
+		if p, ok := c.row.(*pending); ok {
+			p.resolve()
+			c.row = p.row
+		}
+		resolved = append(resolved, c)
+	}
+	return resolved, nil
+}
+
+// lookup maps external ids of entity to Pulse ids through external_refs.
+func (a *applier) lookup(ctx context.Context, entity string, externalIDs []string, withDeleted bool) (map[string]uuid.UUID, error) {
+	var rows []struct {
+		ExternalID string
+		EntityID   uuid.UUID
+	}
+	q := a.tx.WithContext(ctx).Table("external_refs").Select("external_id, entity_id").
+		Where("source_id = ? AND entity_type = ? AND external_id IN ?", a.sourceID, entity, externalIDs)
+	if !withDeleted {
+		q = q.Where("deleted_at IS NULL")
+	}
+	if err := q.Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("sync: look up %s refs: %w", entity, err)
+	}
+	out := make(map[string]uuid.UUID, len(rows))
+	for _, r := range rows {
+		out[r.ExternalID] = r.EntityID
+	}
+	return out, nil
+}
+
+// upsertIdentity stores accounts, contacts or people, creating a ref and a
+// new entity for an external id seen for the first time.
+func (a *applier) upsertIdentity(ctx context.Context, entity string, tbl table, recs []converted) (int64, error) {
+	extIDs := make([]string, len(recs))
+	for i, c := range recs {
+		extIDs[i] = c.rec.GetExternalId()
+	}
+	existing, err := a.lookup(ctx, entity, extIDs, true)
+	if err != nil {
+		return 0, err
+	}
+	var newRefs []domain.ExternalRef
+	for _, c := range recs {
+		id, ok := existing[c.rec.GetExternalId()]
+		if !ok {
+			id = uuid.Must(uuid.NewV7())
+			newRefs = append(newRefs, domain.ExternalRef{
+				ID: uuid.Must(uuid.NewV7()), SourceID: a.sourceID, EntityType: entity, ExternalID: c.rec.GetExternalId(),
+				EntityID: id, MatchedBy: "created", Confidence: 1, SyncedAt: &a.now,
+				Timestamps: domain.Timestamps{CreatedAt: a.now, UpdatedAt: a.now},
+			})
+		}
+		a.stamp(c, id)
+	}
+	if len(newRefs) > 0 {
+		if err := a.tx.WithContext(ctx).Create(&newRefs).Error; err != nil {
+			return 0, fmt.Errorf("sync: create %s refs: %w", entity, err)
+		}
+	}
+	// Refs of records the source deleted and now sends again come back.
+	err = a.tx.WithContext(ctx).Exec(`UPDATE external_refs SET deleted_at = NULL, updated_at = ?
+		WHERE source_id = ? AND entity_type = ? AND external_id IN ? AND deleted_at IS NOT NULL`, a.now, a.sourceID, entity, extIDs).Error
+	if err != nil {
+		return 0, fmt.Errorf("sync: revive %s refs: %w", entity, err)
+	}
+	return a.upsert(ctx, tbl, recs, []string{"id"}, []string{"source_id", "external_id"})
+}
+
+// upsertOwned stores entities keyed on (source, external id).
+func (a *applier) upsertOwned(ctx context.Context, tbl table, recs []converted) (int64, error) {
+	for _, c := range recs {
+		a.stamp(c, uuid.Must(uuid.NewV7()))
+	}
+	return a.upsert(ctx, tbl, recs, []string{"source_id", "external_id"}, nil)
+}
+
+// stamp sets a row's id, provenance and timestamps.
+func (a *applier) stamp(c converted, id uuid.UUID) {
+	v := reflect.ValueOf(c.row).Elem()
+	v.FieldByName("ID").Set(reflect.ValueOf(id))
+	src := a.sourceID
+	v.FieldByName("Provenance").Set(reflect.ValueOf(domain.Provenance{SourceID: &src, ExternalID: c.rec.GetExternalId(), SyncedAt: &a.now}))
+	v.FieldByName("Timestamps").Set(reflect.ValueOf(domain.Timestamps{CreatedAt: a.now, UpdatedAt: a.now}))
+}
+
+// upsert writes rows in one multi-row statement. A conflicting row is
+// rewritten only when its data differs (or it was deleted), so a repeated
+// sync changes nothing, updated_at included.
+func (a *applier) upsert(ctx context.Context, tbl table, recs []converted, conflict, alsoUpdate []string) (int64, error) {
+	rows := reflect.MakeSlice(reflect.SliceOf(reflect.TypeOf(recs[0].row)), 0, len(recs))
+	for _, c := range recs {
+		rows = reflect.Append(rows, reflect.ValueOf(c.row))
+	}
+	update := append(append(append([]string{}, tbl.data...), alsoUpdate...), "synced_at", "updated_at", "deleted_at")
+	old := make([]string, 0, len(tbl.data)+1)
+	excluded := make([]string, 0, len(tbl.data)+1)
+	for _, col := range append(append([]string{}, tbl.data...), "deleted_at") {
+		old = append(old, tbl.name+"."+quote(col))
+		excluded = append(excluded, "excluded."+quote(col))
+	}
+	cols := make([]clause.Column, len(conflict))
+	for i, c := range conflict {
+		cols[i] = clause.Column{Name: c}
+	}
+	res := a.tx.WithContext(ctx).Table(tbl.name).Clauses(clause.OnConflict{
+		Columns:   cols,
+		DoUpdates: clause.AssignmentColumns(update),
+		Where: clause.Where{Exprs: []clause.Expression{clause.Expr{
+			SQL: "(" + strings.Join(old, ", ") + ") IS DISTINCT FROM (" + strings.Join(excluded, ", ") + ")",
+		}}},
+	}).Create(rows.Interface())
+	if res.Error != nil {
+		return 0, fmt.Errorf("sync: upsert %s: %w", tbl.name, res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+func quote(col string) string { return `"` + col + `"` }
+
+// tombstone soft-deletes what the source deleted. An identity entity stays
+// while another source still knows it.
+func (a *applier) tombstone(ctx context.Context, entity string, tbl table, extIDs []string) (int64, error) {
+	db := a.tx.WithContext(ctx)
+	if !tbl.identity {
+		res := db.Exec("UPDATE "+tbl.name+" SET deleted_at = ?, updated_at = ? WHERE source_id = ? AND external_id IN ? AND deleted_at IS NULL",
+			a.now, a.now, a.sourceID, extIDs)
+		if res.Error != nil {
+			return 0, fmt.Errorf("sync: delete %s: %w", tbl.name, res.Error)
+		}
+		return res.RowsAffected, nil
+	}
+	err := db.Exec(`UPDATE external_refs SET deleted_at = ?, updated_at = ?
+		WHERE source_id = ? AND entity_type = ? AND external_id IN ? AND deleted_at IS NULL`, a.now, a.now, a.sourceID, entity, extIDs).Error
+	if err != nil {
+		return 0, fmt.Errorf("sync: delete %s refs: %w", entity, err)
+	}
+	res := db.Exec(`UPDATE `+tbl.name+` t SET deleted_at = ?, updated_at = ?
+		WHERE t.deleted_at IS NULL
+		  AND t.id IN (SELECT entity_id FROM external_refs WHERE source_id = ? AND entity_type = ? AND external_id IN ?)
+		  AND NOT EXISTS (SELECT 1 FROM external_refs r WHERE r.entity_id = t.id AND r.entity_type = ? AND r.deleted_at IS NULL)`,
+		a.now, a.now, a.sourceID, entity, extIDs, entity)
+	if res.Error != nil {
+		return 0, fmt.Errorf("sync: delete %s: %w", tbl.name, res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

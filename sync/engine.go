@@ -1,0 +1,445 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/pulseproject/pulse/connectors/host"
+	connectorpb "github.com/pulseproject/pulse/connectors/proto"
+	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/sources"
+)
+
+// MaxIssuesPerRun bounds how many record-level issues one run lists; the
+// counts stay exact beyond it.
+const MaxIssuesPerRun = 1000
+
+// Progress is a snapshot of a running sync, for a progress display.
+type Progress struct {
+	RunID  uuid.UUID
+	Stream string
+	// Read counts the stream's records received, Total the connector's
+	// estimate (0 when unknown).
+	Read, Total int64
+	// Committed is true right after a checkpoint was committed.
+	Committed bool
+	Pid       int
+}
+
+// Engine runs syncs.
+type Engine struct {
+	DB      *gorm.DB
+	Host    *host.Host
+	Sources *sources.Service
+	Logger  *slog.Logger
+	// OnProgress, when set, is called from the run's goroutine as records
+	// arrive and after each commit.
+	OnProgress func(Progress)
+}
+
+// ErrRunFailed is wrapped by the error Run returns when the sync failed;
+// the run itself is stored with its error either way.
+var ErrRunFailed = errors.New("sync failed")
+
+// Run syncs src once and returns the stored run. The error is non-nil when
+// the run did not succeed.
+func (e *Engine) Run(ctx context.Context, src *domain.Source, trigger string) (*domain.SyncRun, error) {
+	run := &domain.SyncRun{ID: uuid.Must(uuid.NewV7()), SourceID: src.ID, Status: domain.RunRunning, Trigger: trigger, StartedAt: time.Now().UTC()}
+	if err := e.DB.WithContext(ctx).Omit(clause.Associations).Create(run).Error; err != nil {
+		return nil, fmt.Errorf("sync %s: create run: %w", src.Name, err)
+	}
+	r := &runner{Engine: e, src: src, run: run, streams: map[string]*domain.SyncRunStream{}}
+	runErr := r.execute(ctx)
+	if err := r.finish(runErr); err != nil {
+		return run, err
+	}
+	if runErr != nil {
+		return run, fmt.Errorf("%w: %s: %v", ErrRunFailed, src.Name, runErr)
+	}
+	return run, nil
+}
+
+// runner is the state of one run.
+type runner struct {
+	*Engine
+	src     *domain.Source
+	run     *domain.SyncRun
+	streams map[string]*domain.SyncRunStream
+	issues  []issue
+	// tx is open from the first batch after a checkpoint until the next
+	// checkpoint commits it with its state.
+	tx          *gorm.DB
+	connErr     *connectorpb.Error
+	pid         int
+	hadDeferred bool
+}
+
+func (r *runner) log() *slog.Logger {
+	if r.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return r.Logger.With("source", r.src.Name, "run", r.run.ID)
+}
+
+func (r *runner) execute(ctx context.Context) error {
+	cfg, err := r.Sources.ConfigJSON(r.src)
+	if err != nil {
+		return err
+	}
+	var states []domain.StreamState
+	if err := r.DB.WithContext(ctx).Where("source_id = ?", r.src.ID).Find(&states).Error; err != nil {
+		return fmt.Errorf("load checkpoints: %w", err)
+	}
+	var deferredCount int64
+	if err := r.DB.WithContext(ctx).Table("deferred_records").Where("source_id = ?", r.src.ID).Count(&deferredCount).Error; err != nil {
+		return fmt.Errorf("count deferred records: %w", err)
+	}
+	r.hadDeferred = deferredCount > 0
+	req := &connectorpb.ReadRequest{ConfigJson: cfg, State: map[string][]byte{}}
+	for _, s := range states {
+		req.State[s.Stream] = s.State
+	}
+	conn, err := r.Host.Launch(ctx, r.src.Kind)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	r.pid = conn.Pid()
+	err = conn.Read(ctx, req, func(m *connectorpb.ReadMessage) error { return r.handle(ctx, m) })
+	if err == nil && r.connErr != nil {
+		err = connectorError(r.connErr)
+	}
+	if err != nil {
+		r.rollback()
+		return err
+	}
+	// Records after the last checkpoint are idempotent upserts: commit
+	// them, a rerun would only write them again.
+	if err := r.commit(ctx, nil); err != nil {
+		return err
+	}
+	return r.retryDeferred(ctx)
+}
+
+func connectorError(e *connectorpb.Error) error {
+	msg := e.GetMessage()
+	if e.GetStream() != "" {
+		msg = "stream " + e.GetStream() + ": " + msg
+	}
+	switch e.GetKind() {
+	case connectorpb.Error_KIND_CONFIG:
+		return fmt.Errorf("configuration error: %s", msg)
+	case connectorpb.Error_KIND_TRANSIENT:
+		return &pausedError{msg: msg, until: e.GetRetryAfter().AsTime()}
+	}
+	return fmt.Errorf("connector error: %s", msg)
+}
+
+// pausedError ends a run that a later retry can finish from its checkpoint.
+type pausedError struct {
+	msg   string
+	until time.Time
+}
+
+func (p *pausedError) Error() string {
+	if p.until.Unix() <= 0 {
+		return "paused: " + p.msg
+	}
+	return fmt.Sprintf("paused until %s: %s", p.until.UTC().Format(time.RFC3339), p.msg)
+}
+
+func (r *runner) stream(name string) *domain.SyncRunStream {
+	s, ok := r.streams[name]
+	if !ok {
+		s = &domain.SyncRunStream{RunID: r.run.ID, Stream: name, StartedAt: time.Now().UTC()}
+		r.streams[name] = s
+	}
+	return s
+}
+
+func (r *runner) handle(ctx context.Context, m *connectorpb.ReadMessage) error {
+	switch msg := m.GetMessage().(type) {
+	case *connectorpb.ReadMessage_Batch:
+		return r.batch(ctx, msg.Batch)
+	case *connectorpb.ReadMessage_State:
+		return r.commit(ctx, msg.State)
+	case *connectorpb.ReadMessage_Progress:
+		if r.OnProgress != nil {
+			p := msg.Progress
+			r.OnProgress(Progress{RunID: r.run.ID, Stream: p.GetStream(), Read: p.GetRecordsRead(), Total: p.GetRecordsTotal(), Pid: r.pid})
+		}
+	case *connectorpb.ReadMessage_Log:
+		r.log().Info(msg.Log.GetMessage(), "level", msg.Log.GetLevel().String())
+	case *connectorpb.ReadMessage_RecordError:
+		x := msg.RecordError
+		s := r.stream(x.GetStream())
+		s.RecordsRejected++
+		r.run.RecordsRejected++
+		r.addIssues(issue{x.GetStream(), domain.IssueSource, x.GetExternalId(), x.GetOrigin(), x.GetField(), x.GetMessage()})
+	case *connectorpb.ReadMessage_Error:
+		r.connErr = msg.Error
+	}
+	return nil
+}
+
+func (r *runner) addIssues(is ...issue) {
+	for _, i := range is {
+		if len(r.issues) >= MaxIssuesPerRun {
+			return
+		}
+		r.issues = append(r.issues, i)
+	}
+}
+
+func (r *runner) batch(ctx context.Context, b *connectorpb.RecordBatch) error {
+	if r.tx == nil {
+		r.tx = r.DB.WithContext(ctx).Begin()
+		if r.tx.Error != nil {
+			err := r.tx.Error
+			r.tx = nil
+			return fmt.Errorf("begin: %w", err)
+		}
+	}
+	a := &applier{tx: r.tx, sourceID: r.src.ID, now: time.Now().UTC()}
+	out, err := a.apply(ctx, b.GetStream(), b.GetRecords())
+	if err != nil {
+		return err
+	}
+	if err := r.settle(ctx, a, out); err != nil {
+		return err
+	}
+	s := r.stream(b.GetStream())
+	n := int64(len(b.GetRecords()))
+	s.RecordsRead += n
+	r.run.RecordsRead += n
+	s.RecordsWritten += out.written
+	r.run.RecordsWritten += out.written
+	s.RecordsDeleted += out.deleted
+	r.run.RecordsDeleted += out.deleted
+	s.RecordsDeferred += int64(len(out.deferred))
+	r.run.RecordsDeferred += int64(len(out.deferred))
+	s.RecordsRejected += int64(len(out.rejected))
+	r.run.RecordsRejected += int64(len(out.rejected))
+	return nil
+}
+
+// settle keeps deferred records aside and drops the deferred copies of
+// records that have now been stored.
+func (r *runner) settle(ctx context.Context, a *applier, out outcome) error {
+	r.addIssues(out.rejected...)
+	if len(out.deferred) > 0 {
+		r.hadDeferred = true
+		rows := make([]map[string]any, 0, len(out.deferred))
+		for _, d := range out.deferred {
+			b, err := proto.Marshal(d.rec)
+			if err != nil {
+				return fmt.Errorf("encode deferred record: %w", err)
+			}
+			rows = append(rows, map[string]any{
+				"source_id": r.src.ID, "entity_type": entityNames[d.rec.GetEntityType()], "external_id": d.rec.GetExternalId(),
+				"stream": d.stream, "record": b, "reason": d.reason, "first_seen_at": a.now, "last_tried_at": a.now, "attempts": 1,
+			})
+			r.addIssues(issue{d.stream, domain.IssueDeferred, d.rec.GetExternalId(), d.rec.GetOrigin(), "", d.reason})
+		}
+		err := a.tx.WithContext(ctx).Table("deferred_records").Clauses(clause.OnConflict{
+			Columns: []clause.Column{{Name: "source_id"}, {Name: "entity_type"}, {Name: "external_id"}},
+			DoUpdates: clause.Set{
+				{Column: clause.Column{Name: "record"}, Value: clause.Column{Table: "excluded", Name: "record"}},
+				{Column: clause.Column{Name: "reason"}, Value: clause.Column{Table: "excluded", Name: "reason"}},
+				{Column: clause.Column{Name: "stream"}, Value: clause.Column{Table: "excluded", Name: "stream"}},
+				{Column: clause.Column{Name: "last_tried_at"}, Value: clause.Column{Table: "excluded", Name: "last_tried_at"}},
+				{Column: clause.Column{Name: "attempts"}, Value: clause.Expr{SQL: "deferred_records.attempts + 1"}},
+			},
+		}).Create(rows).Error
+		if err != nil {
+			return fmt.Errorf("keep deferred records: %w", err)
+		}
+	}
+	if !r.hadDeferred {
+		return nil
+	}
+	for entity, ids := range out.applied {
+		err := a.tx.WithContext(ctx).Exec("DELETE FROM deferred_records WHERE source_id = ? AND entity_type = ? AND external_id IN ?", r.src.ID, entity, ids).Error
+		if err != nil {
+			return fmt.Errorf("drop placed deferred records: %w", err)
+		}
+	}
+	return nil
+}
+
+// commit stores the checkpoint and the run's counts in the open
+// transaction and commits it, so data, checkpoint and counts agree.
+func (r *runner) commit(ctx context.Context, st *connectorpb.StateCheckpoint) error {
+	if st == nil && r.tx == nil {
+		return nil
+	}
+	if r.tx == nil {
+		r.tx = r.DB.WithContext(ctx).Begin()
+		if r.tx.Error != nil {
+			err := r.tx.Error
+			r.tx = nil
+			return fmt.Errorf("begin: %w", err)
+		}
+	}
+	tx := r.tx
+	r.tx = nil
+	if st != nil {
+		state := domain.StreamState{SourceID: r.src.ID, Stream: st.GetStream(), State: st.GetStateJson(), UpdatedAt: time.Now().UTC()}
+		err := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "source_id"}, {Name: "stream"}},
+			DoUpdates: clause.AssignmentColumns([]string{"state", "updated_at"}),
+		}).Create(&state).Error
+		if err != nil {
+			tx.Rollback()
+			return fmt.Errorf("save checkpoint of %s: %w", st.GetStream(), err)
+		}
+		r.stream(st.GetStream())
+	}
+	if err := r.saveCounts(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit().Error; err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	if r.OnProgress != nil && st != nil {
+		s := r.streams[st.GetStream()]
+		r.OnProgress(Progress{RunID: r.run.ID, Stream: st.GetStream(), Read: s.RecordsRead, Committed: true, Pid: r.pid})
+	}
+	return nil
+}
+
+func (r *runner) rollback() {
+	if r.tx != nil {
+		r.tx.Rollback()
+		r.tx = nil
+	}
+}
+
+func (r *runner) saveCounts(tx *gorm.DB) error {
+	err := tx.Model(r.run).Select("records_read", "records_written", "records_deleted", "records_deferred", "records_rejected").Updates(r.run).Error
+	if err != nil {
+		return fmt.Errorf("save run counts: %w", err)
+	}
+	for _, s := range r.streams {
+		err := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "run_id"}, {Name: "stream"}},
+			DoUpdates: clause.AssignmentColumns([]string{"records_read", "records_written", "records_deleted", "records_deferred", "records_rejected", "finished_at"}),
+		}).Create(s).Error
+		if err != nil {
+			return fmt.Errorf("save stream counts: %w", err)
+		}
+	}
+	return nil
+}
+
+// retryDeferred tries again every record of the source kept aside, in
+// dependency order, in one transaction.
+func (r *runner) retryDeferred(ctx context.Context) error {
+	if !r.hadDeferred {
+		return nil
+	}
+	var rows []struct {
+		Stream string
+		Record []byte
+	}
+	if err := r.DB.WithContext(ctx).Table("deferred_records").Select("stream, record").
+		Where("source_id = ?", r.src.ID).Order("first_seen_at, external_id").Scan(&rows).Error; err != nil {
+		return fmt.Errorf("load deferred records: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	return r.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		a := &applier{tx: tx, sourceID: r.src.ID, now: time.Now().UTC()}
+		byStream := map[string][]*connectorpb.Record{}
+		var order []string
+		for _, row := range rows {
+			rec := &connectorpb.Record{}
+			if err := proto.Unmarshal(row.Record, rec); err != nil {
+				return fmt.Errorf("decode deferred record: %w", err)
+			}
+			if _, ok := byStream[row.Stream]; !ok {
+				order = append(order, row.Stream)
+			}
+			byStream[row.Stream] = append(byStream[row.Stream], rec)
+		}
+		r.run.RecordsDeferred = 0
+		for _, s := range r.streams {
+			s.RecordsDeferred = 0
+		}
+		kept := r.issues[:0]
+		for _, i := range r.issues {
+			if i.kind != domain.IssueDeferred {
+				kept = append(kept, i)
+			}
+		}
+		r.issues = kept
+		for _, name := range order {
+			out, err := a.apply(ctx, name, byStream[name])
+			if err != nil {
+				return err
+			}
+			if err := r.settle(ctx, a, out); err != nil {
+				return err
+			}
+			s := r.stream(name)
+			s.RecordsWritten += out.written
+			r.run.RecordsWritten += out.written
+			s.RecordsDeferred += int64(len(out.deferred))
+			r.run.RecordsDeferred += int64(len(out.deferred))
+			s.RecordsRejected += int64(len(out.rejected))
+			r.run.RecordsRejected += int64(len(out.rejected))
+		}
+		return r.saveCounts(tx)
+	})
+}
+
+// finish stores the run's outcome, its streams and its issues.
+func (r *runner) finish(runErr error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	now := time.Now().UTC()
+	r.run.FinishedAt = &now
+	r.run.Status = domain.RunSucceeded
+	var paused *pausedError
+	switch {
+	case errors.As(runErr, &paused):
+		r.run.Status = domain.RunPaused
+		r.run.Error = runErr.Error()
+	case runErr != nil:
+		r.run.Status = domain.RunFailed
+		r.run.Error = runErr.Error()
+	}
+	for _, s := range r.streams {
+		s.FinishedAt = &now
+	}
+	return r.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(r.run).Select("status", "error", "finished_at").Updates(r.run).Error; err != nil {
+			return fmt.Errorf("sync: finish run: %w", err)
+		}
+		if err := r.saveCounts(tx); err != nil {
+			return fmt.Errorf("sync: finish run: %w", err)
+		}
+		if len(r.issues) == 0 {
+			return nil
+		}
+		rows := make([]domain.SyncIssue, len(r.issues))
+		for i, is := range r.issues {
+			rows[i] = domain.SyncIssue{RunID: r.run.ID, Stream: is.stream, Kind: is.kind, ExternalID: is.externalID,
+				Origin: is.origin, Field: is.field, Message: is.message, CreatedAt: now}
+		}
+		if err := tx.CreateInBatches(rows, 500).Error; err != nil {
+			return fmt.Errorf("sync: save issues: %w", err)
+		}
+		return nil
+	})
+}
