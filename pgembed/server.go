@@ -83,6 +83,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 	} else if !hasBinaries(binDir) {
 		return nil, fmt.Errorf("%w (BinDir %s lacks some of them)", ErrNoBinaries, binDir)
+	} else if binDir, err = filepath.Abs(binDir); err != nil {
+		// A relative path would be taken relative to the data directory,
+		// where the commands run.
+		return nil, fmt.Errorf("pgembed: %w", err)
 	}
 	acct, err := serverAccount()
 	if err != nil {
@@ -400,12 +404,13 @@ unix_socket_directories = ''
 	if err := s.acct.chownFile(path); err != nil {
 		return err
 	}
+	s.logger.Debug("starting PostgreSQL", "port", port)
 	out, err := s.run(ctx, "pg_ctl", "start", "-D", s.clusterDir, "-l", s.logPath, "-w", "-t", pgctlWait, "-s")
 	if err == nil {
 		return nil
 	}
 	if ctx.Err() != nil {
-		// Killing pg_ctl leaves the postmaster starting up on its own.
+		// The postmaster is shutting down; wait until it is gone.
 		s.abort()
 		return fmt.Errorf("pgembed: starting PostgreSQL: %w", ctx.Err())
 	}
@@ -444,6 +449,9 @@ func (s *Server) run(ctx context.Context, name string, args ...string) ([]byte, 
 	if s.acct != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.acct.cred}
 	}
+	// Interrupted, pg_ctl start passes the interrupt on to the postmaster it
+	// is waiting for, and initdb removes what it made; killed, they could not.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if err != nil && ctx.Err() != nil {

@@ -314,17 +314,67 @@ func writePidFile(t *testing.T, dir string, s *pgembed.Server, pid int) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "pg", "postmaster.pid"), []byte(content), 0o600))
 }
 
+// onMessage calls fn when a record with message msg is logged, to act at a
+// known point inside Start.
+type onMessage struct {
+	slog.Handler
+	msg string
+	fn  func()
+}
+
+func (h onMessage) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.fn()
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h onMessage) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return onMessage{h.Handler.WithAttrs(attrs), h.msg, h.fn}
+}
+
+func (h onMessage) WithGroup(name string) slog.Handler {
+	return onMessage{h.Handler.WithGroup(name), h.msg, h.fn}
+}
+
 func TestStartCancelled(t *testing.T) {
 	t.Parallel()
-	dir := newDataDir(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
-	defer cancel()
-	_, err := pgembed.Start(ctx, options(t, dir))
-	require.ErrorIs(t, err, context.DeadlineExceeded)
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, dir string)
+		at      string // the message after which Start is cancelled
+	}{
+		{name: "during initdb", prepare: func(*testing.T, string) {}, at: "initialising PostgreSQL cluster"},
+		{name: "while the server starts", prepare: func(t *testing.T, dir string) {
+			s, err := pgembed.Start(t.Context(), options(t, dir))
+			require.NoError(t, err)
+			require.NoError(t, s.Stop(t.Context()))
+		}, at: "starting PostgreSQL"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := newDataDir(t)
+			tc.prepare(t, dir)
 
-	s := start(t, options(t, dir))
-	require.True(t, s.Owned(), "an interrupted start leaves nothing that blocks the next")
-	require.Equal(t, "1", queryString(t, s.URL(), "SELECT 1::text"))
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			var once sync.Once
+			// The delay lets the command get under way, so that it is the
+			// command that gets interrupted.
+			cancelSoon := func() { once.Do(func() { time.AfterFunc(50*time.Millisecond, cancel) }) }
+			opts := options(t, dir)
+			opts.Logger = slog.New(onMessage{opts.Logger.Handler(), tc.at, cancelSoon})
+			_, err := pgembed.Start(ctx, opts)
+			require.ErrorIs(t, err, context.Canceled)
+			_, running := livePostmaster(dir)
+			require.False(t, running, "a cancelled Start leaves no server behind")
+
+			s := start(t, options(t, dir))
+			require.True(t, s.Owned(), "a cancelled Start leaves nothing that blocks the next")
+			require.Equal(t, "1", queryString(t, s.URL(), "SELECT 1::text"))
+		})
+	}
 }
 
 func TestStartRejectsUnreachableDataDirAsRoot(t *testing.T) {
