@@ -84,8 +84,13 @@ type applier struct {
 
 // apply stores records read from stream.
 func (a *applier) apply(ctx context.Context, stream string, recs []*connectorpb.Record) (outcome, error) {
-	byType := map[connectorpb.EntityType][]*connectorpb.Record{}
-	seen := map[connectorpb.EntityType]map[string]int{}
+	// Per entity type: the last live version of each record, and the ids
+	// whose last word in the batch was a tombstone. A record created and
+	// deleted in one batch is stored, then deleted, so its history stays.
+	live := map[connectorpb.EntityType][]*connectorpb.Record{}
+	at := map[connectorpb.EntityType]map[string]int{}
+	deleted := map[connectorpb.EntityType]map[string]bool{}
+	var order [][2]any
 	var out outcome
 	for _, r := range recs {
 		t := r.GetEntityType()
@@ -93,23 +98,40 @@ func (a *applier) apply(ctx context.Context, stream string, recs []*connectorpb.
 			out.rejected = append(out.rejected, issue{stream, domain.IssueRejected, r.GetExternalId(), r.GetOrigin(), "entity_type", fmt.Sprintf("unknown entity type %s", t)})
 			continue
 		}
-		// The same id twice in one batch: the later version wins, as it
-		// would across batches (and one upsert cannot touch a row twice).
-		if seen[t] == nil {
-			seen[t] = map[string]int{}
+		if at[t] == nil {
+			at[t], deleted[t] = map[string]int{}, map[string]bool{}
 		}
-		if i, dup := seen[t][r.GetExternalId()]; dup {
-			byType[t][i] = r
+		id := r.GetExternalId()
+		if r.GetDeleted() {
+			if !deleted[t][id] {
+				order = append(order, [2]any{t, id})
+			}
+			deleted[t][id] = true
 			continue
 		}
-		seen[t][r.GetExternalId()] = len(byType[t])
-		byType[t] = append(byType[t], r)
+		delete(deleted[t], id)
+		// The same id twice: the later version wins, as it would across
+		// batches (and one upsert cannot touch a row twice).
+		if i, dup := at[t][id]; dup {
+			live[t][i] = r
+			continue
+		}
+		at[t][id] = len(live[t])
+		live[t] = append(live[t], r)
+	}
+	tombstones := map[connectorpb.EntityType][]string{}
+	for _, o := range order {
+		t, id := o[0].(connectorpb.EntityType), o[1].(string)
+		if deleted[t][id] {
+			tombstones[t] = append(tombstones[t], id)
+			delete(deleted[t], id)
+		}
 	}
 	for _, t := range applyOrder {
-		if len(byType[t]) == 0 {
+		if len(live[t]) == 0 && len(tombstones[t]) == 0 {
 			continue
 		}
-		o, err := a.applyType(ctx, stream, entityNames[t], byType[t])
+		o, err := a.applyType(ctx, stream, entityNames[t], live[t], tombstones[t])
 		if err != nil {
 			return outcome{}, err
 		}
@@ -118,16 +140,11 @@ func (a *applier) apply(ctx context.Context, stream string, recs []*connectorpb.
 	return out, nil
 }
 
-func (a *applier) applyType(ctx context.Context, stream, entity string, recs []*connectorpb.Record) (outcome, error) {
+func (a *applier) applyType(ctx context.Context, stream, entity string, recs []*connectorpb.Record, tombstones []string) (outcome, error) {
 	tbl := tables[entity]
 	var out outcome
-	var tombstones []string
 	var live []converted
 	for _, r := range recs {
-		if r.GetDeleted() {
-			tombstones = append(tombstones, r.GetExternalId())
-			continue
-		}
 		c := convert(r)
 		if entityNames[entityTypeOf(r)] != entity {
 			c.problems = append(c.problems, domain.FieldError{Field: "entity_type", Message: fmt.Sprintf("says %s but the record carries %s", entity, entityNames[entityTypeOf(r)])})
@@ -140,33 +157,32 @@ func (a *applier) applyType(ctx context.Context, stream, entity string, recs []*
 		}
 		live = append(live, c)
 	}
+	resolved, err := a.resolve(ctx, stream, live, &out)
+	if err != nil {
+		return outcome{}, err
+	}
+	if len(resolved) > 0 {
+		var n int64
+		if tbl.identity {
+			n, err = a.upsertIdentity(ctx, entity, tbl, resolved)
+		} else {
+			n, err = a.upsertOwned(ctx, tbl, resolved)
+		}
+		if err != nil {
+			return outcome{}, err
+		}
+		out.written += n
+		out.applied = map[string][]string{entity: make([]string, 0, len(resolved))}
+		for _, c := range resolved {
+			out.applied[entity] = append(out.applied[entity], c.rec.GetExternalId())
+		}
+	}
 	if len(tombstones) > 0 {
 		n, err := a.tombstone(ctx, entity, tbl, tombstones)
 		if err != nil {
 			return outcome{}, err
 		}
 		out.deleted += n
-	}
-	resolved, err := a.resolve(ctx, stream, live, &out)
-	if err != nil {
-		return outcome{}, err
-	}
-	if len(resolved) == 0 {
-		return out, nil
-	}
-	var n int64
-	if tbl.identity {
-		n, err = a.upsertIdentity(ctx, entity, tbl, resolved)
-	} else {
-		n, err = a.upsertOwned(ctx, tbl, resolved)
-	}
-	if err != nil {
-		return outcome{}, err
-	}
-	out.written += n
-	out.applied = map[string][]string{entity: make([]string, 0, len(resolved))}
-	for _, c := range resolved {
-		out.applied[entity] = append(out.applied[entity], c.rec.GetExternalId())
 	}
 	return out, nil
 }

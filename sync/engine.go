@@ -52,19 +52,80 @@ var ErrRunFailed = errors.New("sync failed")
 // Run syncs src once and returns the stored run. The error is non-nil when
 // the run did not succeed.
 func (e *Engine) Run(ctx context.Context, src *domain.Source, trigger string) (*domain.SyncRun, error) {
-	run := &domain.SyncRun{ID: uuid.Must(uuid.NewV7()), SourceID: src.ID, Status: domain.RunRunning, Trigger: trigger, StartedAt: time.Now().UTC()}
+	run, done, err := e.Start(ctx, src, trigger)
+	if err != nil {
+		return nil, err
+	}
+	runErr := <-done
+	final := &domain.SyncRun{}
+	if err := e.DB.WithContext(context.WithoutCancel(ctx)).Preload("Streams").First(final, "id = ?", run.ID).Error; err != nil {
+		return run, errors.Join(runErr, fmt.Errorf("sync %s: reload run: %w", src.Name, err))
+	}
+	return final, runErr
+}
+
+// Start creates the run and carries it out in the background, for as long
+// as ctx lasts; done delivers Run's error when it ends. The returned run is
+// the row as created; read it again for its outcome.
+func (e *Engine) Start(ctx context.Context, src *domain.Source, trigger string) (run *domain.SyncRun, done <-chan error, err error) {
+	unlock, err := e.lock(ctx, src)
+	if err != nil {
+		return nil, nil, err
+	}
+	run = &domain.SyncRun{ID: uuid.Must(uuid.NewV7()), SourceID: src.ID, Status: domain.RunRunning, Trigger: trigger, StartedAt: time.Now().UTC()}
 	if err := e.DB.WithContext(ctx).Omit(clause.Associations).Create(run).Error; err != nil {
-		return nil, fmt.Errorf("sync %s: create run: %w", src.Name, err)
+		unlock()
+		return nil, nil, fmt.Errorf("sync %s: create run: %w", src.Name, err)
 	}
-	r := &runner{Engine: e, src: src, run: run, streams: map[string]*domain.SyncRunStream{}}
-	runErr := r.execute(ctx)
-	if err := r.finish(runErr); err != nil {
-		return run, err
+	created := *run
+	ch := make(chan error, 1)
+	go func() {
+		defer unlock()
+		r := &runner{Engine: e, src: src, run: run, streams: map[string]*domain.SyncRunStream{}}
+		runErr := r.execute(ctx)
+		if err := r.finish(runErr); err != nil {
+			ch <- err
+			return
+		}
+		if runErr != nil {
+			ch <- fmt.Errorf("%w: %s: %v", ErrRunFailed, src.Name, runErr)
+			return
+		}
+		ch <- nil
+	}()
+	return &created, ch, nil
+}
+
+// ErrBusy is returned when a sync of the same source is already running,
+// in this process or another one sharing the database.
+var ErrBusy = errors.New("a sync of this source is already running")
+
+// lock takes a session-level advisory lock on the source for the length of
+// the run, so that serve's scheduler, a CLI sync and other replicas never
+// read one source twice at once.
+func (e *Engine) lock(ctx context.Context, src *domain.Source) (func(), error) {
+	sqlDB, err := e.DB.DB()
+	if err != nil {
+		return nil, fmt.Errorf("sync %s: %w", src.Name, err)
 	}
-	if runErr != nil {
-		return run, fmt.Errorf("%w: %s: %v", ErrRunFailed, src.Name, runErr)
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sync %s: lock: %w", src.Name, err)
 	}
-	return run, nil
+	var ok bool
+	key := src.ID.String()
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", key).Scan(&ok); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("sync %s: lock: %w", src.Name, err)
+	}
+	if !ok {
+		conn.Close()
+		return nil, fmt.Errorf("sync %s: %w", src.Name, ErrBusy)
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(hashtextextended($1, 0))", key)
+		conn.Close()
+	}, nil
 }
 
 // runner is the state of one run.

@@ -77,6 +77,9 @@ func (h *Host) LaunchPlugin(ctx context.Context, p Plugin) (*Conn, error) {
 		AutoMTLS:         true,
 		StartTimeout:     h.opts.StartTimeout,
 		Stderr:           stderr,
+		// What the plugin writes to os.Stderr travels over go-plugin's
+		// stdio stream; a panic's trace goes to the raw stderr above.
+		SyncStderr: stderr,
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Name: "connector." + p.Name, Output: stderr, Level: hclog.Warn,
 		}),

@@ -1,0 +1,108 @@
+package host_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pulseproject/pulse/connectors/host"
+	"github.com/pulseproject/pulse/internal/plugintest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	plugintest.Cleanup()
+	os.Exit(code)
+}
+
+// copyPlugin puts the built testkit plugin into a fresh folder under name.
+func copyPlugin(t *testing.T, name string) (dir, path string) {
+	t.Helper()
+	src := filepath.Join(plugintest.Dir(t), host.BinaryPrefix+"testkit")
+	b, err := os.ReadFile(src)
+	require.NoError(t, err)
+	dir = t.TempDir()
+	path = filepath.Join(dir, host.BinaryPrefix+name)
+	require.NoError(t, os.WriteFile(path, b, 0o755))
+	return dir, path
+}
+
+func TestLaunchVerifiesChecksums(t *testing.T) {
+	ctx := context.Background()
+	t.Run("listed and matching", func(t *testing.T) {
+		h := host.New(host.Options{Dirs: []string{plugintest.Dir(t)}})
+		conn, err := h.Launch(ctx, "testkit")
+		require.NoError(t, err)
+		defer conn.Close()
+		spec, err := conn.Spec(ctx)
+		require.NoError(t, err)
+		require.Equal(t, "testkit", spec.GetName())
+		require.NotZero(t, conn.Pid())
+	})
+	t.Run("not listed", func(t *testing.T) {
+		dir, path := copyPlugin(t, "kit")
+		h := host.New(host.Options{Dirs: []string{dir}})
+		_, err := h.Launch(ctx, "kit")
+		require.ErrorIs(t, err, host.ErrUntrusted)
+		require.ErrorContains(t, err, path+" is not listed in SHA256SUMS")
+	})
+	t.Run("checksum mismatch", func(t *testing.T) {
+		dir, path := copyPlugin(t, "kit")
+		require.NoError(t, os.WriteFile(filepath.Join(dir, host.SumsFile),
+			[]byte("0000000000000000000000000000000000000000000000000000000000000000  pulse-connector-kit\n"), 0o644))
+		h := host.New(host.Options{Dirs: []string{dir}})
+		_, err := h.Launch(ctx, "kit")
+		require.ErrorIs(t, err, host.ErrUntrusted)
+		require.ErrorContains(t, err, path+" does not match its checksum")
+	})
+	t.Run("replaced after install", func(t *testing.T) {
+		dir, path := copyPlugin(t, "kit")
+		_, err := host.Install(dir, "kit", path)
+		require.NoError(t, err)
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		require.NoError(t, err)
+		_, _ = f.Write([]byte("tampered"))
+		require.NoError(t, f.Close())
+		h := host.New(host.Options{Dirs: []string{dir}})
+		_, err = h.Launch(ctx, "kit")
+		require.ErrorIs(t, err, host.ErrUntrusted)
+	})
+	t.Run("unknown", func(t *testing.T) {
+		h := host.New(host.Options{Dirs: []string{t.TempDir()}})
+		_, err := h.Launch(ctx, "nope")
+		require.ErrorIs(t, err, host.ErrNotFound)
+	})
+}
+
+func TestCheckNamesEveryBadField(t *testing.T) {
+	ctx := context.Background()
+	h := host.New(host.Options{Dirs: []string{plugintest.Dir(t)}})
+	conn, err := h.Launch(ctx, "testkit")
+	require.NoError(t, err)
+	defer conn.Close()
+	problems, err := conn.Check(ctx, []byte(`{"accounts": -1, "fail": "sometimes", "bogus": 1}`))
+	require.NoError(t, err)
+	fields := map[string]bool{}
+	for _, p := range problems {
+		fields[p.GetField()] = true
+	}
+	require.Equal(t, map[string]bool{"accounts": true, "fail": true, "": true}, fields)
+}
+
+func TestInstallWritesSums(t *testing.T) {
+	_, path := copyPlugin(t, "kit")
+	dir := t.TempDir()
+	p, err := host.Install(dir, "kit", path)
+	require.NoError(t, err)
+	sums, err := host.ReadSums(dir)
+	require.NoError(t, err)
+	require.Equal(t, p.SHA256, sums["pulse-connector-kit"])
+	h := host.New(host.Options{Dirs: []string{dir}})
+	list, err := h.List()
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Equal(t, "kit", list[0].Name)
+}

@@ -1,0 +1,146 @@
+package testkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	connectorpb "github.com/pulseproject/pulse/connectors/proto"
+	"github.com/pulseproject/pulse/connectors/sdk"
+)
+
+// Config chooses what a read does.
+type Config struct {
+	// Accounts is how many accounts to emit, each with one activity.
+	Accounts int `json:"accounts"`
+	// Orphans is how many extra activities refer to an account that does
+	// not exist (yet): acc-N for N from Accounts on.
+	Orphans int `json:"orphans"`
+	// Deleted lists account numbers sent as tombstones after the others.
+	Deleted []int `json:"deleted"`
+	// Invalid is how many accounts carry a tier outside A/B/C.
+	Invalid int `json:"invalid"`
+	// CheckpointEvery is how many accounts go in one checkpoint.
+	CheckpointEvery int `json:"checkpoint_every"`
+	// CrashAfter panics after emitting this many accounts (0: never),
+	// taking the process down.
+	CrashAfter int `json:"crash_after"`
+	// HangAfter stops sending after this many accounts (0: never).
+	HangAfter int `json:"hang_after"`
+	// Fail ends the read with a typed error: "config", "transient", "system".
+	Fail string `json:"fail"`
+	// Name prefixes account names, so a changed config changes data.
+	Name string `json:"name"`
+}
+
+const schema = `{
+  "type": "object",
+  "properties": {
+    "accounts": {"type": "integer", "minimum": 0},
+    "orphans": {"type": "integer", "minimum": 0},
+    "deleted": {"type": "array", "items": {"type": "integer"}},
+    "invalid": {"type": "integer", "minimum": 0},
+    "checkpoint_every": {"type": "integer", "minimum": 1},
+    "crash_after": {"type": "integer", "minimum": 0},
+    "hang_after": {"type": "integer", "minimum": 0},
+    "fail": {"enum": ["", "config", "transient", "system"]},
+    "name": {"type": "string"},
+    "token": {"type": "string", "secret": true}
+  },
+  "additionalProperties": false
+}`
+
+type cursor struct {
+	Next int `json:"next"`
+}
+
+// New returns the connector.
+func New() *sdk.Connector {
+	return &sdk.Connector{
+		Name: "testkit", Version: "0.0.1", ConfigSchema: schema,
+		Streams: []sdk.Stream{
+			{Name: "accounts", EntityType: sdk.Account, PrimaryKey: []string{"id"}, CursorField: "n", Incremental: true, Read: readAccounts},
+			{Name: "activities", EntityType: sdk.Activity, PrimaryKey: []string{"id"}, Read: readActivities},
+		},
+	}
+}
+
+func readAccounts(ctx context.Context, raw sdk.Config, state sdk.State, w *sdk.Writer) error {
+	var cfg Config
+	if err := raw.Decode(&cfg); err != nil {
+		return err
+	}
+	if cfg.CheckpointEvery == 0 {
+		cfg.CheckpointEvery = 10
+	}
+	var cur cursor
+	if _, err := state.Decode(&cur); err != nil {
+		return err
+	}
+	w.SetTotal(int64(cfg.Accounts))
+	for i := cur.Next; i < cfg.Accounts; i++ {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if cfg.CrashAfter > 0 && i == cfg.CrashAfter {
+			panic(fmt.Sprintf("testkit: crashing on purpose after %d accounts", i))
+		}
+		if cfg.HangAfter > 0 && i == cfg.HangAfter {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		tier := []string{"A", "B", "C"}[i%3]
+		if i < cfg.Invalid {
+			tier = "Z"
+		}
+		rec := sdk.NewAccount(fmt.Sprintf("acc-%d", i), &connectorpb.Account{
+			Name: fmt.Sprintf("%sAccount %d", cfg.Name, i), Domain: fmt.Sprintf("a%d.example", i), Tier: tier, Lifecycle: "customer",
+		})
+		rec.Origin = fmt.Sprintf("accounts/%d", i)
+		if err := w.Emit(rec); err != nil {
+			return err
+		}
+		if (i+1)%cfg.CheckpointEvery == 0 {
+			if err := w.Checkpoint(cursor{Next: i + 1}); err != nil {
+				return err
+			}
+		}
+	}
+	for _, d := range cfg.Deleted {
+		if err := w.Emit(sdk.Tombstone(sdk.Account, fmt.Sprintf("acc-%d", d))); err != nil {
+			return err
+		}
+	}
+	switch cfg.Fail {
+	case "config":
+		return &sdk.ConfigError{Field: "token", Err: errors.New("the vendor refused the token")}
+	case "transient":
+		return &sdk.TransientError{Err: errors.New("rate limited"), RetryAfter: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	case "system":
+		return errors.New("unexpected vendor response")
+	}
+	return w.Checkpoint(cursor{Next: cfg.Accounts})
+}
+
+func readActivities(ctx context.Context, raw sdk.Config, _ sdk.State, w *sdk.Writer) error {
+	var cfg Config
+	if err := raw.Decode(&cfg); err != nil {
+		return err
+	}
+	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < cfg.Accounts+cfg.Orphans; i++ {
+		rec := sdk.NewActivity(fmt.Sprintf("act-%d", i), &connectorpb.Activity{
+			AccountExternalId: fmt.Sprintf("acc-%d", i), Team: "sales", Kind: "email", Direction: "outbound",
+			OccurredAt: sdk.Timestamp(day.Add(time.Duration(i) * time.Hour)), Subject: fmt.Sprintf("Hello %d", i),
+		})
+		rec.Origin = fmt.Sprintf("activities/%d", i)
+		if err := w.Emit(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
