@@ -1,0 +1,343 @@
+package csv
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	stdcsv "encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/types/known/structpb"
+
+	connectorpb "github.com/pulseproject/pulse/connectors/proto"
+	"github.com/pulseproject/pulse/connectors/sdk"
+)
+
+// checkpointEvery is how many rows one checkpoint covers: it bounds what an
+// interrupted read of a large file has to repeat.
+const checkpointEvery = 1000
+
+// fileState is a stream's checkpoint. The hash decides whether the file
+// changed; size and mtime ride along so that whoever inspects a source's
+// state can tell which version of the file it covers. Line is the first line
+// not yet read: rows starting before it are done, and a line past the end
+// means the whole file is.
+type fileState struct {
+	Size   int64     `json:"size"`
+	MTime  time.Time `json:"mtime"`
+	SHA256 string    `json:"sha256"`
+	Line   int       `json:"line"`
+}
+
+// header is a file's header row resolved against its table.
+type header struct {
+	// names are the columns' names as problems report them: the contract's
+	// spelling for its columns, the header's own for the others.
+	names []string
+	index map[string]int // contract column → field index
+	// custom are the field indexes of the columns with no canonical place.
+	custom []int
+}
+
+// newReader reads CSV from r past a UTF-8 byte order mark, which
+// spreadsheet programs write at the start of their "CSV UTF-8" exports.
+func newReader(r io.Reader) *stdcsv.Reader {
+	br := bufio.NewReader(r)
+	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
+		_, _ = br.Discard(3) // cannot fail: Peek has buffered them
+	}
+	cr := stdcsv.NewReader(br)
+	// Rows are checked against the header here, so that a short or long
+	// row is reported like any other bad row rather than ending the file.
+	cr.FieldsPerRecord = -1
+	return cr
+}
+
+// readHeader reads the header row and lists what is wrong with it, each
+// problem a sentence; err is only for failing to read the file.
+func readHeader(t *table, cr *stdcsv.Reader) (*header, []string, error) {
+	names, err := cr.Read()
+	var pe *stdcsv.ParseError
+	switch {
+	case err == io.EOF:
+		return nil, []string{"the file is empty; its first row must name the columns"}, nil
+	case errors.As(err, &pe):
+		return nil, []string{fmt.Sprintf("header row: %v", pe.Err)}, nil
+	case err != nil:
+		return nil, nil, err
+	}
+	known := map[string]bool{deletedColumn: true}
+	for _, c := range t.columns {
+		known[c] = true
+	}
+	h := &header{index: map[string]int{}}
+	seen := map[string]int{}
+	var probs []string
+	for i, name := range names {
+		name = strings.TrimSpace(name)
+		key := strings.ToLower(name)
+		h.names = append(h.names, name)
+		switch {
+		case !utf8.ValidString(name):
+			probs = append(probs, fmt.Sprintf("the name of column %d is not valid UTF-8", i+1))
+			continue
+		case name == "":
+			// An unnamed column has no key to file its values under;
+			// spreadsheets make them out of a trailing comma.
+			continue
+		case seen[key] > 0:
+			probs = append(probs, fmt.Sprintf("columns %d and %d are both named %s", seen[key], i+1, name))
+			continue
+		}
+		seen[key] = i + 1
+		if known[key] {
+			h.index[key] = i
+			h.names[i] = key
+		} else {
+			h.custom = append(h.custom, i)
+		}
+	}
+	for _, c := range t.requiredColumns() {
+		if _, ok := h.index[c]; !ok {
+			probs = append(probs, "missing required column "+c)
+		}
+	}
+	return h, probs, nil
+}
+
+// open opens t's file in dir. A file that is not there gives a nil file and
+// no error: missing files are skipped.
+func (t *table) open(dir string) (*os.File, fs.FileInfo, error) {
+	f, err := os.Open(filepath.Join(dir, t.file))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fileError(t.file, err)
+	}
+	info, err := f.Stat()
+	if err == nil && info.IsDir() {
+		err = errors.New("it is a folder, not a file")
+	}
+	if err != nil {
+		_ = f.Close() // read-only: nothing to lose
+		return nil, nil, fileError(t.file, err)
+	}
+	return f, info, nil
+}
+
+// fileError is a file the plugin cannot read. Permissions are the user's to
+// fix, so they are a config error; anything else is unexpected.
+func fileError(file string, err error) error {
+	err = fmt.Errorf("cannot read %s: %w", file, err)
+	if errors.Is(err, fs.ErrPermission) {
+		return &sdk.ConfigError{Field: "path", Err: err}
+	}
+	return err
+}
+
+// read is every table's Stream.Read.
+func (t *table) read(ctx context.Context, cfg sdk.Config, state sdk.State, w *sdk.Writer) error {
+	dir, err := folder(cfg)
+	if err != nil {
+		return err
+	}
+	f, info, err := t.open(dir)
+	if err != nil || f == nil {
+		return err
+	}
+	defer func() { _ = f.Close() }() // read-only: nothing to lose
+	cur, lines, err := fingerprint(ctx, f, info)
+	if err != nil {
+		return fmt.Errorf("%s: %w", t.file, err)
+	}
+	var prev fileState
+	ok, err := state.Decode(&prev)
+	if err != nil {
+		// A checkpoint this connector cannot read only costs a full
+		// re-read, which upserts make safe.
+		if err := w.Logf("%s: reading the whole file again: %v", t.file, err); err != nil {
+			return err
+		}
+	}
+	from := 0
+	if ok && prev.SHA256 == cur.SHA256 {
+		if prev.Line > lines {
+			cur.Line = lines + 1
+			return w.Checkpoint(cur)
+		}
+		from = prev.Line
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("%s: %w", t.file, err)
+	}
+	// Parse exactly the bytes hashed, so the checkpoint describes them even
+	// if the file grows meanwhile.
+	cr := newReader(io.LimitReader(f, cur.Size))
+	hdr, probs, err := readHeader(t, cr)
+	if err != nil {
+		return fmt.Errorf("%s: %w", t.file, err)
+	}
+	if len(probs) > 0 {
+		return &sdk.ConfigError{Field: "path", Err: fmt.Errorf("%s: %s", t.file, strings.Join(probs, "; "))}
+	}
+	rows := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		fields, err := cr.Read()
+		var pe *stdcsv.ParseError
+		var line int
+		switch {
+		case err == io.EOF:
+			cur.Line = lines + 1
+			return w.Checkpoint(cur)
+		case errors.As(err, &pe):
+			line = pe.StartLine
+		case err != nil:
+			return fmt.Errorf("%s: %w", t.file, err)
+		default:
+			line, _ = cr.FieldPos(0)
+		}
+		if line < from {
+			continue
+		}
+		if err := t.handle(w, hdr, line, fields, pe); err != nil {
+			return err
+		}
+		if rows++; rows%checkpointEvery == 0 {
+			cur.Line = line + 1
+			if err := w.Checkpoint(cur); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// fingerprint hashes the file and counts its lines, reading only the size
+// it had when opened so that the state matches what is parsed.
+func fingerprint(ctx context.Context, f *os.File, info fs.FileInfo) (fileState, int, error) {
+	h := sha256.New()
+	var lc lineCounter
+	n, err := io.Copy(io.MultiWriter(h, &lc), ctxReader{ctx, io.LimitReader(f, info.Size())})
+	if err != nil {
+		return fileState{}, 0, err
+	}
+	lines := lc.n
+	if n > 0 && lc.last != '\n' {
+		lines++
+	}
+	return fileState{Size: n, MTime: info.ModTime().UTC(), SHA256: hex.EncodeToString(h.Sum(nil))}, lines, nil
+}
+
+// lineCounter counts the lines written to it as the CSV reader numbers
+// them: a final line without a newline still counts.
+type lineCounter struct {
+	n    int
+	last byte
+}
+
+func (c *lineCounter) Write(p []byte) (int, error) {
+	c.n += bytes.Count(p, []byte{'\n'})
+	if len(p) > 0 {
+		c.last = p[len(p)-1]
+	}
+	return len(p), nil
+}
+
+// ctxReader stops a long read (hashing a large file) once ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// handle emits one row's record, or reports every problem of the row.
+func (t *table) handle(w *sdk.Writer, hdr *header, line int, fields []string, parseErr *stdcsv.ParseError) error {
+	r := &row{hdr: hdr, fields: fields}
+	id, rec := t.parse(r, parseErr)
+	if len(r.probs) == 0 {
+		rec.Origin = fmt.Sprintf("%s:%d", t.file, line)
+		return w.Emit(rec)
+	}
+	slices.SortStableFunc(r.probs, func(a, b problem) int { return a.col - b.col })
+	for _, p := range r.probs {
+		origin := fmt.Sprintf("%s:%d:%d", t.file, line, p.col)
+		if p.col == 0 {
+			origin = fmt.Sprintf("%s:%d", t.file, line)
+		}
+		if err := w.RecordError(id, origin, p.field, p.msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parse maps a row to its record, noting its problems on r. The id is
+// empty when the row has no usable one.
+func (t *table) parse(r *row, parseErr *stdcsv.ParseError) (string, *connectorpb.Record) {
+	n, got := len(r.hdr.names), len(r.fields)
+	switch {
+	case parseErr != nil:
+		// The reader returns the fields before the broken one.
+		msg := parseErr.Err.Error()
+		if parseErr.Line != parseErr.StartLine {
+			msg += fmt.Sprintf(" (the row runs to line %d)", parseErr.Line)
+		}
+		r.fail(got+1, r.hdr.name(got), "%s", msg)
+		return "", nil
+	case got != n:
+		// Fields cannot be matched to columns, so nothing else is checked.
+		col := min(got, n) + 1
+		r.fail(col, r.hdr.name(col-1), "the row has %d fields, the header has %d", got, n)
+		return "", nil
+	}
+	id := t.id(r)
+	if len(r.probs) > 0 {
+		id = ""
+	}
+	if r.deleted() {
+		// Only the id of a deleted row matters; the rest is not checked.
+		return id, sdk.Tombstone(t.entity, id)
+	}
+	rec := t.build(r, id)
+	rec.Custom = customStruct(r.custom())
+	return id, rec
+}
+
+// name is column i's name, or empty past the header's end.
+func (h *header) name(i int) string {
+	if i < len(h.names) {
+		return h.names[i]
+	}
+	return ""
+}
+
+func customStruct(fields map[string]string) *structpb.Struct {
+	if len(fields) == 0 {
+		return nil
+	}
+	s := &structpb.Struct{Fields: make(map[string]*structpb.Value, len(fields))}
+	for k, v := range fields {
+		s.Fields[k] = structpb.NewStringValue(v)
+	}
+	return s
+}
