@@ -100,6 +100,9 @@ func (h *Host) LaunchPlugin(ctx context.Context, p Plugin) (*Conn, error) {
 	}
 	c := &Conn{plugin: p, client: client, rpc: raw.(connectorpb.ConnectorClient), stderr: stderr, opts: h.opts}
 	h.opts.Logger.DebugContext(ctx, "connector started", "connector", p.Name, "pid", c.Pid())
+	if h.opts.OnLaunch != nil {
+		h.opts.OnLaunch(p)
+	}
 	return c, nil
 }
 
@@ -189,7 +192,11 @@ func (c *Conn) Read(ctx context.Context, req *connectorpb.ReadRequest, handle fu
 // wrap turns a failed call into a CrashError when the process is gone.
 func (c *Conn) wrap(call string, err error) error {
 	if c.exited() {
-		return &CrashError{Plugin: c.plugin.Name, Err: fmt.Errorf("%s: %w", call, err), Stderr: c.stderr.String()}
+		crash := &CrashError{Plugin: c.plugin.Name, Err: fmt.Errorf("%s: %w", call, err), Stderr: c.stderr.String()}
+		if c.opts.OnCrash != nil {
+			c.opts.OnCrash(crash)
+		}
+		return crash
 	}
 	return fmt.Errorf("host: connector %s: %s: %w", c.plugin.Name, call, err)
 }

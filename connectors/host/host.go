@@ -56,6 +56,10 @@ type Options struct {
 	// StartTimeout bounds the plugin handshake; default 20s.
 	StartTimeout time.Duration
 	Logger       *slog.Logger
+	// OnLaunch, when set, is told of each plugin process started, and
+	// OnCrash of each one that died during a call, for metrics.
+	OnLaunch func(Plugin)
+	OnCrash  func(*CrashError)
 }
 
 // Host launches connector plugins.

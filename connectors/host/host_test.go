@@ -106,3 +106,29 @@ func TestInstallWritesSums(t *testing.T) {
 	require.Len(t, list, 1)
 	require.Equal(t, "kit", list[0].Name)
 }
+
+func TestLaunchesAndCrashesAreReported(t *testing.T) {
+	ctx := context.Background()
+	var launched []string
+	var crashed []*host.CrashError
+	h := host.New(host.Options{
+		Dirs:     []string{plugintest.Dir(t)},
+		OnLaunch: func(p host.Plugin) { launched = append(launched, p.Name) },
+		OnCrash:  func(c *host.CrashError) { crashed = append(crashed, c) },
+	})
+	conn, err := h.Launch(ctx, "testkit")
+	require.NoError(t, err)
+	defer conn.Close()
+	require.Equal(t, []string{"testkit"}, launched)
+	_, err = conn.Spec(ctx)
+	require.NoError(t, err)
+	require.Empty(t, crashed)
+
+	proc, err := os.FindProcess(conn.Pid())
+	require.NoError(t, err)
+	require.NoError(t, proc.Kill())
+	_, err = conn.Spec(ctx)
+	var crash *host.CrashError
+	require.ErrorAs(t, err, &crash)
+	require.Equal(t, []*host.CrashError{crash}, crashed)
+}

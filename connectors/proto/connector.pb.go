@@ -1311,6 +1311,11 @@ type Record struct {
 	// Where the record is in the source, e.g. "activities.csv:12", so that a
 	// problem the host finds (an unknown account) can point the user at it.
 	Origin string `protobuf:"bytes,5,opt,name=origin,proto3" json:"origin,omitempty"`
+	// Explicit links to the same entity in other tools, as this source knows
+	// them (a Stripe customer's metadata naming its HubSpot company, a
+	// Salesforce account id on a Zendesk organization). Identity resolution
+	// trusts them before domains and names.
+	Links []*Link `protobuf:"bytes,6,rep,name=links,proto3" json:"links,omitempty"`
 	// Types that are valid to be assigned to Entity:
 	//
 	//	*Record_Account
@@ -1391,6 +1396,13 @@ func (x *Record) GetOrigin() string {
 		return x.Origin
 	}
 	return ""
+}
+
+func (x *Record) GetLinks() []*Link {
+	if x != nil {
+		return x.Links
+	}
+	return nil
 }
 
 func (x *Record) GetEntity() isRecord_Entity {
@@ -1554,6 +1566,61 @@ func (*Record_SurveyResponse) isRecord_Entity() {}
 
 func (*Record_FxRate) isRecord_Entity() {}
 
+// Link names an entity as another tool knows it.
+type Link struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The other tool's connector kind, e.g. "hubspot", "salesforce".
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// The entity's id in that tool.
+	ExternalId    string `protobuf:"bytes,2,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Link) Reset() {
+	*x = Link{}
+	mi := &file_connector_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Link) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Link) ProtoMessage() {}
+
+func (x *Link) ProtoReflect() protoreflect.Message {
+	mi := &file_connector_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Link.ProtoReflect.Descriptor instead.
+func (*Link) Descriptor() ([]byte, []int) {
+	return file_connector_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *Link) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Link) GetExternalId() string {
+	if x != nil {
+		return x.ExternalId
+	}
+	return ""
+}
+
 type Account struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Name      string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -1570,7 +1637,7 @@ type Account struct {
 
 func (x *Account) Reset() {
 	*x = Account{}
-	mi := &file_connector_proto_msgTypes[17]
+	mi := &file_connector_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1582,7 +1649,7 @@ func (x *Account) String() string {
 func (*Account) ProtoMessage() {}
 
 func (x *Account) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[17]
+	mi := &file_connector_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1595,7 +1662,7 @@ func (x *Account) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Account.ProtoReflect.Descriptor instead.
 func (*Account) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{17}
+	return file_connector_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Account) GetName() string {
@@ -1658,7 +1725,7 @@ type Person struct {
 
 func (x *Person) Reset() {
 	*x = Person{}
-	mi := &file_connector_proto_msgTypes[18]
+	mi := &file_connector_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1670,7 +1737,7 @@ func (x *Person) String() string {
 func (*Person) ProtoMessage() {}
 
 func (x *Person) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[18]
+	mi := &file_connector_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1683,7 +1750,7 @@ func (x *Person) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Person.ProtoReflect.Descriptor instead.
 func (*Person) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{18}
+	return file_connector_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Person) GetName() string {
@@ -1718,7 +1785,7 @@ type AccountTeamMember struct {
 
 func (x *AccountTeamMember) Reset() {
 	*x = AccountTeamMember{}
-	mi := &file_connector_proto_msgTypes[19]
+	mi := &file_connector_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1730,7 +1797,7 @@ func (x *AccountTeamMember) String() string {
 func (*AccountTeamMember) ProtoMessage() {}
 
 func (x *AccountTeamMember) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[19]
+	mi := &file_connector_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1743,7 +1810,7 @@ func (x *AccountTeamMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccountTeamMember.ProtoReflect.Descriptor instead.
 func (*AccountTeamMember) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{19}
+	return file_connector_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AccountTeamMember) GetAccountExternalId() string {
@@ -1779,7 +1846,7 @@ type Contact struct {
 
 func (x *Contact) Reset() {
 	*x = Contact{}
-	mi := &file_connector_proto_msgTypes[20]
+	mi := &file_connector_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1791,7 +1858,7 @@ func (x *Contact) String() string {
 func (*Contact) ProtoMessage() {}
 
 func (x *Contact) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[20]
+	mi := &file_connector_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1804,7 +1871,7 @@ func (x *Contact) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Contact.ProtoReflect.Descriptor instead.
 func (*Contact) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{20}
+	return file_connector_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Contact) GetAccountExternalId() string {
@@ -1852,7 +1919,7 @@ type Activity struct {
 
 func (x *Activity) Reset() {
 	*x = Activity{}
-	mi := &file_connector_proto_msgTypes[21]
+	mi := &file_connector_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1864,7 +1931,7 @@ func (x *Activity) String() string {
 func (*Activity) ProtoMessage() {}
 
 func (x *Activity) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[21]
+	mi := &file_connector_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1877,7 +1944,7 @@ func (x *Activity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Activity.ProtoReflect.Descriptor instead.
 func (*Activity) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{21}
+	return file_connector_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Activity) GetAccountExternalId() string {
@@ -1961,7 +2028,7 @@ type Deal struct {
 
 func (x *Deal) Reset() {
 	*x = Deal{}
-	mi := &file_connector_proto_msgTypes[22]
+	mi := &file_connector_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1973,7 +2040,7 @@ func (x *Deal) String() string {
 func (*Deal) ProtoMessage() {}
 
 func (x *Deal) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[22]
+	mi := &file_connector_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1986,7 +2053,7 @@ func (x *Deal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deal.ProtoReflect.Descriptor instead.
 func (*Deal) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{22}
+	return file_connector_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Deal) GetAccountExternalId() string {
@@ -2070,7 +2137,7 @@ type SubscriptionItem struct {
 
 func (x *SubscriptionItem) Reset() {
 	*x = SubscriptionItem{}
-	mi := &file_connector_proto_msgTypes[23]
+	mi := &file_connector_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2082,7 +2149,7 @@ func (x *SubscriptionItem) String() string {
 func (*SubscriptionItem) ProtoMessage() {}
 
 func (x *SubscriptionItem) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[23]
+	mi := &file_connector_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2095,7 +2162,7 @@ func (x *SubscriptionItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscriptionItem.ProtoReflect.Descriptor instead.
 func (*SubscriptionItem) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{23}
+	return file_connector_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SubscriptionItem) GetAccountExternalId() string {
@@ -2172,7 +2239,7 @@ type Ticket struct {
 
 func (x *Ticket) Reset() {
 	*x = Ticket{}
-	mi := &file_connector_proto_msgTypes[24]
+	mi := &file_connector_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2184,7 +2251,7 @@ func (x *Ticket) String() string {
 func (*Ticket) ProtoMessage() {}
 
 func (x *Ticket) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[24]
+	mi := &file_connector_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2197,7 +2264,7 @@ func (x *Ticket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ticket.ProtoReflect.Descriptor instead.
 func (*Ticket) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{24}
+	return file_connector_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Ticket) GetAccountExternalId() string {
@@ -2278,7 +2345,7 @@ type SurveyResponse struct {
 
 func (x *SurveyResponse) Reset() {
 	*x = SurveyResponse{}
-	mi := &file_connector_proto_msgTypes[25]
+	mi := &file_connector_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2290,7 +2357,7 @@ func (x *SurveyResponse) String() string {
 func (*SurveyResponse) ProtoMessage() {}
 
 func (x *SurveyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[25]
+	mi := &file_connector_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2303,7 +2370,7 @@ func (x *SurveyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurveyResponse.ProtoReflect.Descriptor instead.
 func (*SurveyResponse) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{25}
+	return file_connector_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SurveyResponse) GetAccountExternalId() string {
@@ -2367,7 +2434,7 @@ type FxRate struct {
 
 func (x *FxRate) Reset() {
 	*x = FxRate{}
-	mi := &file_connector_proto_msgTypes[26]
+	mi := &file_connector_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2379,7 +2446,7 @@ func (x *FxRate) String() string {
 func (*FxRate) ProtoMessage() {}
 
 func (x *FxRate) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[26]
+	mi := &file_connector_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2392,7 +2459,7 @@ func (x *FxRate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FxRate.ProtoReflect.Descriptor instead.
 func (*FxRate) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{26}
+	return file_connector_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *FxRate) GetDate() string {
@@ -2513,7 +2580,7 @@ const file_connector_proto_rawDesc = "" +
 	"\x04Kind\x12\x0f\n" +
 	"\vKIND_SYSTEM\x10\x00\x12\x0f\n" +
 	"\vKIND_CONFIG\x10\x01\x12\x12\n" +
-	"\x0eKIND_TRANSIENT\x10\x02\"\xc8\x06\n" +
+	"\x0eKIND_TRANSIENT\x10\x02\"\xf8\x06\n" +
 	"\x06Record\x12?\n" +
 	"\ventity_type\x18\x01 \x01(\x0e2\x1e.pulse.connector.v1.EntityTypeR\n" +
 	"entityType\x12\x1f\n" +
@@ -2521,7 +2588,8 @@ const file_connector_proto_rawDesc = "" +
 	"externalId\x12\x18\n" +
 	"\adeleted\x18\x03 \x01(\bR\adeleted\x12/\n" +
 	"\x06custom\x18\x04 \x01(\v2\x17.google.protobuf.StructR\x06custom\x12\x16\n" +
-	"\x06origin\x18\x05 \x01(\tR\x06origin\x127\n" +
+	"\x06origin\x18\x05 \x01(\tR\x06origin\x12.\n" +
+	"\x05links\x18\x06 \x03(\v2\x18.pulse.connector.v1.LinkR\x05links\x127\n" +
 	"\aaccount\x18\n" +
 	" \x01(\v2\x1b.pulse.connector.v1.AccountH\x00R\aaccount\x124\n" +
 	"\x06person\x18\v \x01(\v2\x1a.pulse.connector.v1.PersonH\x00R\x06person\x12J\n" +
@@ -2533,7 +2601,11 @@ const file_connector_proto_rawDesc = "" +
 	"\x06ticket\x18\x11 \x01(\v2\x1a.pulse.connector.v1.TicketH\x00R\x06ticket\x12M\n" +
 	"\x0fsurvey_response\x18\x12 \x01(\v2\".pulse.connector.v1.SurveyResponseH\x00R\x0esurveyResponse\x125\n" +
 	"\afx_rate\x18\x13 \x01(\v2\x1a.pulse.connector.v1.FxRateH\x00R\x06fxRateB\b\n" +
-	"\x06entity\"\xc0\x01\n" +
+	"\x06entity\";\n" +
+	"\x04Link\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1f\n" +
+	"\vexternal_id\x18\x02 \x01(\tR\n" +
+	"externalId\"\xc0\x01\n" +
 	"\aAccount\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06domain\x18\x02 \x01(\tR\x06domain\x12\x12\n" +
@@ -2644,7 +2716,7 @@ func file_connector_proto_rawDescGZIP() []byte {
 }
 
 var file_connector_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_connector_proto_goTypes = []any{
 	(EntityType)(0),               // 0: pulse.connector.v1.EntityType
 	(Diagnostic_Severity)(0),      // 1: pulse.connector.v1.Diagnostic.Severity
@@ -2667,19 +2739,20 @@ var file_connector_proto_goTypes = []any{
 	(*Progress)(nil),              // 18: pulse.connector.v1.Progress
 	(*Error)(nil),                 // 19: pulse.connector.v1.Error
 	(*Record)(nil),                // 20: pulse.connector.v1.Record
-	(*Account)(nil),               // 21: pulse.connector.v1.Account
-	(*Person)(nil),                // 22: pulse.connector.v1.Person
-	(*AccountTeamMember)(nil),     // 23: pulse.connector.v1.AccountTeamMember
-	(*Contact)(nil),               // 24: pulse.connector.v1.Contact
-	(*Activity)(nil),              // 25: pulse.connector.v1.Activity
-	(*Deal)(nil),                  // 26: pulse.connector.v1.Deal
-	(*SubscriptionItem)(nil),      // 27: pulse.connector.v1.SubscriptionItem
-	(*Ticket)(nil),                // 28: pulse.connector.v1.Ticket
-	(*SurveyResponse)(nil),        // 29: pulse.connector.v1.SurveyResponse
-	(*FxRate)(nil),                // 30: pulse.connector.v1.FxRate
-	nil,                           // 31: pulse.connector.v1.ReadRequest.StateEntry
-	(*timestamppb.Timestamp)(nil), // 32: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),       // 33: google.protobuf.Struct
+	(*Link)(nil),                  // 21: pulse.connector.v1.Link
+	(*Account)(nil),               // 22: pulse.connector.v1.Account
+	(*Person)(nil),                // 23: pulse.connector.v1.Person
+	(*AccountTeamMember)(nil),     // 24: pulse.connector.v1.AccountTeamMember
+	(*Contact)(nil),               // 25: pulse.connector.v1.Contact
+	(*Activity)(nil),              // 26: pulse.connector.v1.Activity
+	(*Deal)(nil),                  // 27: pulse.connector.v1.Deal
+	(*SubscriptionItem)(nil),      // 28: pulse.connector.v1.SubscriptionItem
+	(*Ticket)(nil),                // 29: pulse.connector.v1.Ticket
+	(*SurveyResponse)(nil),        // 30: pulse.connector.v1.SurveyResponse
+	(*FxRate)(nil),                // 31: pulse.connector.v1.FxRate
+	nil,                           // 32: pulse.connector.v1.ReadRequest.StateEntry
+	(*timestamppb.Timestamp)(nil), // 33: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),       // 34: google.protobuf.Struct
 }
 var file_connector_proto_depIdxs = []int32{
 	6,  // 0: pulse.connector.v1.SpecResponse.streams:type_name -> pulse.connector.v1.StreamSpec
@@ -2687,7 +2760,7 @@ var file_connector_proto_depIdxs = []int32{
 	9,  // 2: pulse.connector.v1.CheckResponse.problems:type_name -> pulse.connector.v1.Diagnostic
 	1,  // 3: pulse.connector.v1.Diagnostic.severity:type_name -> pulse.connector.v1.Diagnostic.Severity
 	6,  // 4: pulse.connector.v1.DiscoverResponse.streams:type_name -> pulse.connector.v1.StreamSpec
-	31, // 5: pulse.connector.v1.ReadRequest.state:type_name -> pulse.connector.v1.ReadRequest.StateEntry
+	32, // 5: pulse.connector.v1.ReadRequest.state:type_name -> pulse.connector.v1.ReadRequest.StateEntry
 	15, // 6: pulse.connector.v1.ReadMessage.batch:type_name -> pulse.connector.v1.RecordBatch
 	16, // 7: pulse.connector.v1.ReadMessage.state:type_name -> pulse.connector.v1.StateCheckpoint
 	17, // 8: pulse.connector.v1.ReadMessage.log:type_name -> pulse.connector.v1.Log
@@ -2697,40 +2770,41 @@ var file_connector_proto_depIdxs = []int32{
 	20, // 12: pulse.connector.v1.RecordBatch.records:type_name -> pulse.connector.v1.Record
 	2,  // 13: pulse.connector.v1.Log.level:type_name -> pulse.connector.v1.Log.Level
 	3,  // 14: pulse.connector.v1.Error.kind:type_name -> pulse.connector.v1.Error.Kind
-	32, // 15: pulse.connector.v1.Error.retry_after:type_name -> google.protobuf.Timestamp
+	33, // 15: pulse.connector.v1.Error.retry_after:type_name -> google.protobuf.Timestamp
 	0,  // 16: pulse.connector.v1.Record.entity_type:type_name -> pulse.connector.v1.EntityType
-	33, // 17: pulse.connector.v1.Record.custom:type_name -> google.protobuf.Struct
-	21, // 18: pulse.connector.v1.Record.account:type_name -> pulse.connector.v1.Account
-	22, // 19: pulse.connector.v1.Record.person:type_name -> pulse.connector.v1.Person
-	23, // 20: pulse.connector.v1.Record.account_team:type_name -> pulse.connector.v1.AccountTeamMember
-	24, // 21: pulse.connector.v1.Record.contact:type_name -> pulse.connector.v1.Contact
-	25, // 22: pulse.connector.v1.Record.activity:type_name -> pulse.connector.v1.Activity
-	26, // 23: pulse.connector.v1.Record.deal:type_name -> pulse.connector.v1.Deal
-	27, // 24: pulse.connector.v1.Record.subscription_item:type_name -> pulse.connector.v1.SubscriptionItem
-	28, // 25: pulse.connector.v1.Record.ticket:type_name -> pulse.connector.v1.Ticket
-	29, // 26: pulse.connector.v1.Record.survey_response:type_name -> pulse.connector.v1.SurveyResponse
-	30, // 27: pulse.connector.v1.Record.fx_rate:type_name -> pulse.connector.v1.FxRate
-	32, // 28: pulse.connector.v1.Activity.occurred_at:type_name -> google.protobuf.Timestamp
-	32, // 29: pulse.connector.v1.Deal.closed_at:type_name -> google.protobuf.Timestamp
-	32, // 30: pulse.connector.v1.SubscriptionItem.starts_at:type_name -> google.protobuf.Timestamp
-	32, // 31: pulse.connector.v1.SubscriptionItem.ends_at:type_name -> google.protobuf.Timestamp
-	32, // 32: pulse.connector.v1.Ticket.opened_at:type_name -> google.protobuf.Timestamp
-	32, // 33: pulse.connector.v1.Ticket.first_response_at:type_name -> google.protobuf.Timestamp
-	32, // 34: pulse.connector.v1.Ticket.resolved_at:type_name -> google.protobuf.Timestamp
-	32, // 35: pulse.connector.v1.SurveyResponse.responded_at:type_name -> google.protobuf.Timestamp
-	4,  // 36: pulse.connector.v1.Connector.Spec:input_type -> pulse.connector.v1.SpecRequest
-	7,  // 37: pulse.connector.v1.Connector.Check:input_type -> pulse.connector.v1.CheckRequest
-	10, // 38: pulse.connector.v1.Connector.Discover:input_type -> pulse.connector.v1.DiscoverRequest
-	12, // 39: pulse.connector.v1.Connector.Read:input_type -> pulse.connector.v1.ReadRequest
-	5,  // 40: pulse.connector.v1.Connector.Spec:output_type -> pulse.connector.v1.SpecResponse
-	8,  // 41: pulse.connector.v1.Connector.Check:output_type -> pulse.connector.v1.CheckResponse
-	11, // 42: pulse.connector.v1.Connector.Discover:output_type -> pulse.connector.v1.DiscoverResponse
-	13, // 43: pulse.connector.v1.Connector.Read:output_type -> pulse.connector.v1.ReadMessage
-	40, // [40:44] is the sub-list for method output_type
-	36, // [36:40] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	34, // 17: pulse.connector.v1.Record.custom:type_name -> google.protobuf.Struct
+	21, // 18: pulse.connector.v1.Record.links:type_name -> pulse.connector.v1.Link
+	22, // 19: pulse.connector.v1.Record.account:type_name -> pulse.connector.v1.Account
+	23, // 20: pulse.connector.v1.Record.person:type_name -> pulse.connector.v1.Person
+	24, // 21: pulse.connector.v1.Record.account_team:type_name -> pulse.connector.v1.AccountTeamMember
+	25, // 22: pulse.connector.v1.Record.contact:type_name -> pulse.connector.v1.Contact
+	26, // 23: pulse.connector.v1.Record.activity:type_name -> pulse.connector.v1.Activity
+	27, // 24: pulse.connector.v1.Record.deal:type_name -> pulse.connector.v1.Deal
+	28, // 25: pulse.connector.v1.Record.subscription_item:type_name -> pulse.connector.v1.SubscriptionItem
+	29, // 26: pulse.connector.v1.Record.ticket:type_name -> pulse.connector.v1.Ticket
+	30, // 27: pulse.connector.v1.Record.survey_response:type_name -> pulse.connector.v1.SurveyResponse
+	31, // 28: pulse.connector.v1.Record.fx_rate:type_name -> pulse.connector.v1.FxRate
+	33, // 29: pulse.connector.v1.Activity.occurred_at:type_name -> google.protobuf.Timestamp
+	33, // 30: pulse.connector.v1.Deal.closed_at:type_name -> google.protobuf.Timestamp
+	33, // 31: pulse.connector.v1.SubscriptionItem.starts_at:type_name -> google.protobuf.Timestamp
+	33, // 32: pulse.connector.v1.SubscriptionItem.ends_at:type_name -> google.protobuf.Timestamp
+	33, // 33: pulse.connector.v1.Ticket.opened_at:type_name -> google.protobuf.Timestamp
+	33, // 34: pulse.connector.v1.Ticket.first_response_at:type_name -> google.protobuf.Timestamp
+	33, // 35: pulse.connector.v1.Ticket.resolved_at:type_name -> google.protobuf.Timestamp
+	33, // 36: pulse.connector.v1.SurveyResponse.responded_at:type_name -> google.protobuf.Timestamp
+	4,  // 37: pulse.connector.v1.Connector.Spec:input_type -> pulse.connector.v1.SpecRequest
+	7,  // 38: pulse.connector.v1.Connector.Check:input_type -> pulse.connector.v1.CheckRequest
+	10, // 39: pulse.connector.v1.Connector.Discover:input_type -> pulse.connector.v1.DiscoverRequest
+	12, // 40: pulse.connector.v1.Connector.Read:input_type -> pulse.connector.v1.ReadRequest
+	5,  // 41: pulse.connector.v1.Connector.Spec:output_type -> pulse.connector.v1.SpecResponse
+	8,  // 42: pulse.connector.v1.Connector.Check:output_type -> pulse.connector.v1.CheckResponse
+	11, // 43: pulse.connector.v1.Connector.Discover:output_type -> pulse.connector.v1.DiscoverResponse
+	13, // 44: pulse.connector.v1.Connector.Read:output_type -> pulse.connector.v1.ReadMessage
+	41, // [41:45] is the sub-list for method output_type
+	37, // [37:41] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_connector_proto_init() }
@@ -2764,7 +2838,7 @@ func file_connector_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_connector_proto_rawDesc), len(file_connector_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   28,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -32,6 +32,11 @@ type Config struct {
 	Fail string `json:"fail"`
 	// Name prefixes account names, so a changed config changes data.
 	Name string `json:"name"`
+	// Break makes the connector break one conformance rule on purpose:
+	// "regress_cursor" ends a read given a state with a checkpoint back at
+	// the start; "double_on_resume" resumes one account before its
+	// checkpoint.
+	Break string `json:"break"`
 }
 
 const schema = `{
@@ -46,13 +51,17 @@ const schema = `{
     "hang_after": {"type": "integer", "minimum": 0},
     "fail": {"enum": ["", "config", "transient", "system"]},
     "name": {"type": "string"},
+    "break": {"enum": ["", "regress_cursor", "double_on_resume"]},
     "token": {"type": "string", "secret": true}
   },
   "additionalProperties": false
 }`
 
+// cursor is the accounts stream's state: the next account, and how many
+// of the tombstones that follow the accounts were sent.
 type cursor struct {
-	Next int `json:"next"`
+	Next    int `json:"next"`
+	Deleted int `json:"deleted,omitempty"`
 }
 
 // New returns the connector.
@@ -75,8 +84,12 @@ func readAccounts(ctx context.Context, raw sdk.Config, state sdk.State, w *sdk.W
 		cfg.CheckpointEvery = 10
 	}
 	var cur cursor
-	if _, err := state.Decode(&cur); err != nil {
+	resumed, err := state.Decode(&cur)
+	if err != nil {
 		return err
+	}
+	if resumed && cfg.Break == "double_on_resume" && cur.Next > 0 {
+		cur.Next--
 	}
 	w.SetTotal(int64(cfg.Accounts))
 	for i := cur.Next; i < cfg.Accounts; i++ {
@@ -110,7 +123,7 @@ func readAccounts(ctx context.Context, raw sdk.Config, state sdk.State, w *sdk.W
 			}
 		}
 	}
-	for _, d := range cfg.Deleted {
+	for _, d := range cfg.Deleted[min(cur.Deleted, len(cfg.Deleted)):] {
 		if err := w.Emit(sdk.Tombstone(sdk.Account, fmt.Sprintf("acc-%d", d))); err != nil {
 			return err
 		}
@@ -123,7 +136,10 @@ func readAccounts(ctx context.Context, raw sdk.Config, state sdk.State, w *sdk.W
 	case "system":
 		return errors.New("unexpected vendor response")
 	}
-	return w.Checkpoint(cursor{Next: cfg.Accounts})
+	if resumed && cfg.Break == "regress_cursor" {
+		return w.Checkpoint(cursor{})
+	}
+	return w.Checkpoint(cursor{Next: cfg.Accounts, Deleted: len(cfg.Deleted)})
 }
 
 func readActivities(ctx context.Context, raw sdk.Config, _ sdk.State, w *sdk.Writer) error {
