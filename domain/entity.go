@@ -189,7 +189,7 @@ type Ticket struct {
 	OpenedAt        time.Time
 	FirstResponseAt *time.Time
 	ResolvedAt      *time.Time
-	CSAT            int `gorm:"column:csat"`
+	CSAT            int    `gorm:"column:csat"`
 	Custom          Custom `gorm:"type:jsonb"`
 	Provenance
 	Timestamps

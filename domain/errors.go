@@ -9,6 +9,17 @@ import (
 // ErrNotFound is returned when the entity asked for does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrConflict is returned when a request clashes with the current state,
+// such as a sync of a source that is already running.
+var ErrConflict = errors.New("conflict")
+
+// ErrUnauthenticated is returned for a request without a valid credential.
+var ErrUnauthenticated = errors.New("unauthenticated")
+
+// ErrForbidden is returned when the credential's role may not do what was
+// asked.
+var ErrForbidden = errors.New("forbidden")
+
 // NotFound wraps ErrNotFound with what was looked for.
 func NotFound(what string, key any) error {
 	return fmt.Errorf("%s %v: %w", what, key, ErrNotFound)

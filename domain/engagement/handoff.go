@@ -1,0 +1,81 @@
+package engagement
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pulseproject/pulse/domain"
+)
+
+// Handoff lists the hand-offs dropped as of an instant (METRICS.md,
+// Hand-off gap).
+type Handoff struct {
+	Rules Rules
+	// DealsWithoutOnboarding are the won deals of kind new with no
+	// onboarding touch within Days of their close, newest close first.
+	DealsWithoutOnboarding []OnboardingGap
+	// CustomersWithoutCSOwner are the active customers with no CS owner,
+	// by name.
+	CustomersWithoutCSOwner []domain.Account
+	// CustomersNotTouchedByCS are the active customers whose CS owner has
+	// not touched them since the hand-off, earliest hand-off first.
+	CustomersNotTouchedByCS []CSGap
+}
+
+// OnboardingGap is a won deal that onboarding did not follow up in time.
+type OnboardingGap struct {
+	Deal    domain.Deal
+	Account domain.Account
+	// DueBy is the deal's close plus Days: the end of the window an
+	// onboarding touch was due in.
+	DueBy time.Time
+	// FirstOnboardingTouchAt is the first onboarding touch since the
+	// close, late, before the report's instant; nil when there is none.
+	FirstOnboardingTouchAt *time.Time
+}
+
+// HandoffBasis says what an account's hand-off to CS was dated by.
+type HandoffBasis string
+
+// The events a hand-off is dated by, in order of preference.
+const (
+	// HandoffOnboardingEnd is the last onboarding touch since the latest
+	// won deal of kind new.
+	HandoffOnboardingEnd HandoffBasis = "onboarding_end"
+	// HandoffDealWon is the close of the latest won deal of kind new,
+	// when onboarding never touched the account after it.
+	HandoffDealWon HandoffBasis = "deal_won"
+	// HandoffSubscriptionStart is the start of the account's first
+	// subscription item, for a customer with neither.
+	HandoffSubscriptionStart HandoffBasis = "subscription_start"
+)
+
+// CSGap is an active customer its CS owner has not touched since the
+// hand-off.
+type CSGap struct {
+	Account  domain.Account
+	CSOwners []domain.Person
+	// HandoffAt is when CS took the account over, dated by Basis.
+	HandoffAt time.Time
+	Basis     HandoffBasis
+	// LastOwnerTouchAt is the CS owners' latest touch of the account
+	// before the report's instant, from before the hand-off; nil when
+	// there is none.
+	LastOwnerTouchAt *time.Time
+}
+
+// HandoffRules are the rules of the hand-off report of q.
+func HandoffRules(q HandoffQuery) Rules {
+	asOf := q.AsOf
+	return Rules{
+		AsOf: &asOf, Days: q.Days,
+		Definitions: []string{
+			touchDefinition,
+			fmt.Sprintf("An onboarding gap is a won deal of kind new, closed at least %d days before asOf, with no touch of the onboarding team on its account in [closedAt, closedAt + %d days). Deals whose window is still open are not judged yet.", q.Days, q.Days),
+			"An active customer is an account, not soft-deleted, with a subscription item of positive amount billing at asOf (MRR > 0).",
+			"A CS owner is a teammate, not soft-deleted, holding the role cs on the account's team.",
+			"The hand-off to CS is the end of onboarding: the last onboarding touch before asOf since the latest won deal of kind new closed before asOf; without one, that deal's close; without a won deal of kind new, the start of the account's first subscription item.",
+			fmt.Sprintf("A CS gap is an active customer with a CS owner, handed off at least %d days before asOf, whom none of its CS owners touched in [handoffAt, asOf).", q.Days),
+		},
+	}
+}
