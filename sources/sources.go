@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -30,20 +31,11 @@ type Service struct {
 }
 
 // Input is a new source.
-type Input struct {
-	Kind     string
-	Name     string
-	Config   map[string]any
-	Schedule string
-}
+type Input = domain.SourceInput
 
 // Patch changes a source; nil fields stay as they are. Config keys are
 // merged into the stored config, and a key set to nil is removed.
-type Patch struct {
-	Name     *string
-	Config   map[string]any
-	Schedule *string
-}
+type Patch = domain.SourcePatch
 
 // Create validates in and stores it as a new source.
 func (s *Service) Create(ctx context.Context, in Input) (*domain.Source, error) {
@@ -366,11 +358,14 @@ func setPath(m map[string]any, path string, v any) {
 
 // Coerce converts string values to the type the schema's top-level
 // properties ask for, so settings typed on a command line as key=value
-// (size=500, verbose=true) validate as numbers and booleans.
+// (size=500, verbose=true) validate as numbers and booleans; and it makes a
+// relative path in a property of format "path" absolute, since the
+// connector runs later from another folder.
 func Coerce(schema string, cfg map[string]any) map[string]any {
 	var root struct {
 		Properties map[string]struct {
-			Type any `json:"type"`
+			Type   any    `json:"type"`
+			Format string `json:"format"`
 		} `json:"properties"`
 	}
 	if json.Unmarshal([]byte(schema), &root) != nil {
@@ -381,6 +376,12 @@ func Coerce(schema string, cfg map[string]any) map[string]any {
 		out[k] = v
 		str, ok := v.(string)
 		if !ok {
+			continue
+		}
+		if root.Properties[k].Format == "path" && str != "" && !filepath.IsAbs(str) {
+			if abs, err := filepath.Abs(str); err == nil {
+				out[k] = abs
+			}
 			continue
 		}
 		types := typeList(root.Properties[k].Type)

@@ -1,0 +1,286 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"gorm.io/gorm"
+
+	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/internal/testdb"
+	"github.com/pulseproject/pulse/store"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+// openStore gives the test a migrated database of its own.
+func openStore(t *testing.T) (*store.Store, *gorm.DB) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, testdb.New(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close(db) })
+	if _, err := store.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	return store.New(db), db
+}
+
+func insert(t *testing.T, db *gorm.DB, rows ...any) {
+	t.Helper()
+	for _, r := range rows {
+		if err := db.Create(r).Error; err != nil {
+			t.Fatalf("insert %T: %v", r, err)
+		}
+	}
+}
+
+func id(n int) uuid.UUID { return uuid.MustParse(fmt.Sprintf("00000000-0000-0000-0000-%012d", n)) }
+
+func ts(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// ext is the provenance of a row from no source in particular: tables keyed
+// on (source, external id) need the id.
+func ext(externalID string) domain.Provenance { return domain.Provenance{ExternalID: externalID} }
+
+func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+// readAll pages through q one account at a time and returns the names.
+func readAll(t *testing.T, s *store.Store, q domain.AccountQuery) []string {
+	t.Helper()
+	var names []string
+	q.First = 1
+	for {
+		page, err := s.Accounts(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range page.Items {
+			names = append(names, a.Name)
+		}
+		if !page.HasNext {
+			return names
+		}
+		q.After = &page.Cursors[len(page.Cursors)-1]
+	}
+}
+
+func TestAccountOrders(t *testing.T) {
+	s, db := openStore(t)
+	now := ts("2025-06-01T00:00:00Z")
+	insert(t, db,
+		&[]domain.Account{
+			{ID: id(1), Name: "beta", RenewalDate: ptr(ts("2025-07-01T00:00:00Z"))},
+			{ID: id(2), Name: "Alpha", RenewalDate: ptr(ts("2025-07-01T00:00:00Z"))},
+			{ID: id(3), Name: "ALPHA"},
+			{ID: id(4), Name: "gamma", RenewalDate: ptr(ts("2025-08-01T00:00:00Z"))},
+			{ID: id(5), Name: "deleted", Timestamps: domain.Timestamps{DeletedAt: ptr(now)}},
+		},
+		&[]domain.SubscriptionItem{
+			{ID: id(11), AccountID: id(1), Amount: dec("120"), Currency: "USD", Interval: "year", StartsAt: ts("2025-01-01T00:00:00Z"), Provenance: ext("1")},
+			{ID: id(12), AccountID: id(4), Amount: dec("10"), Currency: "USD", Interval: "month", StartsAt: ts("2025-01-01T00:00:00Z"), Provenance: ext("2")},
+			// Starts after now: not billing yet.
+			{ID: id(13), AccountID: id(2), Amount: dec("999"), Currency: "USD", Interval: "month", StartsAt: ts("2025-07-01T00:00:00Z"), Provenance: ext("3")},
+		},
+		&[]domain.Activity{
+			{ID: id(21), AccountID: id(1), Kind: "call", OccurredAt: ts("2025-05-01T00:00:00Z"), Provenance: ext("1")},
+			// In the future: not a touch yet.
+			{ID: id(22), AccountID: id(2), Kind: "call", OccurredAt: ts("2025-07-01T00:00:00Z"), Provenance: ext("2")},
+			{ID: id(23), AccountID: id(2), Kind: "call", OccurredAt: ts("2025-03-01T00:00:00Z"), Provenance: ext("3")},
+			// Deleted: not a touch.
+			{ID: id(24), AccountID: id(4), Kind: "call", OccurredAt: ts("2025-05-30T00:00:00Z"), Provenance: ext("4"), Timestamps: domain.Timestamps{DeletedAt: ptr(now)}},
+		},
+	)
+	for _, tc := range []struct {
+		by   domain.AccountSort
+		asc  []string
+		desc []string
+	}{
+		// Ties (alpha, ALPHA) go by id, in the direction of the order.
+		{domain.SortByName, []string{"Alpha", "ALPHA", "beta", "gamma"}, []string{"gamma", "beta", "ALPHA", "Alpha"}},
+		// Alpha's item has not started: it ties with ALPHA at 0.
+		{domain.SortByMRR, []string{"Alpha", "ALPHA", "beta", "gamma"}, []string{"gamma", "beta", "ALPHA", "Alpha"}},
+		// No renewal date: last either way.
+		{domain.SortByRenewalDate, []string{"beta", "Alpha", "gamma", "ALPHA"}, []string{"gamma", "Alpha", "beta", "ALPHA"}},
+		// Alpha's future call and gamma's deleted one are not touches.
+		{domain.SortByLastTouch, []string{"Alpha", "beta", "ALPHA", "gamma"}, []string{"beta", "Alpha", "gamma", "ALPHA"}},
+	} {
+		for _, desc := range []bool{false, true} {
+			want := tc.asc
+			if desc {
+				want = tc.desc
+			}
+			q := domain.AccountQuery{Order: domain.AccountOrder{By: tc.by, Desc: desc}, At: now, First: 10}
+			page, err := s.Accounts(context.Background(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, a := range page.Items {
+				got = append(got, a.Name)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s desc=%v (-want +got):\n%s", tc.by, desc, diff)
+			}
+			if diff := cmp.Diff(want, readAll(t, s, q)); diff != "" {
+				t.Errorf("%s desc=%v one at a time (-want +got):\n%s", tc.by, desc, diff)
+			}
+		}
+	}
+}
+
+func TestAccountCursorsRefused(t *testing.T) {
+	s, db := openStore(t)
+	insert(t, db, &domain.Account{ID: id(1), Name: "a"})
+	byName := domain.AccountOrder{By: domain.SortByName}
+	byMRR := domain.AccountOrder{By: domain.SortByMRR}
+	for name, q := range map[string]domain.AccountQuery{
+		"another order": {Order: byMRR, After: &domain.AccountCursor{Order: byName, Key: "a", ID: id(1)}},
+		"forged number": {Order: byMRR, After: &domain.AccountCursor{Order: byMRR, Key: "lots", ID: id(1)}},
+		"forged date": {Order: domain.AccountOrder{By: domain.SortByRenewalDate}, After: &domain.AccountCursor{
+			Order: domain.AccountOrder{By: domain.SortByRenewalDate}, Key: "tomorrow", ID: id(1)}},
+	} {
+		q.First = 1
+		_, err := s.Accounts(context.Background(), q)
+		var inputErr *domain.InputError
+		if !errors.As(err, &inputErr) || inputErr.Problems[0].Field != "after" {
+			t.Errorf("%s: %v, want an InputError naming after", name, err)
+		}
+	}
+}
+
+func TestAccountFiltersAndCount(t *testing.T) {
+	s, db := openStore(t)
+	insert(t, db,
+		&[]domain.Person{{ID: id(100), Name: "Pat", Provenance: ext("p")}},
+		&[]domain.Account{
+			{ID: id(1), Name: "100% Juice", Tier: "A", Segment: "smb", Lifecycle: "customer"},
+			{ID: id(2), Name: "Juicy_Co", Tier: "B", Segment: "smb", Lifecycle: "prospect"},
+			{ID: id(3), Name: "Other", Tier: "A", Segment: "enterprise", Lifecycle: "customer"},
+		},
+		&[]domain.AccountTeamMember{
+			{ID: id(10), AccountID: id(2), PersonID: id(100), Role: "sales", Provenance: ext("1")},
+			{ID: id(11), AccountID: id(3), PersonID: id(100), Role: "cs", Provenance: ext("2"), Timestamps: domain.Timestamps{DeletedAt: ptr(ts("2025-01-01T00:00:00Z"))}},
+		},
+	)
+	for _, tc := range []struct {
+		filter domain.AccountFilter
+		want   []string
+	}{
+		{domain.AccountFilter{}, []string{"100% Juice", "Juicy_Co", "Other"}},
+		{domain.AccountFilter{Tiers: []string{"A"}}, []string{"100% Juice", "Other"}},
+		{domain.AccountFilter{Segments: []string{"smb"}, Lifecycles: []string{"prospect"}}, []string{"Juicy_Co"}},
+		{domain.AccountFilter{OwnerID: ptr(id(100))}, []string{"Juicy_Co"}},
+		// Matched as typed: % and _ are not wildcards.
+		{domain.AccountFilter{NameContains: "0% j"}, []string{"100% Juice"}},
+		{domain.AccountFilter{NameContains: "y_c"}, []string{"Juicy_Co"}},
+		{domain.AccountFilter{NameContains: "%"}, []string{"100% Juice"}},
+	} {
+		q := domain.AccountQuery{Filter: tc.filter, Order: domain.AccountOrder{By: domain.SortByName}, First: 10}
+		page, err := s.Accounts(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, a := range page.Items {
+			got = append(got, a.Name)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%+v (-want +got):\n%s", tc.filter, diff)
+		}
+		n, err := s.CountAccounts(context.Background(), tc.filter)
+		if err != nil || n != len(tc.want) {
+			t.Errorf("%+v: count %d, %v; want %d", tc.filter, n, err, len(tc.want))
+		}
+	}
+}
+
+func TestMRR(t *testing.T) {
+	s, db := openStore(t)
+	item := func(n int, account uuid.UUID, amount, currency, interval, starts string, ends *time.Time) domain.SubscriptionItem {
+		return domain.SubscriptionItem{ID: id(n), AccountID: account, Amount: dec(amount), Currency: currency, Interval: interval,
+			StartsAt: ts(starts), EndsAt: ends, Provenance: ext(fmt.Sprint(n))}
+	}
+	insert(t, db,
+		&[]domain.Account{{ID: id(1), Name: "a"}, {ID: id(2), Name: "b"}, {ID: id(3), Name: "c"}},
+		&[]domain.FxRate{
+			{ID: id(50), Currency: "EUR", Date: ts("2025-01-01T00:00:00Z"), Rate: dec("1.1"), Provenance: ext("1")},
+			{ID: id(51), Currency: "EUR", Date: ts("2025-02-01T00:00:00Z"), Rate: dec("1.2"), Provenance: ext("2")},
+			// Deleted: not a rate.
+			{ID: id(52), Currency: "EUR", Date: ts("2025-02-10T00:00:00Z"), Rate: dec("9"), Provenance: ext("3"), Timestamps: domain.Timestamps{DeletedAt: ptr(ts("2025-03-01T00:00:00Z"))}},
+			// After CHF's item started: too late for it.
+			{ID: id(53), Currency: "CHF", Date: ts("2025-03-01T00:00:00Z"), Rate: dec("1.13"), Provenance: ext("4")},
+		},
+		&[]domain.SubscriptionItem{
+			item(10, id(1), "1000", "USD", "year", "2025-01-01T00:00:00Z", nil),
+			item(11, id(1), "100", "USD", "quarter", "2025-01-01T00:00:00Z", ptr(ts("2025-04-01T00:00:00Z"))),
+			// Started 2025-02-15: the rate of 02-01 (1.2) applies.
+			item(12, id(1), "9.99", "EUR", "month", "2025-02-15T00:00:00Z", nil),
+			item(13, id(2), "50", "CHF", "month", "2025-02-15T00:00:00Z", nil),
+			item(14, id(2), "70", "GBP", "month", "2025-02-15T00:00:00Z", nil),
+			item(15, id(2), "20", "USD", "month", "2025-02-15T00:00:00Z", nil),
+		},
+	)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		at   string
+		want map[uuid.UUID]domain.Money
+	}{
+		// 1000/12 + 100/3 = 116.666… → 116.67; b has not started.
+		{"2025-01-15T00:00:00Z", map[uuid.UUID]domain.Money{
+			id(1): {Amount: dec("116.67"), Currency: "USD", MissingRates: []string{}},
+			id(2): {Amount: dec("0"), Currency: "USD", MissingRates: []string{}},
+			id(3): {Amount: dec("0"), Currency: "USD", MissingRates: []string{}},
+		}},
+		// Starts are inclusive: 9.99 EUR a month at 1.2 is 143.856 a year;
+		// (1000 + 400 + 143.856)/12 = 128.6546… → 128.65.
+		{"2025-02-15T00:00:00Z", map[uuid.UUID]domain.Money{
+			id(1): {Amount: dec("128.65"), Currency: "USD", MissingRates: []string{}},
+			id(2): {Amount: dec("20"), Currency: "USD", MissingRates: []string{"CHF", "GBP"}},
+			id(3): {Amount: dec("0"), Currency: "USD", MissingRates: []string{}},
+		}},
+		// Ends are exclusive: the quarterly item is gone. (1000 + 143.856)/12 = 95.321… → 95.32.
+		{"2025-04-01T00:00:00Z", map[uuid.UUID]domain.Money{
+			id(1): {Amount: dec("95.32"), Currency: "USD", MissingRates: []string{}},
+			id(2): {Amount: dec("20"), Currency: "USD", MissingRates: []string{"CHF", "GBP"}},
+			id(3): {Amount: dec("0"), Currency: "USD", MissingRates: []string{}},
+		}},
+	} {
+		got, err := s.MRR(ctx, []uuid.UUID{id(1), id(2), id(3)}, ts(tc.at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tc.want, got, cmp.Comparer(decimal.Decimal.Equal)); diff != "" {
+			t.Errorf("at %s (-want +got):\n%s", tc.at, diff)
+		}
+	}
+
+	// Ordering by MRR uses the same amounts.
+	page, err := s.Accounts(ctx, domain.AccountQuery{Order: domain.AccountOrder{By: domain.SortByMRR, Desc: true}, At: ts("2025-04-01T00:00:00Z"), First: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, c := range page.Cursors {
+		keys = append(keys, c.Key)
+	}
+	if diff := cmp.Diff([]string{"95.32", "20.00", "0.00"}, keys); diff != "" {
+		t.Errorf("MRR keys (-want +got):\n%s", diff)
+	}
+}

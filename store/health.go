@@ -1,0 +1,952 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"gorm.io/gorm"
+
+	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/events"
+	"github.com/pulseproject/pulse/domain/engagement"
+	"github.com/pulseproject/pulse/domain/health"
+)
+
+// This file scores accounts' health: it measures many accounts at once in
+// a few set-based statements, scores them in Go by their scorecard, and
+// keeps one row per account and day.
+
+// target is an account to measure and the instant to measure it at. A
+// batch holds each account once.
+type target struct {
+	id uuid.UUID
+	at time.Time
+}
+
+// selection is the CTE "sel" (account_id, as_of) a batch of measures is
+// taken over: every account at one instant, or a list of targets.
+type selection struct {
+	sql  string
+	args map[string]any
+}
+
+func allAccountsAt(at time.Time) selection {
+	return selection{
+		sql:  "SELECT a.id AS account_id, CAST(@sel_at AS timestamptz) AS as_of FROM accounts a WHERE a.deleted_at IS NULL",
+		args: map[string]any{"sel_at": at},
+	}
+}
+
+// targetsSelection passes the targets as two array literals, two
+// parameters whatever their number.
+func targetsSelection(ts []target) selection {
+	ids := make([]string, len(ts))
+	ats := make([]string, len(ts))
+	for i, t := range ts {
+		ids[i] = t.id.String()
+		ats[i] = t.at.UTC().Format(time.RFC3339Nano)
+	}
+	return selection{
+		sql: `SELECT s.account_id, s.as_of FROM unnest(CAST(@sel_ids AS uuid[]), CAST(@sel_ats AS timestamptz[])) AS s(account_id, as_of)
+			JOIN accounts a ON a.id = s.account_id AND a.deleted_at IS NULL`,
+		args: map[string]any{"sel_ids": "{" + strings.Join(ids, ",") + "}", "sel_ats": "{" + strings.Join(ats, ",") + "}"},
+	}
+}
+
+// hours is an interval of n days of 24 hours, the length of "the last n
+// days".
+func hours(days int) string { return fmt.Sprintf("interval '%d hours'", 24*days) }
+
+// measureEnv is what measuring needs besides the accounts.
+type measureEnv struct {
+	loc *time.Location
+	cap int
+}
+
+func (s *Store) measureEnv(ctx context.Context) (measureEnv, error) {
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return measureEnv{}, err
+	}
+	loc, err := st.Location()
+	if err != nil {
+		return measureEnv{}, err
+	}
+	capacity := st.ContactPressureCap
+	if capacity < 1 {
+		capacity = health.DefaultPressureCap
+	}
+	return measureEnv{loc: loc, cap: capacity}, nil
+}
+
+// dateOnly is a day as the text of a date, so that comparing it with a
+// date column does not depend on the session's timezone.
+func dateOnly(day time.Time) string { return day.Format(time.DateOnly) }
+
+// dayOf is at's day in loc, as midnight UTC.
+func dayOf(at time.Time, loc *time.Location) time.Time {
+	y, m, d := at.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// measure takes every measure of the selected accounts, in seven
+// statements whatever their number.
+func (s *Store) measure(ctx context.Context, sel selection, env measureEnv) (map[uuid.UUID]*health.Inputs, error) {
+	args := map[string]any{"teams": domain.Teams, "kinds": engagement.TouchKinds, "tz": env.loc.String(), "cap": env.cap}
+	for k, v := range sel.args {
+		args[k] = v
+	}
+	with := "WITH sel AS (" + sel.sql + ") "
+	run := func(what, sql string, dest any) error {
+		if err := s.db.WithContext(ctx).Raw(with+sql, args).Scan(dest).Error; err != nil {
+			return fmt.Errorf("store: measure health: %s: %w", what, err)
+		}
+		return nil
+	}
+
+	var accounts []struct {
+		AccountID   uuid.UUID
+		AsOf        time.Time
+		Segment     string
+		RenewalDate *time.Time
+	}
+	if err := run("accounts", `SELECT s.account_id, s.as_of, a.segment, a.renewal_date
+		FROM sel s JOIN accounts a ON a.id = s.account_id`, &accounts); err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID]*health.Inputs, len(accounts))
+	for _, a := range accounts {
+		out[a.AccountID] = &health.Inputs{AccountID: a.AccountID, Segment: a.Segment, AsOf: a.AsOf, Today: dayOf(a.AsOf, env.loc),
+			RenewalDate: a.RenewalDate, Teams: map[string]health.TeamActivity{}}
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+
+	var touches []struct {
+		AccountID            uuid.UUID
+		Team                 string
+		LastTouchAt          time.Time
+		Touches30, Touches90 int
+		Seconds30, Seconds90 int64
+	}
+	if err := run("touches", `SELECT s.account_id, x.team, max(x.occurred_at) AS last_touch_at,
+			count(*) FILTER (WHERE x.occurred_at >= s.as_of - `+hours(30)+`) AS touches30,
+			count(*) FILTER (WHERE x.occurred_at >= s.as_of - `+hours(90)+`) AS touches90,
+			COALESCE(sum(x.duration_seconds) FILTER (WHERE x.occurred_at >= s.as_of - `+hours(30)+`), 0) AS seconds30,
+			COALESCE(sum(x.duration_seconds) FILTER (WHERE x.occurred_at >= s.as_of - `+hours(90)+`), 0) AS seconds90
+		FROM sel s JOIN activities x ON x.account_id = s.account_id
+		WHERE x.deleted_at IS NULL AND x.team IN @teams AND x.kind IN @kinds AND x.occurred_at < s.as_of
+		GROUP BY s.account_id, x.team`, &touches); err != nil {
+		return nil, err
+	}
+	for _, t := range touches {
+		if in := out[t.AccountID]; in != nil {
+			last := t.LastTouchAt
+			in.Teams[t.Team] = health.TeamActivity{LastTouchAt: &last, Touches30d: t.Touches30, Touches90d: t.Touches90,
+				Seconds30d: t.Seconds30, Seconds90d: t.Seconds90}
+		}
+	}
+
+	var tickets []struct {
+		AccountID          uuid.UUID
+		Open, Urgent       int
+		FirstResponseHours *float64
+		ResolutionHours    *float64
+		Rated, Positive    int
+	}
+	// A ticket is open at as_of when opened before it and not resolved
+	// by then; one solved or closed without a resolution time counts as
+	// resolved, having no instant to say otherwise.
+	const open = `(t.resolved_at IS NULL OR t.resolved_at >= s.as_of) AND NOT (t.resolved_at IS NULL AND t.status IN ('solved', 'closed'))`
+	const rated = `t.csat > 0 AND COALESCE(t.resolved_at, t.opened_at) >= s.as_of - ` + "%s" + ` AND COALESCE(t.resolved_at, t.opened_at) < s.as_of`
+	ratedIn := fmt.Sprintf(rated, hours(health.CSATWindowDays))
+	if err := run("tickets", `SELECT s.account_id,
+			count(*) FILTER (WHERE `+open+`) AS open,
+			count(*) FILTER (WHERE `+open+` AND t.priority = 'urgent') AS urgent,
+			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.first_response_at - t.opened_at) / 3600)
+				FILTER (WHERE t.opened_at >= s.as_of - `+hours(health.TicketWindowDays)+` AND t.first_response_at < s.as_of) AS first_response_hours,
+			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.resolved_at - t.opened_at) / 3600)
+				FILTER (WHERE t.resolved_at >= s.as_of - `+hours(health.TicketWindowDays)+` AND t.resolved_at < s.as_of) AS resolution_hours,
+			count(*) FILTER (WHERE `+ratedIn+`) AS rated,
+			count(*) FILTER (WHERE `+ratedIn+` AND t.csat >= 4) AS positive
+		FROM sel s JOIN tickets t ON t.account_id = s.account_id
+		WHERE t.deleted_at IS NULL AND t.opened_at < s.as_of
+		GROUP BY s.account_id`, &tickets); err != nil {
+		return nil, err
+	}
+	for _, t := range tickets {
+		if in := out[t.AccountID]; in != nil {
+			in.OpenTickets, in.UrgentOpenTickets = t.Open, t.Urgent
+			in.MedianFirstResponseHours, in.MedianResolutionHours = t.FirstResponseHours, t.ResolutionHours
+			in.CSATRated, in.CSATPositive = t.Rated, t.Positive
+		}
+	}
+
+	var surveys []struct {
+		AccountID       uuid.UUID
+		LastNPS         *int
+		AverageNPS      *float64
+		Rated, Positive int
+	}
+	if err := run("surveys", `SELECT s.account_id,
+			(array_agg(r.score ORDER BY r.responded_at DESC, r.id DESC) FILTER (WHERE r.kind = 'nps'))[1] AS last_nps,
+			avg(r.score) FILTER (WHERE r.kind = 'nps' AND r.responded_at >= s.as_of - `+hours(health.NPSWindowDays)+`) AS average_nps,
+			count(*) FILTER (WHERE r.kind = 'csat' AND r.responded_at >= s.as_of - `+hours(health.CSATWindowDays)+`) AS rated,
+			count(*) FILTER (WHERE r.kind = 'csat' AND r.responded_at >= s.as_of - `+hours(health.CSATWindowDays)+` AND r.score >= 4) AS positive
+		FROM sel s JOIN survey_responses r ON r.account_id = s.account_id
+		WHERE r.deleted_at IS NULL AND r.responded_at < s.as_of
+		GROUP BY s.account_id`, &surveys); err != nil {
+		return nil, err
+	}
+	for _, r := range surveys {
+		if in := out[r.AccountID]; in != nil {
+			in.LastNPS, in.AverageNPS = r.LastNPS, r.AverageNPS
+			in.CSATRated += r.Rated
+			in.CSATPositive += r.Positive
+		}
+	}
+
+	var mrr []struct {
+		AccountID uuid.UUID
+		Now, Then decimal.Decimal
+	}
+	if err := run("mrr", `SELECT s.account_id,
+			round(COALESCE(sum(fx.yearly) FILTER (WHERE i.starts_at <= s.as_of AND (i.ends_at IS NULL OR i.ends_at > s.as_of)), 0) / 12, 2) AS now,
+			round(COALESCE(sum(fx.yearly) FILTER (WHERE i.starts_at <= s.as_of - `+hours(health.MRRWindowDays)+`
+				AND (i.ends_at IS NULL OR i.ends_at > s.as_of - `+hours(health.MRRWindowDays)+`)), 0) / 12, 2) AS then
+		FROM sel s JOIN subscription_items i ON i.account_id = s.account_id
+		CROSS JOIN LATERAL (`+itemYearly+`) fx
+		WHERE i.deleted_at IS NULL AND i.starts_at <= s.as_of AND (i.ends_at IS NULL OR i.ends_at > s.as_of - `+hours(health.MRRWindowDays)+`)
+		GROUP BY s.account_id`, &mrr); err != nil {
+		return nil, err
+	}
+	for _, m := range mrr {
+		if in := out[m.AccountID]; in != nil {
+			in.MRRNow, in.MRR90dAgo = m.Now.InexactFloat64(), m.Then.InexactFloat64()
+		}
+	}
+
+	var objectives []struct {
+		AccountID uuid.UUID
+		Status    string
+		DueDate   *time.Time
+	}
+	if err := run("success plans", `SELECT s.account_id, o.status, o.due_date
+		FROM sel s JOIN success_plan_objectives o ON o.account_id = s.account_id
+		WHERE o.created_at < s.as_of`, &objectives); err != nil {
+		return nil, err
+	}
+	for _, o := range objectives {
+		if in := out[o.AccountID]; in != nil {
+			in.Objectives++
+			if (health.Objective{Status: health.ObjectiveStatus(o.Status), DueDate: o.DueDate}).IsAtRisk(in.Today) {
+				in.ObjectivesAtRisk++
+			}
+		}
+	}
+
+	var pressure []struct {
+		AccountID     uuid.UUID
+		SaturatedDays int
+	}
+	if err := run("contact pressure", `SELECT account_id, count(DISTINCT day) AS saturated_days FROM (
+			SELECT s.account_id, x.contact_id, (x.occurred_at AT TIME ZONE @tz)::date AS day
+			FROM sel s JOIN activities x ON x.account_id = s.account_id
+			WHERE x.deleted_at IS NULL AND x.team IN @teams AND x.kind IN @kinds AND x.direction = 'outbound'
+				AND x.contact_id IS NOT NULL
+				AND x.occurred_at >= s.as_of - `+hours(health.PressureWindowDays)+` AND x.occurred_at < s.as_of
+			GROUP BY 1, 2, 3 HAVING count(*) > @cap) d
+		GROUP BY account_id`, &pressure); err != nil {
+		return nil, err
+	}
+	for _, p := range pressure {
+		if in := out[p.AccountID]; in != nil {
+			in.SaturatedDays = p.SaturatedDays
+		}
+	}
+	return out, nil
+}
+
+// itemYearly is, for a subscription item i, its price for a year in the
+// base currency at the latest rate on or before the day it started, as
+// column yearly; NULL without such a rate, so that it is left out of sums.
+const itemYearly = `SELECT i.amount * CASE i.interval WHEN 'year' THEN 1 WHEN 'quarter' THEN 4 ELSE 12 END *
+	CASE WHEN i.currency = '` + domain.BaseCurrency + `' THEN 1::numeric ELSE (
+		SELECT r.rate FROM fx_rates r
+		WHERE r.currency = i.currency AND r.deleted_at IS NULL AND r.date <= (i.starts_at AT TIME ZONE 'UTC')::date
+		ORDER BY r.date DESC, r.id LIMIT 1) END AS yearly`
+
+// scorecardRow is a version of a scorecard as kept.
+type scorecardRow struct {
+	Name      string
+	Version   int
+	Segment   string
+	Source    string
+	CreatedAt time.Time
+}
+
+// ensureDefault keeps the shipped scorecard as the first version of
+// "default" when no version of it is kept yet.
+func (s *Store) ensureDefault(ctx context.Context) error {
+	def := health.DefaultScorecard()
+	err := s.db.WithContext(ctx).Exec(`INSERT INTO health_scorecards (name, version, segment, source)
+		SELECT ?, ?, '', ? WHERE NOT EXISTS (SELECT 1 FROM health_scorecards WHERE name = ?)
+		ON CONFLICT DO NOTHING`, def.Name, def.Version, def.Source, def.Name).Error
+	if err != nil {
+		return fmt.Errorf("store: keep the default scorecard: %w", err)
+	}
+	return nil
+}
+
+func (r scorecardRow) scorecard() (health.Scorecard, error) {
+	sc, err := health.Parse(r.Source)
+	if err != nil {
+		return health.Scorecard{}, fmt.Errorf("store: scorecard %s v%d: %w", r.Name, r.Version, err)
+	}
+	sc.CreatedAt = r.CreatedAt
+	return *sc, nil
+}
+
+// Scorecards returns every version of every scorecard, by name and newest
+// version first.
+func (s *Store) Scorecards(ctx context.Context) ([]health.Scorecard, error) {
+	return s.scorecards(ctx, false)
+}
+
+func (s *Store) scorecards(ctx context.Context, latestOnly bool) ([]health.Scorecard, error) {
+	if err := s.ensureDefault(ctx); err != nil {
+		return nil, err
+	}
+	q := "SELECT name, version, segment, source, created_at FROM health_scorecards ORDER BY name, version DESC"
+	if latestOnly {
+		q = "SELECT DISTINCT ON (name) name, version, segment, source, created_at FROM health_scorecards ORDER BY name, version DESC"
+	}
+	var rows []scorecardRow
+	if err := s.db.WithContext(ctx).Raw(q).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: scorecards: %w", err)
+	}
+	out := make([]health.Scorecard, len(rows))
+	for i, r := range rows {
+		sc, err := r.scorecard()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = sc
+	}
+	return out, nil
+}
+
+// SaveScorecard keeps a new version of a scorecard read from YAML. It is
+// refused with a *domain.InputError naming every problem: those of the
+// document, a version not above the latest kept, and a segment another
+// scorecard already scores.
+func (s *Store) SaveScorecard(ctx context.Context, src string, now time.Time) (*health.Scorecard, error) {
+	sc, err := health.Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	latest, err := s.scorecards(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	var problems domain.Problems
+	for _, other := range latest {
+		if other.Name == sc.Name && sc.Version <= other.Version {
+			problems = append(problems, domain.FieldError{Field: "version",
+				Message: fmt.Sprintf("must be greater than %d, the latest version of %q", other.Version, other.Name)})
+		}
+		if other.Name != sc.Name && sc.Segment != "" && other.Segment == sc.Segment {
+			problems = append(problems, domain.FieldError{Field: "segment",
+				Message: fmt.Sprintf("scorecard %q already scores segment %q", other.Name, other.Segment)})
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &domain.InputError{Problems: problems}
+	}
+	sc.CreatedAt = now.UTC()
+	res := s.db.WithContext(ctx).Exec(`INSERT INTO health_scorecards (name, version, segment, source, created_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, sc.Name, sc.Version, sc.Segment, sc.Source, sc.CreatedAt)
+	if res.Error != nil {
+		return nil, fmt.Errorf("store: save scorecard: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, domain.Invalid(domain.FieldError{Field: "version",
+			Message: fmt.Sprintf("version %d of %q was saved meanwhile", sc.Version, sc.Name)})
+	}
+	return sc, nil
+}
+
+// healthRow is a row of account_health.
+type healthRow struct {
+	AccountID        uuid.UUID       `json:"account_id"`
+	Day              time.Time       `json:"day"`
+	Score            *float64        `json:"score"`
+	Band             string          `json:"band"`
+	Factors          json.RawMessage `json:"factors"`
+	ScorecardName    string          `json:"scorecard_name"`
+	ScorecardVersion int             `json:"scorecard_version"`
+	ScorecardMatch   string          `json:"scorecard_match"`
+	AccountSegment   string          `json:"account_segment"`
+	ComputedAt       time.Time       `json:"computed_at"`
+}
+
+func (r healthRow) snapshot() (health.Snapshot, error) {
+	out := health.Snapshot{AccountID: r.AccountID, Day: r.Day.UTC(), ComputedAt: r.ComputedAt.UTC(),
+		Result: health.Result{Score: r.Score, Band: health.Band(r.Band)},
+		Scorecard: health.Applied{Name: r.ScorecardName, Version: r.ScorecardVersion, Match: health.MatchKind(r.ScorecardMatch),
+			AccountSegment: r.AccountSegment}}
+	if out.Scorecard.Match == health.MatchSegment {
+		out.Scorecard.Segment = r.AccountSegment
+	}
+	if err := json.Unmarshal(r.Factors, &out.Factors); err != nil {
+		return out, fmt.Errorf("store: health of %s on %s: factors: %w", r.AccountID, r.Day.Format(time.DateOnly), err)
+	}
+	return out, nil
+}
+
+const healthColumns = "account_id, day, score, band, factors, scorecard_name, scorecard_version, scorecard_match, account_segment, computed_at"
+
+func snapshots(rows []healthRow) ([]health.Snapshot, error) {
+	out := make([]health.Snapshot, len(rows))
+	for i, r := range rows {
+		var err error
+		if out[i], err = r.snapshot(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// LatestHealth returns the latest kept score of each account, by account
+// id, in one statement; accounts never scored are left out.
+func (s *Store) LatestHealth(ctx context.Context, accountIDs []uuid.UUID) (map[uuid.UUID]health.Snapshot, error) {
+	var rows []healthRow
+	err := s.db.WithContext(ctx).Raw(`SELECT DISTINCT ON (account_id) `+healthColumns+`
+		FROM account_health WHERE account_id IN ? ORDER BY account_id, day DESC`, accountIDs).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: latest health: %w", err)
+	}
+	list, err := snapshots(rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID]health.Snapshot, len(list))
+	for _, sn := range list {
+		out[sn.AccountID] = sn
+	}
+	return out, nil
+}
+
+// HealthHistory returns an account's kept scores of the last days days up
+// to now's day in the workspace timezone, oldest first.
+func (s *Store) HealthHistory(ctx context.Context, accountID uuid.UUID, days int, now time.Time) ([]health.Snapshot, error) {
+	if days < 1 || days > 3660 {
+		return nil, domain.Invalid(domain.FieldError{Field: "days", Message: fmt.Sprintf("must be between 1 and 3660, got %d", days)})
+	}
+	env, err := s.measureEnv(ctx)
+	if err != nil {
+		return nil, err
+	}
+	today := dayOf(now, env.loc)
+	var rows []healthRow
+	err = s.db.WithContext(ctx).Raw(`SELECT `+healthColumns+` FROM account_health
+		WHERE account_id = ? AND day > CAST(? AS date) AND day <= CAST(? AS date) ORDER BY day`,
+		accountID, dateOnly(today.AddDate(0, 0, -days)), dateOnly(today)).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: health history: %w", err)
+	}
+	return snapshots(rows)
+}
+
+// HealthChange compares an account's latest kept score up to now with the
+// latest one kept on or before since's day; nil when the account has no
+// score up to now.
+func (s *Store) HealthChange(ctx context.Context, accountID uuid.UUID, since, now time.Time) (*health.Change, error) {
+	env, err := s.measureEnv(ctx)
+	if err != nil {
+		return nil, err
+	}
+	today, sinceDay := dayOf(now, env.loc), dayOf(since, env.loc)
+	if !sinceDay.Before(today) {
+		return nil, domain.Invalid(domain.FieldError{Field: "since", Message: fmt.Sprintf("must be a day before today (%s)", today.Format(time.DateOnly))})
+	}
+	var rows []healthRow
+	err = s.db.WithContext(ctx).Raw(`(SELECT `+healthColumns+` FROM account_health
+			WHERE account_id = @id AND day <= CAST(@today AS date) ORDER BY day DESC LIMIT 1)
+		UNION ALL
+		(SELECT `+healthColumns+` FROM account_health
+			WHERE account_id = @id AND day <= CAST(@since AS date) ORDER BY day DESC LIMIT 1)`,
+		map[string]any{"id": accountID, "today": dateOnly(today), "since": dateOnly(sinceDay)}).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: health change: %w", err)
+	}
+	list, err := snapshots(rows)
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	var from *health.Snapshot
+	if len(list) == 2 && list[1].Day.Before(list[0].Day) {
+		from = &list[1]
+	}
+	c := health.Explain(from, list[0])
+	return &c, nil
+}
+
+// Rescore scores accounts as of req.AsOf and keeps the scores as the day's
+// rows, replacing rows of the same day; with req.History it also scores
+// again each kept day of those accounts, as of the instant the day was
+// computed, with the scorecards that apply now.
+func (s *Store) Rescore(ctx context.Context, req health.RescoreRequest) (health.RescoreResult, error) {
+	asOf := req.AsOf.UTC().Truncate(time.Microsecond)
+	res := health.RescoreResult{ComputedAt: asOf}
+	if !req.All && len(req.AccountIDs) == 0 {
+		return res, nil
+	}
+	env, err := s.measureEnv(ctx)
+	if err != nil {
+		return res, err
+	}
+	cards, err := s.scorecards(ctx, true)
+	if err != nil {
+		return res, err
+	}
+	today := dayOf(asOf, env.loc)
+	sel := allAccountsAt(asOf)
+	if !req.All {
+		ts := make([]target, len(req.AccountIDs))
+		for i, id := range req.AccountIDs {
+			ts[i] = target{id, asOf}
+		}
+		sel = targetsSelection(ts)
+	}
+	n, err := s.scoreAndKeep(ctx, sel, env, cards, today, asOf, true)
+	if err != nil {
+		return res, err
+	}
+	res.Accounts, res.Snapshots, res.Days = n, n, 1
+	if req.All {
+		// A full rescore rewrites a row per account: refresh the
+		// planner's statistics, or it reads account_health whole for a
+		// page's scores.
+		if err := s.db.WithContext(ctx).Exec("ANALYZE account_health").Error; err != nil {
+			return res, fmt.Errorf("store: rescore: analyze: %w", err)
+		}
+	}
+	if !req.History {
+		return res, nil
+	}
+	var days []time.Time
+	q := s.db.WithContext(ctx).Table("account_health").Distinct("day").Where("day < CAST(? AS date)", dateOnly(today)).Order("day")
+	if !req.All {
+		q = q.Where("account_id IN ?", req.AccountIDs)
+	}
+	if err := q.Pluck("day", &days).Error; err != nil {
+		return res, fmt.Errorf("store: rescore history: days: %w", err)
+	}
+	for _, day := range days {
+		var rows []struct {
+			AccountID  uuid.UUID
+			ComputedAt time.Time
+		}
+		q := s.db.WithContext(ctx).Table("account_health").Select("account_id, computed_at").Where("day = CAST(? AS date)", dateOnly(day))
+		if !req.All {
+			q = q.Where("account_id IN ?", req.AccountIDs)
+		}
+		if err := q.Scan(&rows).Error; err != nil {
+			return res, fmt.Errorf("store: rescore history: %s: %w", day.Format(time.DateOnly), err)
+		}
+		ts := make([]target, len(rows))
+		for i, r := range rows {
+			ts[i] = target{r.AccountID, r.ComputedAt}
+		}
+		n, err := s.scoreAndKeep(ctx, targetsSelection(ts), env, cards, day.UTC(), time.Time{}, false)
+		if err != nil {
+			return res, err
+		}
+		res.Snapshots += n
+		res.Days++
+	}
+	return res, nil
+}
+
+// rowsPerInsert bounds the rows of one INSERT of scores.
+const rowsPerInsert = 5000
+
+// scoreAndKeep measures the selection, scores each account by the
+// scorecard that applies to it, and keeps the scores as day's rows,
+// computed at computedAt (or, when zero, at each account's instant
+// measured). When announce is set, each account whose band differs from its
+// latest score before is announced on events.Health, by the same
+// statement, so the event leaves when the scores are stored.
+func (s *Store) scoreAndKeep(ctx context.Context, sel selection, env measureEnv, cards []health.Scorecard, day, computedAt time.Time, announce bool) (int, error) {
+	inputs, err := s.measure(ctx, sel, env)
+	if err != nil {
+		return 0, err
+	}
+	rows := make([]healthRow, 0, len(inputs))
+	for _, in := range inputs {
+		sc, applied, ok := health.Choose(cards, in.Segment)
+		if !ok {
+			return 0, fmt.Errorf("store: rescore: no scorecard applies to segment %q", in.Segment)
+		}
+		r := health.Score(sc, *in)
+		factors, err := json.Marshal(r.Factors)
+		if err != nil {
+			return 0, fmt.Errorf("store: rescore: %w", err)
+		}
+		at := computedAt
+		if at.IsZero() {
+			at = in.AsOf
+		}
+		rows = append(rows, healthRow{AccountID: in.AccountID, Day: day, Score: r.Score, Band: string(r.Band), Factors: factors,
+			ScorecardName: applied.Name, ScorecardVersion: applied.Version, ScorecardMatch: string(applied.Match),
+			AccountSegment: in.Segment, ComputedAt: at})
+	}
+	for chunk := range slices.Chunk(rows, rowsPerInsert) {
+		doc, err := json.Marshal(chunk)
+		if err != nil {
+			return 0, fmt.Errorf("store: rescore: %w", err)
+		}
+		err = s.db.WithContext(ctx).Exec(`WITH r AS (
+				SELECT * FROM jsonb_to_recordset(CAST(? AS jsonb)) AS r(account_id uuid, day date, score numeric,
+					band text, factors jsonb, scorecard_name text, scorecard_version int, scorecard_match text, account_segment text,
+					computed_at timestamptz)),
+			-- The band each account had before this statement: the
+			-- snapshot a CTE reads does not see the insert below.
+			prev AS (SELECT DISTINCT ON (h.account_id) h.account_id, h.band FROM account_health h JOIN r USING (account_id)
+				WHERE h.day <= r.day ORDER BY h.account_id, h.day DESC),
+			kept AS (INSERT INTO account_health (`+healthColumns+`) SELECT `+healthColumns+` FROM r
+				ON CONFLICT (account_id, day) DO UPDATE SET score = excluded.score, band = excluded.band, factors = excluded.factors,
+					scorecard_name = excluded.scorecard_name, scorecard_version = excluded.scorecard_version,
+					scorecard_match = excluded.scorecard_match, account_segment = excluded.account_segment,
+					computed_at = excluded.computed_at
+				RETURNING account_id, band, score, computed_at)
+			SELECT count(pg_notify(?, json_build_object('accountId', k.account_id, 'tier', a.tier, 'from', COALESCE(p.band, ''),
+				'to', k.band, 'score', k.score, 'at', k.computed_at)::text))
+			FROM kept k JOIN accounts a ON a.id = k.account_id LEFT JOIN prev p USING (account_id)
+			WHERE ? AND p.band IS DISTINCT FROM k.band`, string(doc), string(events.Health), announce).Error
+		if err != nil {
+			return 0, fmt.Errorf("store: keep health scores: %w", err)
+		}
+	}
+	return len(rows), nil
+}
+
+// HealthBacktest scores the accounts active at q.From as of q.LeadDays
+// before they churned, or before q.To for the others, with one scorecard,
+// and counts how well "red" foresaw churn.
+func (s *Store) HealthBacktest(ctx context.Context, q health.BacktestQuery) (*health.Backtest, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	all, err := s.scorecards(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	var sc *health.Scorecard
+	for i, c := range all {
+		// Versions come newest first: the first of the name is its
+		// latest.
+		if c.Name == q.Scorecard && (q.Version == 0 || c.Version == q.Version) {
+			sc = &all[i]
+			break
+		}
+	}
+	if sc == nil {
+		what := fmt.Sprintf("no scorecard %q", q.Scorecard)
+		if q.Version > 0 {
+			what = fmt.Sprintf("no version %d of scorecard %q", q.Version, q.Scorecard)
+		}
+		return nil, domain.Invalid(domain.FieldError{Field: "scorecard", Message: what})
+	}
+	env, err := s.measureEnv(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var cohort []struct {
+		AccountID uuid.UUID
+		Churned   bool
+		ChurnedAt *time.Time
+	}
+	err = s.db.WithContext(ctx).Raw(`SELECT m.account_id, COALESCE(m.m1, 0) = 0 AS churned,
+			CASE WHEN COALESCE(m.m1, 0) = 0 THEN m.last_end END AS churned_at
+		FROM (SELECT i.account_id,
+				sum(fx.yearly) FILTER (WHERE i.starts_at <= @from AND (i.ends_at IS NULL OR i.ends_at > @from)) AS m0,
+				sum(fx.yearly) FILTER (WHERE i.starts_at <= @to AND (i.ends_at IS NULL OR i.ends_at > @to)) AS m1,
+				max(i.ends_at) FILTER (WHERE i.ends_at <= @to) AS last_end
+			FROM subscription_items i CROSS JOIN LATERAL (`+itemYearly+`) fx
+			WHERE i.deleted_at IS NULL AND i.starts_at <= @to
+			GROUP BY i.account_id) m
+		JOIN accounts a ON a.id = m.account_id AND a.deleted_at IS NULL
+		WHERE m.m0 > 0`, map[string]any{"from": q.From, "to": q.To}).Scan(&cohort).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: back-test: cohort: %w", err)
+	}
+	lead := time.Duration(q.LeadDays) * engagement.Day
+	ts := make([]target, len(cohort))
+	churnedAt := map[uuid.UUID]*time.Time{}
+	for i, c := range cohort {
+		at := q.To.Add(-lead)
+		if c.Churned {
+			at = c.ChurnedAt.Add(-lead)
+			churnedAt[c.AccountID] = c.ChurnedAt
+		}
+		ts[i] = target{c.AccountID, at.UTC().Truncate(time.Microsecond)}
+	}
+	out := &health.Backtest{Query: q, Scorecard: health.Applied{Name: sc.Name, Version: sc.Version, Segment: sc.Segment, Match: health.MatchChosen},
+		Rules: health.BacktestRules}
+	byBand := map[health.Band]*health.BandCount{}
+	for _, b := range append([]health.Band{health.BandNone}, health.AllBands...) {
+		byBand[b] = &health.BandCount{Band: b}
+	}
+	if len(ts) > 0 {
+		inputs, err := s.measure(ctx, targetsSelection(ts), env)
+		if err != nil {
+			return nil, err
+		}
+		for _, in := range inputs {
+			r := health.Score(*sc, *in)
+			at, churned := churnedAt[in.AccountID]
+			out.Cohort++
+			out.Add(r.Band == health.BandRed, churned)
+			byBand[r.Band].Accounts++
+			if churned {
+				byBand[r.Band].Churned++
+				out.Churned = append(out.Churned, health.BacktestAccount{AccountID: in.AccountID, ChurnedAt: at, ScoredAt: in.AsOf.UTC(),
+					Score: r.Score, Band: r.Band})
+			}
+		}
+	}
+	slices.SortFunc(out.Churned, func(a, b health.BacktestAccount) int {
+		if c := a.ChurnedAt.Compare(*b.ChurnedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.AccountID.String(), b.AccountID.String())
+	})
+	for _, b := range append(append([]health.Band{}, health.AllBands...), health.BandNone) {
+		out.ByBand = append(out.ByBand, *byBand[b])
+	}
+	return out, nil
+}
+
+// Renewals returns the accounts renewing from q.AsOf's day to WithinDays
+// days later, by renewal date, each with its latest kept score, its MRR
+// at q.AsOf and its latest touch before it, at most first of them.
+func (s *Store) Renewals(ctx context.Context, q health.RenewalQuery, first int) ([]health.Renewal, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	env, err := s.measureEnv(ctx)
+	if err != nil {
+		return nil, err
+	}
+	today := dayOf(q.AsOf, env.loc)
+	sql := &sqlText{}
+	sql.add(`SELECT a.*, m.mrr, m.missing, lt.occurred_at AS last_touch_at, lt.team AS last_touch_team
+		FROM accounts a
+		CROSS JOIN LATERAL (SELECT `+mrrAmount+` AS mrr,
+				string_agg(DISTINCT x.currency, ',' ORDER BY x.currency) FILTER (WHERE x.yearly IS NULL) AS missing
+			FROM (`+activeItems+` AND i.account_id = a.id) x) m
+		LEFT JOIN LATERAL (SELECT x.occurred_at, x.team FROM activities x
+			WHERE x.account_id = a.id AND x.deleted_at IS NULL AND x.team IN ? AND x.kind IN ? AND x.occurred_at < ?
+			ORDER BY x.occurred_at DESC, x.id DESC LIMIT 1) lt ON true
+		WHERE a.deleted_at IS NULL AND a.renewal_date >= CAST(? AS date) AND a.renewal_date <= CAST(? AS date)`,
+		q.AsOf, q.AsOf, domain.Teams, engagement.TouchKinds, q.AsOf, dateOnly(today), dateOnly(today.AddDate(0, 0, q.WithinDays)))
+	if q.Band != health.BandNone {
+		sql.add(` AND (SELECT h.band FROM account_health h WHERE h.account_id = a.id ORDER BY h.day DESC LIMIT 1) = ?`, string(q.Band))
+	}
+	sql.add(" ORDER BY a.renewal_date, a.id LIMIT ?", first)
+	var rows []struct {
+		domain.Account
+		MRR           decimal.Decimal
+		Missing       *string
+		LastTouchAt   *time.Time
+		LastTouchTeam *string
+	}
+	if err := s.raw(ctx, sql).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: renewals: %w", err)
+	}
+	ids := make([]uuid.UUID, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	latest := map[uuid.UUID]health.Snapshot{}
+	if len(ids) > 0 {
+		if latest, err = s.LatestHealth(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]health.Renewal, len(rows))
+	for i, r := range rows {
+		rn := health.Renewal{Account: r.Account, RenewalDate: r.RenewalDate.UTC(), LastTouchAt: r.LastTouchAt,
+			DaysToRenewal: int(r.RenewalDate.UTC().Sub(today).Hours() / 24),
+			MRR:           domain.Money{Amount: r.MRR, Currency: domain.BaseCurrency, MissingRates: []string{}}}
+		if r.Missing != nil {
+			rn.MRR.MissingRates = strings.Split(*r.Missing, ",")
+		}
+		if r.LastTouchTeam != nil {
+			rn.LastTouchTeam = *r.LastTouchTeam
+		}
+		if sn, ok := latest[r.ID]; ok {
+			rn.Health = &sn
+		}
+		out[i] = rn
+	}
+	return out, nil
+}
+
+// objectiveRow is a row of success_plan_objectives.
+type objectiveRow struct {
+	ID        uuid.UUID
+	AccountID uuid.UUID
+	Title     string
+	OwnerID   *uuid.UUID
+	DueDate   *time.Time
+	Status    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+func (objectiveRow) TableName() string { return "success_plan_objectives" }
+
+func (r objectiveRow) objective() health.Objective {
+	o := health.Objective{ID: r.ID, AccountID: r.AccountID, Title: r.Title, OwnerID: r.OwnerID, DueDate: r.DueDate,
+		Status: health.ObjectiveStatus(r.Status), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+	if o.DueDate != nil {
+		d := o.DueDate.UTC()
+		o.DueDate = &d
+	}
+	return o
+}
+
+// Objectives returns an account's success plan, oldest objective first.
+func (s *Store) Objectives(ctx context.Context, accountID uuid.UUID) ([]health.Objective, error) {
+	var rows []objectiveRow
+	if err := s.db.WithContext(ctx).Where("account_id = ?", accountID).Order("created_at, id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: success plan: %w", err)
+	}
+	out := make([]health.Objective, len(rows))
+	for i, r := range rows {
+		out[i] = r.objective()
+	}
+	return out, nil
+}
+
+// checkRefs adds a problem for an account or owner that does not exist.
+func (s *Store) checkRefs(ctx context.Context, accountID, ownerID *uuid.UUID) (domain.Problems, error) {
+	var p domain.Problems
+	var n int64
+	if accountID != nil {
+		if err := s.db.WithContext(ctx).Table("accounts").Where("id = ? AND deleted_at IS NULL", *accountID).Count(&n).Error; err != nil {
+			return nil, fmt.Errorf("store: success plan: %w", err)
+		}
+		if n == 0 {
+			p = append(p, domain.FieldError{Field: "accountId", Message: fmt.Sprintf("no account %s", *accountID)})
+		}
+	}
+	if ownerID != nil {
+		if err := s.db.WithContext(ctx).Table("people").Where("id = ? AND deleted_at IS NULL", *ownerID).Count(&n).Error; err != nil {
+			return nil, fmt.Errorf("store: success plan: %w", err)
+		}
+		if n == 0 {
+			p = append(p, domain.FieldError{Field: "ownerId", Message: fmt.Sprintf("no teammate %s", *ownerID)})
+		}
+	}
+	return p, nil
+}
+
+// CreateObjective adds an objective to an account's success plan and
+// scores the account again as of now, the objective counting in the
+// measure objectives_at_risk.
+func (s *Store) CreateObjective(ctx context.Context, in health.ObjectiveInput, now time.Time) (*health.Objective, error) {
+	var problems domain.Problems
+	var inputErr *domain.InputError
+	if err := in.Validate(); errors.As(err, &inputErr) {
+		problems = inputErr.Problems
+	}
+	refs, err := s.checkRefs(ctx, &in.AccountID, in.OwnerID)
+	if err != nil {
+		return nil, err
+	}
+	if problems = append(problems, refs...); len(problems) > 0 {
+		return nil, &domain.InputError{Problems: problems}
+	}
+	if in.Status == "" {
+		in.Status = health.OnTrack
+	}
+	now = now.UTC().Truncate(time.Microsecond)
+	row := objectiveRow{ID: uuid.Must(uuid.NewV7()), AccountID: in.AccountID, Title: strings.TrimSpace(in.Title), OwnerID: in.OwnerID,
+		DueDate: in.DueDate, Status: string(in.Status), CreatedAt: now, UpdatedAt: now}
+	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+		return nil, fmt.Errorf("store: create objective: %w", err)
+	}
+	if _, err := s.Rescore(ctx, health.RescoreRequest{AccountIDs: []uuid.UUID{in.AccountID}, AsOf: now}); err != nil {
+		return nil, err
+	}
+	o := row.objective()
+	return &o, nil
+}
+
+// UpdateObjective applies p to the objective id and scores its account
+// again as of now.
+func (s *Store) UpdateObjective(ctx context.Context, id uuid.UUID, p health.ObjectivePatch, now time.Time) (*health.Objective, error) {
+	var problems domain.Problems
+	var inputErr *domain.InputError
+	if err := p.Validate(); errors.As(err, &inputErr) {
+		problems = inputErr.Problems
+	}
+	refs, err := s.checkRefs(ctx, nil, p.OwnerID)
+	if err != nil {
+		return nil, err
+	}
+	if problems = append(problems, refs...); len(problems) > 0 {
+		return nil, &domain.InputError{Problems: problems}
+	}
+	var row objectiveRow
+	err = s.db.WithContext(ctx).Take(&row, "id = ?", id).Error
+	if err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, domain.NotFound("objective", id)
+		}
+		return nil, fmt.Errorf("store: update objective: %w", err)
+	}
+	if p.Title != nil {
+		row.Title = strings.TrimSpace(*p.Title)
+	}
+	if p.OwnerID != nil {
+		row.OwnerID = p.OwnerID
+	}
+	if p.ClearOwner {
+		row.OwnerID = nil
+	}
+	if p.DueDate != nil {
+		row.DueDate = p.DueDate
+	}
+	if p.ClearDueDate {
+		row.DueDate = nil
+	}
+	if p.Status != nil {
+		row.Status = string(*p.Status)
+	}
+	row.UpdatedAt = now.UTC().Truncate(time.Microsecond)
+	// An UPDATE of its own: gorm's Save would stamp updated_at with the
+	// clock rather than now.
+	err = s.db.WithContext(ctx).Exec(`UPDATE success_plan_objectives SET title = ?, owner_id = ?, due_date = ?, status = ?, updated_at = ?
+		WHERE id = ?`, row.Title, row.OwnerID, row.DueDate, row.Status, row.UpdatedAt, row.ID).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: update objective: %w", err)
+	}
+	if _, err := s.Rescore(ctx, health.RescoreRequest{AccountIDs: []uuid.UUID{row.AccountID}, AsOf: row.UpdatedAt}); err != nil {
+		return nil, err
+	}
+	o := row.objective()
+	return &o, nil
+}
