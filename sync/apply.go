@@ -13,6 +13,7 @@ import (
 
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
 	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/domain/identity"
 )
 
 // table says how one entity type is stored.
@@ -80,6 +81,8 @@ type applier struct {
 	tx       *gorm.DB
 	sourceID uuid.UUID
 	now      time.Time
+	// idCfg is read on the first identity record of the batch.
+	idCfg *identityConfig
 }
 
 // apply stores records read from stream.
@@ -145,10 +148,7 @@ func (a *applier) applyType(ctx context.Context, stream, entity string, recs []*
 	var out outcome
 	var live []converted
 	for _, r := range recs {
-		c := convert(r)
-		if entityNames[entityTypeOf(r)] != entity {
-			c.problems = append(c.problems, domain.FieldError{Field: "entity_type", Message: fmt.Sprintf("says %s but the record carries %s", entity, entityNames[entityTypeOf(r)])})
-		}
+		c := checked(r)
 		if len(c.problems) > 0 {
 			for _, p := range c.problems {
 				out.rejected = append(out.rejected, issue{stream, domain.IssueRejected, r.GetExternalId(), r.GetOrigin(), p.Field, p.Message})
@@ -279,8 +279,9 @@ func (a *applier) lookup(ctx context.Context, entity string, externalIDs []strin
 	return out, nil
 }
 
-// upsertIdentity stores accounts, contacts or people, creating a ref and a
-// new entity for an external id seen for the first time.
+// upsertIdentity stores accounts, contacts or people. A record of an
+// external id seen for the first time is matched to an existing entity of
+// another source (see match), or makes a new entity; its ref records how.
 func (a *applier) upsertIdentity(ctx context.Context, entity string, tbl table, recs []converted) (int64, error) {
 	extIDs := make([]string, len(recs))
 	for i, c := range recs {
@@ -290,18 +291,39 @@ func (a *applier) upsertIdentity(ctx context.Context, entity string, tbl table, 
 	if err != nil {
 		return 0, err
 	}
-	var newRefs []domain.ExternalRef
+	var unknown []converted
 	for _, c := range recs {
-		id, ok := existing[c.rec.GetExternalId()]
+		if _, ok := existing[c.rec.GetExternalId()]; !ok {
+			unknown = append(unknown, c)
+		}
+	}
+	matched, err := a.match(ctx, entity, tbl, unknown)
+	if err != nil {
+		return 0, err
+	}
+	var newRefs []domain.ExternalRef
+	ids := make(map[string]uuid.UUID, len(recs))
+	for _, c := range recs {
+		ext := c.rec.GetExternalId()
+		id, ok := existing[ext]
 		if !ok {
-			id = uuid.Must(uuid.NewV7())
+			m, merged := matched.merged[ext]
+			if !merged {
+				m = match{entityID: uuid.Must(uuid.NewV7()), rule: identity.RuleCreated, confidence: 1}
+			}
+			id = m.entityID
 			newRefs = append(newRefs, domain.ExternalRef{
-				ID: uuid.Must(uuid.NewV7()), SourceID: a.sourceID, EntityType: entity, ExternalID: c.rec.GetExternalId(),
-				EntityID: id, MatchedBy: "created", Confidence: 1, SyncedAt: &a.now,
+				ID: uuid.Must(uuid.NewV7()), SourceID: a.sourceID, EntityType: entity, ExternalID: ext,
+				EntityID: id, MatchedBy: m.rule, Confidence: m.confidence, SyncedAt: &a.now,
 				Timestamps: domain.Timestamps{CreatedAt: a.now, UpdatedAt: a.now},
 			})
 		}
-		a.stamp(c, id)
+		ids[ext] = id
+	}
+	// Read before the new refs exist: a new ref has sent nothing.
+	sent, err := a.sentValues(ctx, entity, extIDs)
+	if err != nil {
+		return 0, err
 	}
 	if len(newRefs) > 0 {
 		if err := a.tx.WithContext(ctx).Create(&newRefs).Error; err != nil {
@@ -314,7 +336,14 @@ func (a *applier) upsertIdentity(ctx context.Context, entity string, tbl table, 
 	if err != nil {
 		return 0, fmt.Errorf("sync: revive %s refs: %w", entity, err)
 	}
-	return a.upsert(ctx, tbl, recs, []string{"id"}, []string{"source_id", "external_id"})
+	if err := a.storeLinks(ctx, entity, recs); err != nil {
+		return 0, err
+	}
+	n, err := a.upsertClaimed(ctx, entity, tbl, recs, ids, sent)
+	if err != nil {
+		return 0, err
+	}
+	return n, a.suggest(ctx, ids, matched.suggestions)
 }
 
 // upsertOwned stores entities keyed on (source, external id).

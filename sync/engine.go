@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -43,6 +44,38 @@ type Engine struct {
 	// OnProgress, when set, is called from the run's goroutine as records
 	// arrive and after each commit.
 	OnProgress func(Progress)
+	// OnRun, when set, is called with the run as created, and again
+	// once its outcome is stored.
+	OnRun func(domain.SyncRun)
+	// AfterRun, when set, is called from the run's goroutine once the run
+	// is stored, whatever its outcome, with the accounts whose data it
+	// changed (see TouchedAccounts), before Run returns; so that what is
+	// derived from them, such as health scores, can follow.
+	AfterRun func(ctx context.Context, run *domain.SyncRun, touched []uuid.UUID)
+}
+
+// touchedTables are the tables whose rows belong to an account, and the
+// column naming it.
+var touchedTables = []struct{ table, account string }{
+	{"accounts", "id"}, {"contacts", "account_id"}, {"account_team", "account_id"}, {"activities", "account_id"},
+	{"deals", "account_id"}, {"subscription_items", "account_id"}, {"tickets", "account_id"}, {"survey_responses", "account_id"},
+}
+
+// TouchedAccounts returns the accounts whose rows source src wrote or
+// deleted since instant since: a sync rewrites a row only when its data
+// changed, so a run that changed nothing touches nothing.
+func (e *Engine) TouchedAccounts(ctx context.Context, src uuid.UUID, since time.Time) ([]uuid.UUID, error) {
+	parts := make([]string, len(touchedTables))
+	for i, t := range touchedTables {
+		parts[i] = "SELECT " + t.account + " FROM " + t.table + " WHERE source_id = @src AND updated_at >= @since"
+	}
+	var ids []uuid.UUID
+	err := e.DB.WithContext(ctx).Raw("SELECT DISTINCT id FROM ("+strings.Join(parts, " UNION ALL ")+") t(id) ORDER BY id",
+		map[string]any{"src": src, "since": since.Truncate(time.Microsecond)}).Scan(&ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("sync: touched accounts: %w", err)
+	}
+	return ids, nil
 }
 
 // ErrRunFailed is wrapped by the error Run returns when the sync failed;
@@ -72,20 +105,38 @@ func (e *Engine) Start(ctx context.Context, src *domain.Source, trigger string) 
 	if err != nil {
 		return nil, nil, err
 	}
+	// Holding the lock, no run of src can be going: a run still marked
+	// running was cut off with its process, and says so.
+	if err := e.DB.WithContext(ctx).Model(&domain.SyncRun{}).
+		Where("source_id = ? AND status = ?", src.ID, domain.RunRunning).
+		Updates(map[string]any{"status": domain.RunFailed, "error": "interrupted: the process running it stopped", "finished_at": time.Now().UTC()}).Error; err != nil {
+		unlock()
+		return nil, nil, fmt.Errorf("sync %s: close interrupted runs: %w", src.Name, err)
+	}
 	run = &domain.SyncRun{ID: uuid.Must(uuid.NewV7()), SourceID: src.ID, Status: domain.RunRunning, Trigger: trigger, StartedAt: time.Now().UTC()}
 	if err := e.DB.WithContext(ctx).Omit(clause.Associations).Create(run).Error; err != nil {
 		unlock()
 		return nil, nil, fmt.Errorf("sync %s: create run: %w", src.Name, err)
 	}
 	created := *run
+	if e.OnRun != nil {
+		e.OnRun(created)
+	}
 	ch := make(chan error, 1)
 	go func() {
-		defer unlock()
-		r := &runner{Engine: e, src: src, run: run, streams: map[string]*domain.SyncRunStream{}}
+		r := &runner{Engine: e, src: src, run: run, streams: map[string]*domain.SyncRunStream{}, stored: map[string]int64{}, analyzeAt: map[string]int64{}}
 		runErr := r.execute(ctx)
-		if err := r.finish(runErr); err != nil {
+		err := r.finish(runErr)
+		// The lock goes before the outcome is told, so that whoever hears
+		// it may start the next run of src at once.
+		unlock()
+		if err != nil {
 			ch <- err
 			return
+		}
+		r.afterRun(ctx)
+		if e.OnRun != nil {
+			e.OnRun(*r.run)
 		}
 		if runErr != nil {
 			ch <- fmt.Errorf("%w: %s: %v", ErrRunFailed, src.Name, runErr)
@@ -98,7 +149,8 @@ func (e *Engine) Start(ctx context.Context, src *domain.Source, trigger string) 
 
 // ErrBusy is returned when a sync of the same source is already running,
 // in this process or another one sharing the database.
-var ErrBusy = errors.New("a sync of this source is already running")
+// It wraps domain.ErrConflict.
+var ErrBusy = fmt.Errorf("a sync of this source is already running: %w", domain.ErrConflict)
 
 // lock takes a session-level advisory lock on the source for the length of
 // the run, so that serve's scheduler, a CLI sync and other replicas never
@@ -141,6 +193,9 @@ type runner struct {
 	connErr     *connectorpb.Error
 	pid         int
 	hadDeferred bool
+	// stored counts the rows stored per entity type in this run, and
+	// analyzeAt is the count at which its tables are analyzed next.
+	stored, analyzeAt map[string]int64
 }
 
 func (r *runner) log() *slog.Logger {
@@ -277,6 +332,9 @@ func (r *runner) batch(ctx context.Context, b *connectorpb.RecordBatch) error {
 	if err := r.settle(ctx, a, out); err != nil {
 		return err
 	}
+	for entity, ids := range out.applied {
+		r.stored[entity] += int64(len(ids))
+	}
 	s := r.stream(b.GetStream())
 	n := int64(len(b.GetRecords()))
 	s.RecordsRead += n
@@ -371,9 +429,46 @@ func (r *runner) commit(ctx context.Context, st *connectorpb.StateCheckpoint) er
 	if err := tx.Commit().Error; err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	if err := r.analyze(ctx); err != nil {
+		return err
+	}
 	if r.OnProgress != nil && st != nil {
 		s := r.streams[st.GetStream()]
 		r.OnProgress(Progress{RunID: r.run.ID, Stream: st.GetStream(), Read: s.RecordsRead, Committed: true, Pid: r.pid})
+	}
+	return nil
+}
+
+// firstAnalyze is the number of rows of an entity type a run stores before
+// it first analyzes the type's tables.
+const firstAnalyze = 1000
+
+// analyze refreshes the planner's statistics of the tables this run has
+// grown, each time their rows stored doubles. A bulk load into empty
+// tables otherwise leaves the planner costing the lookups of every later
+// batch for a table of a few rows, and it picks scans that make the run
+// quadratic; autovacuum may be slow to notice, or off.
+func (r *runner) analyze(ctx context.Context) error {
+	for entity, n := range r.stored {
+		at := r.analyzeAt[entity]
+		if at == 0 {
+			at = firstAnalyze
+		}
+		if n < at {
+			continue
+		}
+		r.analyzeAt[entity] = 2 * n
+		tbl, ok := tables[entity]
+		if !ok {
+			continue
+		}
+		stmt := "ANALYZE " + tbl.name
+		if tbl.identity {
+			stmt += ", external_refs"
+		}
+		if err := r.DB.WithContext(ctx).Exec(stmt).Error; err != nil {
+			return fmt.Errorf("analyze %s: %w", tbl.name, err)
+		}
 	}
 	return nil
 }
@@ -462,6 +557,21 @@ func (r *runner) retryDeferred(ctx context.Context) error {
 		}
 		return r.saveCounts(tx)
 	})
+}
+
+// afterRun hands the accounts the run touched to AfterRun. A failure to
+// list them is logged: the run itself is stored and stands.
+func (r *runner) afterRun(ctx context.Context) {
+	if r.AfterRun == nil {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	touched, err := r.TouchedAccounts(ctx, r.src.ID, r.run.StartedAt)
+	if err != nil {
+		r.log().Error("after run", "err", err)
+		return
+	}
+	r.AfterRun(ctx, r.run, touched)
 }
 
 // finish stores the run's outcome, its streams and its issues.
