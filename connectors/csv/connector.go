@@ -38,9 +38,10 @@ func streams(custom map[string][]string) []sdk.Stream {
 	for _, t := range tables {
 		out = append(out, sdk.Stream{
 			Name: t.stream, EntityType: t.entity, PrimaryKey: t.key,
-			// Incremental without a cursor field: the file's hash and line
-			// are the cursor.
+			// The cursor follows the file's line; with the file's hash in
+			// the state, a changed file is read again from the top.
 			Incremental:  true,
+			CursorField:  "line",
 			CustomFields: custom[t.stream],
 			Read:         t.read,
 		})
