@@ -1,0 +1,428 @@
+package intercom
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+
+	connectorpb "github.com/pulseproject/pulse/connectors/proto"
+	"github.com/pulseproject/pulse/connectors/sdk"
+	"github.com/pulseproject/pulse/connectors/sdk/conformance"
+	"github.com/pulseproject/pulse/connectors/sdk/webapi"
+)
+
+// readStream is an in-memory Connector_ReadServer keeping what is sent.
+type readStream struct {
+	grpc.ServerStream
+	msgs []*connectorpb.ReadMessage
+}
+
+func (s *readStream) Send(m *connectorpb.ReadMessage) error {
+	s.msgs = append(s.msgs, m)
+	return nil
+}
+
+func (s *readStream) Context() context.Context { return context.Background() }
+
+// waits makes the connector's clients record their waits instead of
+// spending them, on a clock that moves by what they wait.
+func waits(t *testing.T) *[]time.Duration {
+	t.Helper()
+	var got []time.Duration
+	clock := time.Now()
+	old := newClient
+	newClient = func(c *webapi.Client) *webapi.Client {
+		c.Now = func() time.Time { return clock }
+		c.Sleep = func(_ context.Context, d time.Duration) error {
+			got = append(got, d)
+			clock = clock.Add(d)
+			return nil
+		}
+		return c
+	}
+	t.Cleanup(func() { newClient = old })
+	return &got
+}
+
+// at sets the connector's clock.
+func at(t *testing.T, when time.Time) {
+	t.Helper()
+	old := now
+	now = func() time.Time { return when }
+	t.Cleanup(func() { now = old })
+}
+
+func testConfig(srv *httptest.Server, extra map[string]any) []byte {
+	cfg := map[string]any{"access_token": "tok", "base_url": srv.URL,
+		"team_map": map[string]any{"Customer Success": "cs", "5017693": "onboarding"}}
+	for k, v := range extra {
+		if v == nil {
+			delete(cfg, k)
+		} else {
+			cfg[k] = v
+		}
+	}
+	b, _ := json.Marshal(cfg)
+	return b
+}
+
+func read(t *testing.T, cfg []byte, streams []string, state map[string][]byte) []*connectorpb.ReadMessage {
+	t.Helper()
+	srv, err := sdk.NewServer(New())
+	require.NoError(t, err)
+	out := &readStream{}
+	require.NoError(t, srv.Read(&connectorpb.ReadRequest{ConfigJson: cfg, Streams: streams, State: state}, out))
+	return out.msgs
+}
+
+// got sums a read up: its records by stream and external id, in order
+// too, its record errors, logs and checkpoints.
+type got struct {
+	records     map[string]map[string]*connectorpb.Record
+	order       map[string][]string
+	errors      map[string]string
+	logs        []string
+	checkpoints map[string][]string
+	failure     *connectorpb.Error
+}
+
+func sum(msgs []*connectorpb.ReadMessage) got {
+	g := got{records: map[string]map[string]*connectorpb.Record{}, order: map[string][]string{}, errors: map[string]string{}, checkpoints: map[string][]string{}}
+	for _, m := range msgs {
+		switch {
+		case m.GetBatch() != nil:
+			b := m.GetBatch()
+			for _, r := range b.GetRecords() {
+				if g.records[b.GetStream()] == nil {
+					g.records[b.GetStream()] = map[string]*connectorpb.Record{}
+				}
+				g.records[b.GetStream()][r.GetExternalId()] = r
+				g.order[b.GetStream()] = append(g.order[b.GetStream()], r.GetExternalId())
+			}
+		case m.GetState() != nil:
+			g.checkpoints[m.GetState().GetStream()] = append(g.checkpoints[m.GetState().GetStream()], string(m.GetState().GetStateJson()))
+		case m.GetRecordError() != nil:
+			e := m.GetRecordError()
+			g.errors[e.GetExternalId()] = e.GetField() + ": " + e.GetMessage()
+		case m.GetLog() != nil:
+			g.logs = append(g.logs, m.GetLog().GetMessage())
+		case m.GetError() != nil:
+			g.failure = m.GetError()
+		}
+	}
+	return g
+}
+
+func last(states []string) []byte { return []byte(states[len(states)-1]) }
+
+const (
+	globex   = "6762f0941bb69f9f2193bb01"
+	initech  = "6762f0941bb69f9f2193bb02"
+	acme     = "6762f0941bb69f9f2193bb03"
+	umbrella = "6762f0941bb69f9f2193bb04"
+	hank     = "6762f14a1bb69f9f2193bc01"
+	ivy      = "6762f14a1bb69f9f2193bc03"
+	uma      = "6762f14a1bb69f9f2193bc05"
+)
+
+func TestFullReadMapsEveryStream(t *testing.T) {
+	ws, srv := newWorkspace(t)
+	g := sum(read(t, testConfig(srv, map[string]any{"company_id_link": "stripe"}), nil, nil))
+	require.Nil(t, g.failure)
+	require.Empty(t, g.errors)
+
+	t.Run("companies", func(t *testing.T) {
+		require.Len(t, g.records["companies"], 5)
+		rec := g.records["companies"][globex]
+		a := rec.GetAccount()
+		require.Equal(t, []string{"Globex", "globex.com", "Manufacturing"}, []string{a.GetName(), a.GetDomain(), a.GetIndustry()})
+		var links []string
+		for _, l := range rec.GetLinks() {
+			links = append(links, l.GetKind()+"="+l.GetExternalId())
+		}
+		require.Equal(t, []string{"hubspot=9001", "salesforce=001A0000001", "stripe=globex-1"}, links)
+		require.Equal(t, map[string]any{"health_note": "champion left", "company_id": "globex-1", "plan": "Pro",
+			"size": float64(250), "monthly_spend": float64(1200), "user_count": float64(4)}, rec.GetCustom().AsMap(),
+			"link attributes are not repeated in custom")
+		require.Equal(t, "companies/"+globex, rec.GetOrigin())
+		require.Equal(t, "hubspot=9002", g.records["companies"][initech].GetLinks()[0].GetKind()+"="+g.records["companies"][initech].GetLinks()[0].GetExternalId(),
+			"a numeric attribute is an id too")
+		require.Equal(t, "initech.io", g.records["companies"][initech].GetAccount().GetDomain())
+		require.Equal(t, "acme-77", g.records["companies"][acme].GetAccount().GetName(), "a nameless company is named by its company_id")
+	})
+
+	t.Run("admins", func(t *testing.T) {
+		teams := map[string]string{}
+		for id, r := range g.records["admins"] {
+			teams[id] = r.GetPerson().GetTeam()
+		}
+		require.Equal(t, map[string]string{"991267459": "support", "991267460": "cs", "991267461": "onboarding"}, teams,
+			"mapped by team name, by team id, else the default")
+		require.Equal(t, "cora@vendor.io", g.records["admins"]["991267460"].GetPerson().GetEmail())
+		require.Equal(t, map[string]any{"job_title": "Support Engineer"}, g.records["admins"]["991267459"].GetCustom().AsMap())
+	})
+
+	t.Run("contacts", func(t *testing.T) {
+		require.Len(t, g.records["contacts"], 5)
+		c := g.records["contacts"][hank]
+		require.Equal(t, []string{globex, "Hank Scorpio", "hank@globex.com"}, []string{c.GetContact().GetAccountExternalId(), c.GetContact().GetName(), c.GetContact().GetEmail()})
+		require.Equal(t, map[string]any{"plan_seat": "admin", "role": "user", "external_id": "70"}, c.GetCustom().AsMap())
+		require.Equal(t, globex, g.records["contacts"][ivy].GetContact().GetAccountExternalId(), "the first company")
+		require.Equal(t, "lead", g.records["contacts"]["6762f14a1bb69f9f2193bc02"].GetCustom().AsMap()["role"])
+		require.NotContains(t, g.records["contacts"], "6762f14a1bb69f9f2193bc04", "no company, no contact")
+		require.Contains(t, g.logs, "intercom: 1 contacts belong to no company and were left out")
+	})
+
+	t.Run("conversation parts", func(t *testing.T) {
+		type touch struct{ account, contact, person, team, kind, direction, at string }
+		acts := map[string]touch{}
+		for id, r := range g.records["conversation_parts"] {
+			a := r.GetActivity()
+			acts[id] = touch{a.GetAccountExternalId(), a.GetContactExternalId(), a.GetPersonExternalId(), a.GetTeam(), a.GetKind(), a.GetDirection(),
+				a.GetOccurredAt().AsTime().Format(time.RFC3339)}
+		}
+		require.Equal(t, map[string]touch{
+			"515:source": {globex, hank, "", "", "support_reply", "inbound", "2026-01-04T04:13:20Z"},
+			"515:101":    {globex, hank, "991267459", "support", "support_reply", "outbound", "2026-01-04T04:23:20Z"},
+			"515:102":    {globex, hank, "991267460", "cs", "note", "outbound", "2026-01-04T04:28:20Z"},
+			"515:104":    {globex, hank, "", "", "support_reply", "inbound", "2026-01-04T04:33:20Z"},
+			"515:106":    {globex, hank, "991267459", "support", "support_reply", "outbound", "2026-01-04T05:03:20Z"},
+			"516:source": {globex, ivy, "991267460", "cs", "email", "outbound", "2026-01-04T07:00:00Z"},
+			"516:7":      {globex, ivy, "", "", "email", "inbound", "2026-01-04T07:16:40Z"},
+			"516:8":      {globex, ivy, "991267460", "cs", "email", "outbound", "2026-01-04T07:33:20Z"},
+			"518:source": {umbrella, uma, "", "", "support_reply", "inbound", "2026-01-04T11:10:00Z"},
+			"518:120":    {umbrella, uma, "991267461", "onboarding", "support_reply", "outbound", "2026-01-04T11:26:40Z"},
+		}, acts, "no assignment without a body, no bot, nothing for a contact of no company")
+		p := g.records["conversation_parts"]["515:101"]
+		require.Equal(t, "Export broken", p.GetActivity().GetSubject())
+		require.Equal(t, "Quarterly check-in", g.records["conversation_parts"]["516:8"].GetActivity().GetSubject())
+		require.Equal(t, map[string]any{"conversation_id": "515", "part_type": "comment", "channel": "conversation"}, p.GetCustom().AsMap())
+		require.Contains(t, g.logs, "intercom: 1 conversation messages are from or to contacts of no company and were left out")
+	})
+
+	t.Run("conversation ratings", func(t *testing.T) {
+		require.Len(t, g.records["conversation_ratings"], 2)
+		r := g.records["conversation_ratings"]["515"]
+		s := r.GetSurveyResponse()
+		require.Equal(t, []string{globex, hank, "csat", "support", "Quick fix", "2026-01-04T05:13:20Z"},
+			[]string{s.GetAccountExternalId(), s.GetContactExternalId(), s.GetKind(), s.GetTouchpoint(), s.GetComment(), s.GetRespondedAt().AsTime().Format(time.RFC3339)})
+		require.EqualValues(t, 5, s.GetScore())
+		require.Equal(t, map[string]any{"conversation_id": "515", "admin_id": "991267459"}, r.GetCustom().AsMap())
+		require.EqualValues(t, 3, g.records["conversation_ratings"]["518"].GetSurveyResponse().GetScore())
+	})
+
+	t.Run("requests", func(t *testing.T) {
+		first := ws.bodies[0]
+		require.Equal(t, map[string]any{"field": "updated_at", "order": "ascending"}, first["sort"])
+		require.Equal(t, map[string]any{"per_page": float64(150)}, first["pagination"])
+		require.Equal(t, map[string]any{"field": "updated_at", "operator": ">", "value": float64(0)}, first["query"])
+		contactLookups := 0
+		for _, c := range ws.calls {
+			if c == "GET /contacts/"+hank {
+				contactLookups++
+			}
+		}
+		require.Equal(t, 2, contactLookups, "a contact's company is looked up once per stream read")
+	})
+}
+
+// TestResumeFromEachCheckpointYieldsTheRest reads each stream again from
+// every checkpoint of a full read: it must emit exactly what followed.
+func TestResumeFromEachCheckpointYieldsTheRest(t *testing.T) {
+	_, srv := newWorkspace(t)
+	cfg := testConfig(srv, nil)
+	for _, stream := range []string{"companies", "contacts", "conversation_parts", "conversation_ratings"} {
+		t.Run(stream, func(t *testing.T) {
+			var after [][]string // ids emitted after each checkpoint
+			var states [][]byte
+			for _, m := range read(t, cfg, []string{stream}, nil) {
+				if b := m.GetBatch(); b != nil {
+					for _, r := range b.GetRecords() {
+						for i := range after {
+							after[i] = append(after[i], r.GetExternalId())
+						}
+					}
+				}
+				if s := m.GetState(); s != nil {
+					states = append(states, s.GetStateJson())
+					after = append(after, nil)
+				}
+			}
+			require.GreaterOrEqual(t, len(states), 2)
+			for i, st := range states {
+				g := sum(read(t, cfg, []string{stream}, map[string][]byte{stream: st}))
+				require.Nil(t, g.failure)
+				require.Equal(t, after[i], g.order[stream], "from checkpoint %d %s", i, st)
+			}
+		})
+	}
+}
+
+// TestSearchReachesBackOverTheWorkspaceDay resumes contacts from a
+// watermark late on a day in the workspace's time zone: Intercom matches
+// the filter by day, so the query must start the day before, and the
+// contacts at the watermark already read are not read again.
+func TestSearchReachesBackOverTheWorkspaceDay(t *testing.T) {
+	ws, srv := newWorkspace(t)
+	state := map[string][]byte{"contacts": []byte(`{"updated_at":1767400000,"ids":["6762f14a1bb69f9f2193bc01","6762f14a1bb69f9f2193bc02"]}`)}
+	g := sum(read(t, testConfig(srv, nil), []string{"contacts"}, state))
+	require.Equal(t, []string{ivy, uma, "6762f14a1bb69f9f2193bc06"}, g.order["contacts"])
+	require.Equal(t, `{"updated_at":1767420000,"ids":["6762f14a1bb69f9f2193bc06"]}`, g.checkpoints["contacts"][len(g.checkpoints["contacts"])-1])
+	require.Equal(t, map[string]any{"field": "updated_at", "operator": ">", "value": float64(1767400000 - 25*3600)}, ws.bodies[0]["query"])
+}
+
+func TestSecondReadEmitsNothingAndKeepsItsPlace(t *testing.T) {
+	_, srv := newWorkspace(t)
+	cfg := testConfig(srv, nil)
+	first := sum(read(t, cfg, nil, nil))
+	state := map[string][]byte{}
+	for stream, cps := range first.checkpoints {
+		state[stream] = last(cps)
+	}
+	second := sum(read(t, cfg, nil, state))
+	require.Nil(t, second.failure)
+	for stream, recs := range second.records {
+		require.Equal(t, "admins", stream, "only the full-refresh stream is read again, not %s (%d records)", stream, len(recs))
+	}
+	for stream, cps := range second.checkpoints {
+		require.Equal(t, string(state[stream]), cps[len(cps)-1], stream)
+	}
+}
+
+// TestRecentRecordsWaitForTheIndex sets the clock just after some records
+// were updated: they are left for a later read, which picks them up.
+func TestRecentRecordsWaitForTheIndex(t *testing.T) {
+	_, srv := newWorkspace(t)
+	cfg := testConfig(srv, nil)
+	at(t, time.Unix(1767410000, 0).Add(settle)) // Uma's update is just now
+	g := sum(read(t, cfg, []string{"contacts", "companies"}, nil))
+	require.Equal(t, []string{hank, "6762f14a1bb69f9f2193bc02", ivy}, g.order["contacts"])
+	require.Len(t, g.records["companies"], 5)
+
+	at(t, time.Now())
+	state := map[string][]byte{"contacts": last(g.checkpoints["contacts"]), "companies": last(g.checkpoints["companies"])}
+	g = sum(read(t, cfg, []string{"contacts", "companies"}, state))
+	require.Equal(t, []string{uma, "6762f14a1bb69f9f2193bc06"}, g.order["contacts"])
+	require.Empty(t, g.records["companies"])
+}
+
+func TestStartDate(t *testing.T) {
+	ws, srv := newWorkspace(t)
+	g := sum(read(t, testConfig(srv, map[string]any{"start_date": "2026-01-02"}), []string{"companies", "contacts"}, nil))
+	require.Equal(t, []string{acme, umbrella, "6762f0941bb69f9f2193bb05"}, g.order["companies"], "those updated on 2026-01-02 UTC or later")
+	require.Len(t, g.records["contacts"], 5)
+	start := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC).Unix()
+	require.Equal(t, map[string]any{"field": "updated_at", "operator": ">", "value": float64(start - 25*3600)}, ws.bodies[0]["query"])
+}
+
+func TestRateLimits(t *testing.T) {
+	tests := []struct {
+		name string
+		// refuse is the request answered 429; remaining the quota left;
+		// bare a 429 with only Retry-After.
+		refuse, remaining int
+		bare              bool
+		// wantWait is the time waited before the call after the first
+		// that was refused or paced.
+		wantWait time.Duration
+	}{
+		{name: "429 waits for the window's reset", refuse: 2, remaining: 1000, wantWait: 10 * time.Second},
+		{name: "429 with Retry-After only waits that long", refuse: 2, remaining: 1000, bare: true, wantWait: 3 * time.Second},
+		{name: "a spent window paces the next call", remaining: 0, wantWait: 10 * time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ws, srv := newWorkspace(t)
+			ws.refuse, ws.remaining, ws.bare = tc.refuse, tc.remaining, tc.bare
+			slept := waits(t)
+			g := sum(read(t, testConfig(srv, nil), []string{"contacts"}, nil))
+			require.Nil(t, g.failure)
+			require.Len(t, g.records["contacts"], 5)
+			require.NotEmpty(t, *slept)
+			first := (*slept)[0]
+			if tc.refuse > 0 && !tc.bare {
+				first += (*slept)[1] // the client's backoff, then the rest of the window
+			}
+			require.InDelta(t, tc.wantWait.Seconds(), first.Seconds(), 1.5, "%v", *slept)
+		})
+	}
+}
+
+func TestBadTokenIsAConfigError(t *testing.T) {
+	_, srv := newWorkspace(t)
+	g := sum(read(t, testConfig(srv, map[string]any{"access_token": "nope"}), []string{"contacts"}, nil))
+	require.NotNil(t, g.failure)
+	require.Equal(t, connectorpb.Error_KIND_CONFIG, g.failure.GetKind())
+	require.Equal(t, "access_token", g.failure.GetField())
+	require.Contains(t, g.failure.GetMessage(), "unauthorized: Access Token Invalid")
+}
+
+func TestCheck(t *testing.T) {
+	_, srv := newWorkspace(t)
+	dead := httptest.NewServer(nil)
+	dead.Close()
+	tests := []struct {
+		name   string
+		cfg    map[string]any
+		fields []string
+	}{
+		{name: "good"},
+		{name: "bad token", cfg: map[string]any{"access_token": "nope"}, fields: []string{"access_token"}},
+		{name: "no token", cfg: map[string]any{"access_token": nil}, fields: []string{"access_token"}},
+		{name: "unreachable", cfg: map[string]any{"base_url": dead.URL}, fields: []string{"base_url"}},
+		{name: "not a url", cfg: map[string]any{"base_url": "api.intercom.io"}, fields: []string{"base_url"}},
+		{name: "bad start date", cfg: map[string]any{"start_date": "03/01/2026"}, fields: []string{"start_date"}},
+		{name: "page too big", cfg: map[string]any{"page_size": 500}, fields: []string{"page_size"}},
+		{name: "unknown team", cfg: map[string]any{"team_map": map[string]any{"Support": "helpdesk"}}, fields: []string{"team_map.Support"}},
+	}
+	old := newClient
+	newClient = func(c *webapi.Client) *webapi.Client {
+		c.Retries = 1
+		c.Sleep = func(context.Context, time.Duration) error { return nil }
+		return c
+	}
+	t.Cleanup(func() { newClient = old })
+	server, err := sdk.NewServer(New())
+	require.NoError(t, err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := server.Check(context.Background(), &connectorpb.CheckRequest{ConfigJson: testConfig(srv, tc.cfg)})
+			require.NoError(t, err)
+			var fields []string
+			for _, d := range resp.GetProblems() {
+				fields = append(fields, d.GetField())
+			}
+			require.Equal(t, tc.fields, fields, "%v", resp.GetProblems())
+		})
+	}
+}
+
+func TestDiscoverListsCustomAttributes(t *testing.T) {
+	_, srv := newWorkspace(t)
+	server, err := sdk.NewServer(New())
+	require.NoError(t, err)
+	resp, err := server.Discover(context.Background(), &connectorpb.DiscoverRequest{ConfigJson: testConfig(srv, nil)})
+	require.NoError(t, err)
+	custom := map[string][]string{}
+	for _, s := range resp.GetStreams() {
+		custom[s.GetName()] = s.GetCustomFields()
+	}
+	require.Equal(t, []string{"company_id", "plan", "size", "monthly_spend", "user_count", "hubspot_company_id", "salesforce_account_id", "health_note", "tier"}, custom["companies"])
+	require.Equal(t, []string{"role", "external_id", "plan_seat"}, custom["contacts"])
+}
+
+// TestConformance runs the connector, as a plugin process, through the
+// suite every connector must pass, against the fake workspace.
+func TestConformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the plugin")
+	}
+	_, srv := newWorkspace(t)
+	bin := conformance.Build(t, "../../cmd/pulse-connector-intercom", "intercom")
+	conformance.Run(t, conformance.Options{Connector: bin, Config: testConfig(srv, nil)})
+}
