@@ -1,0 +1,314 @@
+package stripe_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+
+	connectorpb "github.com/pulseproject/pulse/connectors/proto"
+	"github.com/pulseproject/pulse/connectors/sdk"
+	"github.com/pulseproject/pulse/connectors/sdk/conformance"
+	"github.com/pulseproject/pulse/connectors/stripe"
+)
+
+// readStream is an in-memory Connector_ReadServer keeping what is sent.
+type readStream struct {
+	grpc.ServerStream
+	msgs []*connectorpb.ReadMessage
+}
+
+func (s *readStream) Send(m *connectorpb.ReadMessage) error {
+	s.msgs = append(s.msgs, m)
+	return nil
+}
+
+func (s *readStream) Context() context.Context { return context.Background() }
+
+func config(srv *httptest.Server, extra map[string]any) []byte {
+	cfg := map[string]any{"base_url": srv.URL, "secret_key": "sk_test_good"}
+	for k, v := range extra {
+		cfg[k] = v
+	}
+	b, _ := json.Marshal(cfg)
+	return b
+}
+
+func read(t *testing.T, cfg []byte, streams []string, state map[string][]byte) []*connectorpb.ReadMessage {
+	t.Helper()
+	srv, err := sdk.NewServer(stripe.New())
+	require.NoError(t, err)
+	out := &readStream{}
+	require.NoError(t, srv.Read(&connectorpb.ReadRequest{ConfigJson: cfg, Streams: streams, State: state}, out))
+	return out.msgs
+}
+
+// got sums a read up.
+type got struct {
+	records     map[string]map[string]*connectorpb.Record
+	order       []string
+	tombstones  map[string][]string
+	errors      map[string]string
+	checkpoints map[string][][]byte
+	failure     *connectorpb.Error
+}
+
+func sum(msgs []*connectorpb.ReadMessage) got {
+	g := got{records: map[string]map[string]*connectorpb.Record{}, tombstones: map[string][]string{}, errors: map[string]string{}, checkpoints: map[string][][]byte{}}
+	for _, m := range msgs {
+		switch {
+		case m.GetBatch() != nil:
+			b := m.GetBatch()
+			for _, r := range b.GetRecords() {
+				g.order = append(g.order, r.GetExternalId())
+				if r.GetDeleted() {
+					g.tombstones[b.GetStream()] = append(g.tombstones[b.GetStream()], r.GetExternalId())
+					continue
+				}
+				if g.records[b.GetStream()] == nil {
+					g.records[b.GetStream()] = map[string]*connectorpb.Record{}
+				}
+				g.records[b.GetStream()][r.GetExternalId()] = r
+			}
+		case m.GetState() != nil:
+			g.checkpoints[m.GetState().GetStream()] = append(g.checkpoints[m.GetState().GetStream()], m.GetState().GetStateJson())
+		case m.GetRecordError() != nil:
+			e := m.GetRecordError()
+			g.errors[e.GetExternalId()] = e.GetField() + ": " + e.GetMessage()
+		case m.GetError() != nil:
+			g.failure = m.GetError()
+		}
+	}
+	return g
+}
+
+func when(ts interface{ AsTime() time.Time }) string {
+	if ts == nil {
+		return ""
+	}
+	return ts.AsTime().UTC().Format(time.DateOnly)
+}
+
+// item is a subscription item record in brief, for comparison.
+type item struct {
+	Account, Plan, Amount, Currency, Interval, Starts, Ends, Churn string
+}
+
+func brief(r *connectorpb.Record) item {
+	x := r.GetSubscriptionItem()
+	i := item{x.GetAccountExternalId(), x.GetPlan(), x.GetAmount(), x.GetCurrency(), x.GetInterval(), when(x.GetStartsAt()), "", x.GetChurnReason()}
+	if x.GetEndsAt() != nil {
+		i.Ends = when(x.GetEndsAt())
+	}
+	return i
+}
+
+func TestFullRead(t *testing.T) {
+	_, srv := newFake(t)
+	g := sum(read(t, config(srv, nil), nil, nil))
+	require.Nil(t, g.failure)
+	require.Empty(t, g.errors)
+
+	acme := g.records["customers"]["cus_A"]
+	require.Equal(t, "Acme Corp", acme.GetAccount().GetName())
+	require.Equal(t, "acme.com", acme.GetAccount().GetDomain())
+	var links []string
+	for _, l := range acme.GetLinks() {
+		links = append(links, l.GetKind()+":"+l.GetExternalId())
+	}
+	require.Equal(t, []string{"hubspot:9001", "salesforce:001A0000001"}, links)
+	require.Equal(t, map[string]any{"email": "billing@acme.com", "currency": "USD", "delinquent": false, "metadata": map[string]any{"tier": "gold"}}, acme.GetCustom().AsMap())
+	globex := g.records["customers"]["cus_B"]
+	require.Equal(t, "", globex.GetAccount().GetDomain(), "a gmail address names no company")
+	require.Equal(t, "zendesk", globex.GetLinks()[0].GetKind())
+	require.Equal(t, "initech.io", g.records["customers"]["cus_C"].GetAccount().GetDomain())
+	require.Equal(t, []string{"cus_Z"}, g.tombstones["customers"], "a customer deleted within the events' 30 days is a tombstone")
+
+	items := map[string]item{}
+	for id, r := range g.records["subscription_items"] {
+		items[id] = brief(r)
+	}
+	require.Equal(t, map[string]item{
+		// Basic until the upgrade, read from paid invoices.
+		"si_A1": {"cus_A", "Basic", "150", "USD", "month", "2025-01-01", "2025-03-01", ""},
+		// Pro with 20% off while the discount lasts, then full price.
+		"si_A1@1740787200": {"cus_A", "Pro", "240", "USD", "month", "2025-03-01", "2027-03-01", ""},
+		"si_A1@1803859200": {"cus_A", "Pro", "300", "USD", "month", "2027-03-01", "", ""},
+		// An add-on removed from the subscription ends with its last paid period.
+		"si_A0": {"cus_A", "Extra seats", "20", "USD", "month", "2025-01-01", "2025-03-01", ""},
+		// Quarterly, canceled: ends at ended_at with the reason.
+		"si_B1": {"cus_B", "Team quarterly", "900", "EUR", "quarter", "2025-03-15", "2025-06-15", "cancellation_requested"},
+		// Never invoiced, zero-decimal yen, a forever amount_off coupon.
+		"si_C1": {"cus_C", "Enterprise", "1100000", "JPY", "year", "2025-05-01", "", ""},
+	}, items)
+	require.Equal(t, map[string]any{"subscription": "sub_A", "subscription_status": "active", "price": "price_pro", "quantity": float64(3)},
+		g.records["subscription_items"]["si_A1@1803859200"].GetCustom().AsMap())
+	require.Equal(t, "subscription/sub_A/si_A1", g.records["subscription_items"]["si_A1"].GetOrigin())
+}
+
+// TestPagingAndExpansion checks the calls a read makes: every list
+// paged by starting_after, 100 at a time, with the expansions it needs.
+func TestPagingAndExpansion(t *testing.T) {
+	f, srv := newFake(t)
+	read(t, config(srv, nil), []string{"customers", "subscription_items"}, nil)
+	require.Contains(t, f.calls, "/v1/customers?limit=100")
+	require.Contains(t, f.calls, "/v1/customers?limit=100&starting_after=cus_B")
+	require.Contains(t, f.calls, "/v1/subscriptions?expand%5B%5D=data.discounts&expand%5B%5D=data.items.data.discounts&expand%5B%5D=data.customer&limit=100&status=all")
+	require.Contains(t, f.calls, "/v1/invoices/in_A2/lines?limit=100&starting_after=il_A2a", "an invoice's further lines are paged")
+	require.Contains(t, f.calls, "/v1/coupons/co_20?")
+	require.Contains(t, f.calls, "/v1/events?limit=100&types%5B%5D=customer.created&types%5B%5D=customer.updated&types%5B%5D=customer.deleted")
+}
+
+// TestResumeFromEachCheckpointYieldsTheRest reads each stream again from
+// every checkpoint of a full read: it must emit exactly what followed.
+func TestResumeFromEachCheckpointYieldsTheRest(t *testing.T) {
+	_, srv := newFake(t)
+	cfg := config(srv, nil)
+	for _, stream := range []string{"customers", "subscription_items"} {
+		msgs := read(t, cfg, []string{stream}, nil)
+		var after [][]string
+		var states [][]byte
+		for _, m := range msgs {
+			if b := m.GetBatch(); b != nil {
+				for _, r := range b.GetRecords() {
+					for i := range after {
+						after[i] = append(after[i], r.GetExternalId())
+					}
+				}
+			}
+			if s := m.GetState(); s != nil {
+				states = append(states, s.GetStateJson())
+				after = append(after, nil)
+			}
+		}
+		require.GreaterOrEqual(t, len(states), 2, stream)
+		for i, st := range states {
+			g := sum(read(t, cfg, []string{stream}, map[string][]byte{stream: st}))
+			require.Nil(t, g.failure)
+			require.Equal(t, after[i], g.order, "%s from checkpoint %d: %s", stream, i, st)
+		}
+		// The last checkpoint is the final state: nothing new, nothing read.
+		require.Empty(t, after[len(after)-1], stream)
+	}
+}
+
+// TestEventsReReadChangedObjects reads from a state past the listing: only
+// the objects events name are read again, oldest event first.
+func TestEventsReReadChangedObjects(t *testing.T) {
+	f, srv := newFake(t)
+	cfg := config(srv, nil)
+	tests := []struct {
+		stream  string
+		state   string
+		ids     []string
+		event   string
+		noCalls []string
+	}{
+		{stream: "customers", state: `{"listed":true,"since":0,"event":"evt_1"}`, ids: []string{"cus_A"}, event: "evt_2"},
+		{stream: "customers", state: `{"listed":true,"since":0,"event":"evt_2"}`, event: ""},
+		{stream: "subscription_items", state: `{"listed":true,"since":0,"event":"evt_2"}`,
+			ids: []string{"si_B1", "si_A1", "si_A1@1740787200", "si_A1@1803859200", "si_A0"}, event: "evt_4"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.stream+" after "+tc.state, func(t *testing.T) {
+			f.calls = nil
+			g := sum(read(t, cfg, []string{tc.stream}, map[string][]byte{tc.stream: []byte(tc.state)}))
+			require.Nil(t, g.failure)
+			require.Equal(t, tc.ids, g.order)
+			for _, c := range f.calls {
+				require.NotContains(t, c, "/v1/customers?", "no listing again")
+				require.NotContains(t, c, "/v1/subscriptions?", "no listing again")
+			}
+			if tc.event == "" {
+				require.Empty(t, g.checkpoints[tc.stream])
+				return
+			}
+			var st map[string]any
+			cps := g.checkpoints[tc.stream]
+			require.NoError(t, json.Unmarshal(cps[len(cps)-1], &st))
+			require.Equal(t, tc.event, st["event"])
+		})
+	}
+	canceled := brief(sum(read(t, cfg, []string{"subscription_items"}, map[string][]byte{"subscription_items": []byte(`{"listed":true,"since":0,"event":"evt_2"}`)})).records["subscription_items"]["si_B1"])
+	require.Equal(t, "2025-06-15", canceled.Ends, "customer.subscription.deleted ends the items")
+}
+
+func TestRateLimitIsWaitedOut(t *testing.T) {
+	f, srv := newFake(t)
+	f.throttle = 2
+	waits := stripe.RecordWaits(t)
+	g := sum(read(t, config(srv, nil), []string{"customers"}, nil))
+	require.Nil(t, g.failure)
+	require.Len(t, g.records["customers"], 3)
+	require.Equal(t, []time.Duration{3 * time.Second, 3 * time.Second}, *waits, "Retry-After is honoured")
+}
+
+func TestErrors(t *testing.T) {
+	f, srv := newFake(t)
+	tests := []struct {
+		name  string
+		cfg   map[string]any
+		kind  connectorpb.Error_Kind
+		field string
+		text  string
+	}{
+		{name: "a refused key names secret_key", cfg: map[string]any{"secret_key": "sk_test_bad"}, kind: connectorpb.Error_KIND_CONFIG, field: "secret_key", text: "Expired API Key provided"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g := sum(read(t, config(srv, tc.cfg), []string{"customers"}, nil))
+			require.NotNil(t, g.failure)
+			require.Equal(t, tc.kind, g.failure.GetKind())
+			require.Equal(t, tc.field, g.failure.GetField())
+			require.Contains(t, g.failure.GetMessage(), tc.text)
+		})
+	}
+	// A 404 from a re-read carries Stripe's message and param.
+	f.data.Subscriptions = f.data.Subscriptions[:1]
+	g := sum(read(t, config(srv, nil), []string{"subscription_items"}, map[string][]byte{"subscription_items": []byte(`{"listed":true,"since":0,"event":"evt_2"}`)}))
+	require.NotNil(t, g.failure)
+	require.Contains(t, g.failure.GetMessage(), "404 Not Found (invalid_request_error resource_missing, param id): No such subscription: 'sub_B'")
+}
+
+func TestCheck(t *testing.T) {
+	_, srv := newFake(t)
+	server, err := sdk.NewServer(stripe.New())
+	require.NoError(t, err)
+	tests := []struct {
+		name   string
+		cfg    []byte
+		fields []string
+	}{
+		{name: "good key", cfg: config(srv, nil)},
+		{name: "refused key", cfg: config(srv, map[string]any{"secret_key": "sk_test_bad"}), fields: []string{"secret_key"}},
+		{name: "not a secret key", cfg: config(srv, map[string]any{"secret_key": "pk_test_123"}), fields: []string{"secret_key"}},
+		{name: "no key", cfg: []byte(`{"base_url": "` + srv.URL + `"}`), fields: []string{"secret_key"}},
+		{name: "unreachable", cfg: config(srv, map[string]any{"base_url": "http://127.0.0.1:1"}), fields: []string{"base_url"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := server.Check(context.Background(), &connectorpb.CheckRequest{ConfigJson: tc.cfg})
+			require.NoError(t, err)
+			var fields []string
+			for _, d := range resp.GetProblems() {
+				fields = append(fields, d.GetField())
+			}
+			require.Equal(t, tc.fields, fields, "%v", resp.GetProblems())
+		})
+	}
+}
+
+// TestConformance runs the plugin through the suite every connector must
+// pass, against the fake Stripe.
+func TestConformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the plugin")
+	}
+	_, srv := newFake(t)
+	bin := conformance.Build(t, "../../cmd/pulse-connector-stripe", "stripe")
+	conformance.Run(t, conformance.Options{Connector: bin, Config: config(srv, nil), Deletes: []string{"customers"}})
+}
