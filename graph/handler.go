@@ -1,0 +1,187 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// MaxRequestBytes bounds a request's body. A query with its variables fits
+// in it many times over; a larger body is a mistake or an attack, refused
+// before it is read into memory whole.
+const MaxRequestBytes = 1 << 20
+
+// Options tune the handler; the zero value is ready to use.
+type Options struct {
+	// Logger receives the internal errors hidden from clients; nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// Now is the clock that "now" is read from, once per request; nil
+	// means time.Now.
+	Now func() time.Time
+	// Limits bound what a request may cost; zero fields take defaults.
+	Limits Limits
+	// Production turns off introspection, GraphiQL and the "did you mean"
+	// suggestions of validation errors, which map the schema for a
+	// stranger.
+	Production bool
+	// Keys authenticates requests by their bearer API key; nil lets every
+	// request in as an admin, which only tests and embedders should want.
+	Keys Authenticator
+	// Revenue, Engagement and Health answer the RevOps, engagement and
+	// health reports.
+	Revenue    RevenueReports
+	Engagement EngagementReports
+	Health     HealthService
+	// Identity keeps one account per customer: suggestions, merges,
+	// splits and matching settings.
+	Identity IdentityService
+	// Events feeds the subscriptions, served over WebSocket at /query;
+	// nil answers them INTERNAL.
+	Events Events
+	// KeepAlive is how often a WebSocket is pinged; a graphql-transport-ws
+	// client that does not pong within twice that is dropped. Zero means
+	// 15s.
+	KeepAlive time.Duration
+	// Extensions are added to the GraphQL server after Pulse's own, such
+	// as metrics and tracing.
+	Extensions []graphql.HandlerExtension
+}
+
+// NewHandler serves the API: POST and GET /query for GraphQL, and GET / for
+// GraphiQL, which posts to /query.
+func NewHandler(backend Backend, sources SourceService, syncs SyncRunner, opts Options) http.Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{
+		backend: backend, sources: sources, syncs: syncs,
+		revenue: opts.Revenue, engagement: opts.Engagement, health: opts.Health,
+		identity: opts.Identity, events: opts.Events,
+	}}))
+	limits := opts.Limits.withDefaults()
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetParserTokenLimit(limits.MaxTokens)
+	// Automatic persisted queries: a client sends a query's SHA-256 alone
+	// once the server has seen the query, saving the bytes of big queries.
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(costLimit{limits})
+	for _, x := range opts.Extensions {
+		srv.Use(x)
+	}
+	if opts.Production {
+		srv.SetDisableSuggestion(true)
+	} else {
+		srv.Use(extension.Introspection{})
+	}
+	present := presentError(opts.Logger)
+	if opts.Production {
+		present = withoutSuggestions(present)
+	}
+	srv.SetErrorPresenter(present)
+	srv.SetRecoverFunc(recoverPanic)
+	srv.AroundFields(authorize)
+	srv.AroundFields(splitProblems)
+	srv.AroundOperations(noteOperation)
+	srv.AroundResponses(freshLoaders(opts.Now, backend, sources))
+
+	rates := newRateLimiter(limits.PerMinute, limits.Burst, time.Now)
+	srv.AddTransport(websocket(opts.Keys, rates, opts.KeepAlive))
+	query := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isWebsocket(r) {
+			// Authenticated by its connection_init, for as long as it
+			// stays open.
+			srv.ServeHTTP(w, r)
+			return
+		}
+		if !limitBody(w, r) {
+			return
+		}
+		ctx, ok := authenticate(opts.Keys, w, r)
+		if !ok || (opts.Keys != nil && !rates.limitRate(w, keyOf(ctx))) {
+			return
+		}
+		ctx, cancel := context.WithTimeout(ctx, limits.Timeout)
+		defer cancel()
+		ctx = withRequest(ctx, newRequest(opts.Now(), backend, sources))
+		if !strings.Contains(r.Header.Get("Accept"), "application/graphql-response+json") {
+			w = jsonStatus{w}
+		}
+		srv.ServeHTTP(w, r.WithContext(ctx))
+	})
+	mux := http.NewServeMux()
+	logged := logRequests(opts.Logger, query)
+	mux.Handle("POST /query", logged)
+	mux.Handle("GET /query", logged)
+	if !opts.Production {
+		mux.Handle("GET /{$}", playground.Handler("Pulse", "/query"))
+	}
+	return mux
+}
+
+// jsonStatus answers 200 where gqlgen answers 422 for a query that does
+// not parse or validate: GraphQL over HTTP asks for 200 when the client
+// accepts only application/json, whose older clients read errors from a
+// 200's body. Clients accepting application/graphql-response+json get the
+// 4xx.
+type jsonStatus struct{ http.ResponseWriter }
+
+func (w jsonStatus) WriteHeader(code int) {
+	if code == http.StatusUnprocessableEntity {
+		code = http.StatusOK
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// limitBody reads the body up to MaxRequestBytes and puts it back for
+// gqlgen, or answers 413 and reports false when it is larger.
+func limitBody(w http.ResponseWriter, r *http.Request) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", MaxRequestBytes))
+		return false
+	case err != nil:
+		writeError(w, http.StatusBadRequest, "the request body could not be read")
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return true
+}
+
+// writeError answers a request refused for its form before GraphQL saw
+// it.
+func writeError(w http.ResponseWriter, status int, message string) {
+	writeCoded(w, status, CodeBadUserInput, message)
+}
+
+// writeCoded answers a request refused before GraphQL saw it, in the shape
+// of a GraphQL response so that clients need one error path.
+func writeCoded(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{"message": message, "extensions": map[string]any{"code": code}}},
+	})
+}
