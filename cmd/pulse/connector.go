@@ -1,0 +1,235 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pulseproject/pulse/connectors/host"
+	"github.com/pulseproject/pulse/connectors/sdk"
+	"github.com/pulseproject/pulse/connectors/sdk/conformance"
+	"github.com/pulseproject/pulse/sources"
+)
+
+func newConnectorCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "connector", Short: "List, check, install and serve connector plugins"}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the connectors Pulse can find, with their versions",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			h := g.newHost(newLogger(false))
+			plugins, err := h.List()
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "NAME\tVERSION\tSTREAMS\tFROM")
+			for _, p := range plugins {
+				from := p.Path
+				if p.Builtin {
+					from = "built in"
+				}
+				version, streams := "?", "?"
+				if conn, err := h.LaunchPlugin(cmd.Context(), p); err != nil {
+					version = "unusable: " + firstLine(err.Error())
+				} else {
+					if spec, err := conn.Spec(cmd.Context()); err == nil {
+						version = spec.GetVersion()
+						names := make([]string, len(spec.GetStreams()))
+						for i, s := range spec.GetStreams() {
+							names[i] = s.GetName()
+						}
+						streams = strings.Join(names, ",")
+					}
+					conn.Close()
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", p.Name, version, streams, from)
+			}
+			return w.Flush()
+		},
+	}
+	var configFile string
+	check := &cobra.Command{
+		Use:   "check NAME|PATH [key=value...]",
+		Short: "Launch a connector, show its spec and check a configuration against it",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			h := g.newHost(newLogger(false))
+			p, err := findPlugin(h, args[0])
+			if err != nil {
+				return err
+			}
+			cfg, err := parseSettings(args[1:])
+			if err != nil {
+				return err
+			}
+			if configFile != "" {
+				b, err := os.ReadFile(configFile)
+				if err != nil {
+					return err
+				}
+				if err := json.Unmarshal(b, &cfg); err != nil {
+					return fmt.Errorf("%s: %w", configFile, err)
+				}
+			}
+			conn, err := h.LaunchPlugin(cmd.Context(), p)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			spec, err := conn.Spec(cmd.Context())
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "%s %s (protocol %d)\n", spec.GetName(), spec.GetVersion(), spec.GetProtocolVersion())
+			if _, err := sdk.CompileSchema(spec.GetConfigSchemaJson()); err != nil {
+				return err
+			}
+			for _, s := range spec.GetStreams() {
+				fmt.Fprintf(out, "  stream %-14s %s key=%s cursor=%s incremental=%v\n", s.GetName(), s.GetEntityType(),
+					strings.Join(s.GetPrimaryKey(), ","), s.GetCursorField(), s.GetIncremental())
+			}
+			raw, err := json.Marshal(sources.Coerce(spec.GetConfigSchemaJson(), cfg))
+			if err != nil {
+				return err
+			}
+			problems, err := conn.Check(cmd.Context(), raw)
+			if err != nil {
+				return err
+			}
+			if len(problems) == 0 {
+				fmt.Fprintln(out, "config: ok")
+				return nil
+			}
+			fmt.Fprintln(out, "config problems:")
+			for _, d := range problems {
+				field := d.GetField()
+				if field == "" {
+					field = "(config)"
+				}
+				fmt.Fprintf(out, "  %s: %s %s\n", field, d.GetSummary(), d.GetDetail())
+			}
+			return exitError{fmt.Errorf("config has %d problems", len(problems))}
+		},
+	}
+	check.Flags().StringVar(&configFile, "config", "", "JSON file with the configuration")
+	var installDir, installName string
+	install := &cobra.Command{
+		Use:   "install PATH",
+		Short: "Copy a plugin binary into the plugin folder and trust its checksum",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := installDir
+			if dir == "" {
+				dirs := append(append([]string{}, g.pluginDirs...), host.DefaultDirs()...)
+				dir = dirs[0]
+			}
+			name := installName
+			if name == "" {
+				name = strings.TrimPrefix(filepath.Base(args[0]), host.BinaryPrefix)
+			}
+			p, err := host.Install(dir, name, args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "installed %s at %s (sha256 %x)\n", p.Name, p.Path, p.SHA256)
+			return nil
+		},
+	}
+	install.Flags().StringVar(&installDir, "dir", "", "plugin folder (default: the first of --plugin-dir, $PULSE_PLUGIN_DIR, the folder next to pulse)")
+	install.Flags().StringVar(&installName, "name", "", "connector name (default: the file name without pulse-connector-)")
+	cmd.AddCommand(list, check, install, newConnectorTestCmd(g), newConnectorServeCmd())
+	return cmd
+}
+
+// newConnectorTestCmd runs the conformance suite on a connector.
+func newConnectorTestCmd(g *globals) *cobra.Command {
+	var configFile string
+	var deletes []string
+	test := &cobra.Command{
+		Use:   "test NAME|PATH [key=value...]",
+		Short: "Run the conformance suite on a connector and print a pass/fail table",
+		Long: `Run the conformance suite on an installed connector, a built-in one or a
+plugin binary given by path (./bin/pulse-connector-hello): its spec, Check,
+Discover, a full read, reads resumed from checkpoints and after a kill,
+tombstones and 429s. The configuration, from --config and key=value
+settings, must be good and its read must emit records. Exits non-zero when
+a rule fails.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := parseSettings(args[1:])
+			if err != nil {
+				return err
+			}
+			if configFile != "" {
+				b, err := os.ReadFile(configFile)
+				if err != nil {
+					return err
+				}
+				if err := json.Unmarshal(b, &cfg); err != nil {
+					return fmt.Errorf("%s: %w", configFile, err)
+				}
+			}
+			h := g.newHost(newLogger(false))
+			schema := ""
+			if p, err := findPlugin(h, args[0]); err == nil {
+				schema = pluginSchema(cmd, h, p)
+			}
+			raw, err := json.Marshal(sources.Coerce(schema, cfg))
+			if err != nil {
+				return err
+			}
+			rep := conformance.Check(cmd.Context(), conformance.Options{Connector: args[0], Host: h, Config: raw, Deletes: deletes})
+			out := cmd.OutOrStdout()
+			if err := rep.WriteTable(out); err != nil {
+				return err
+			}
+			failed := len(rep.Failures())
+			if failed > 0 {
+				fmt.Fprintf(out, "%s %s: %d of %d rules failed\n", rep.Connector, rep.Version, failed, len(rep.Results))
+				return exitError{fmt.Errorf("%d conformance rules failed", failed)}
+			}
+			fmt.Fprintf(out, "%s %s: conforms\n", rep.Connector, rep.Version)
+			return nil
+		},
+	}
+	test.Flags().StringVar(&configFile, "config", "", "JSON file with a good configuration")
+	test.Flags().StringSliceVar(&deletes, "deletes", nil, "streams whose read under this configuration must send tombstones")
+	return test
+}
+
+// pluginSchema is p's config schema, so that settings given as text can be
+// coerced to their types; "" when the plugin cannot say (the suite reports
+// why).
+func pluginSchema(cmd *cobra.Command, h *host.Host, p host.Plugin) string {
+	conn, err := h.LaunchPlugin(cmd.Context(), p)
+	if err != nil {
+		return ""
+	}
+	defer conn.Close()
+	spec, err := conn.Spec(cmd.Context())
+	if err != nil {
+		return ""
+	}
+	return spec.GetConfigSchemaJson()
+}
+
+// findPlugin takes an installed connector's name or a path to a binary.
+func findPlugin(h *host.Host, arg string) (host.Plugin, error) {
+	if strings.ContainsRune(arg, os.PathSeparator) {
+		return host.FromPath(arg)
+	}
+	return h.Find(arg)
+}
+
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+
+	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/domain/health"
+	"github.com/pulseproject/pulse/store"
+)
+
+// rescoreTouched is the sync engine's AfterRun: it scores again, as of
+// now, the accounts a run changed.
+func (e *env) rescoreTouched(ctx context.Context, run *domain.SyncRun, touched []uuid.UUID) {
+	if len(touched) == 0 {
+		return
+	}
+	res, err := store.New(e.db).Rescore(ctx, health.RescoreRequest{AccountIDs: touched, AsOf: time.Now()})
+	if err != nil {
+		e.logger.Error("rescore health after sync", "run", run.ID, "accounts", len(touched), "err", err)
+		return
+	}
+	e.logger.Info("rescored health after sync", "run", run.ID, "accounts", res.Accounts)
+}
+
+func newHealthCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "health",
+		Short: "Score accounts' health and manage scorecards",
+	}
+	cmd.AddCommand(newHealthRescoreCmd(g), newHealthScorecardCmd(g))
+	return cmd
+}
+
+func newHealthRescoreCmd(g *globals) *cobra.Command {
+	var history bool
+	var accounts []string
+	cmd := &cobra.Command{
+		Use:   "rescore",
+		Short: "Score every account (or --account ones) again as of now and keep today's scores",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			req := health.RescoreRequest{All: len(accounts) == 0, History: history, AsOf: time.Now()}
+			for _, a := range accounts {
+				id, err := uuid.Parse(a)
+				if err != nil {
+					return fmt.Errorf("--account %q: not an account id", a)
+				}
+				req.AccountIDs = append(req.AccountIDs, id)
+			}
+			e, err := g.open(cmd.Context(), newLogger(false))
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			start := time.Now()
+			res, err := store.New(e.db).Rescore(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "scored %d accounts; %d daily scores written over %d days in %s\n",
+				res.Accounts, res.Snapshots, res.Days, time.Since(start).Round(time.Millisecond))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&history, "history", false, "also score each kept day again, with the scorecards that apply now")
+	cmd.Flags().StringSliceVar(&accounts, "account", nil, "account id to score (repeatable); default every account")
+	return cmd
+}
+
+func newHealthScorecardCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "scorecard", Short: "List and save health scorecards"}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List every version of every scorecard",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, err := g.open(cmd.Context(), newLogger(false))
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			cards, err := store.New(e.db).Scorecards(cmd.Context())
+			if err != nil {
+				return err
+			}
+			for _, sc := range cards {
+				segment := sc.Segment
+				if segment == "" {
+					segment = "(default)"
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s\tv%d\t%s\t%d measures\t%s\n", sc.Name, sc.Version, segment, len(sc.Measures),
+					sc.CreatedAt.UTC().Format(time.RFC3339))
+			}
+			return nil
+		},
+	}
+	var history bool
+	save := &cobra.Command{
+		Use:   "save FILE",
+		Short: "Save a scorecard from a YAML file as a new version; an invalid one is refused with every problem named",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			e, err := g.open(cmd.Context(), newLogger(false))
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			st := store.New(e.db)
+			sc, err := st.SaveScorecard(cmd.Context(), string(src), time.Now())
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "saved %s v%d\n", sc.Name, sc.Version)
+			if !history {
+				return nil
+			}
+			res, err := st.Rescore(cmd.Context(), health.RescoreRequest{All: true, History: true, AsOf: time.Now()})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "rescored history: %d daily scores over %d days\n", res.Snapshots, res.Days)
+			return nil
+		},
+	}
+	save.Flags().BoolVar(&history, "rescore-history", false, "score every account again, today and each kept day, with the scorecards that now apply")
+	cmd.AddCommand(list, save)
+	return cmd
+}

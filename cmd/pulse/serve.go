@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/sync"
+)
+
+func newServeCmd(g *globals) *cobra.Command {
+	var addr string
+	var demo bool
+	var demoSize int
+	var jsonLogs, production bool
+	var tick time.Duration
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the GraphQL API (GraphiQL at /, the endpoint at /query) and run scheduled syncs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger := newLogger(jsonLogs || production)
+			ctx := cmd.Context()
+			e, err := g.open(ctx, logger)
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			stopObserving, err := observe(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer stopObserving()
+			var adminKey string
+			if demo {
+				if err := loadDemo(cmd, e, demoSize); err != nil {
+					return fmt.Errorf("load demo data: %w", err)
+				}
+				if adminKey, err = newDemoKey(ctx, e); err != nil {
+					return err
+				}
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", addr, err)
+			}
+			srv := &http.Server{
+				Handler:           newMux(ctx, e, production),
+				ReadHeaderTimeout: 10 * time.Second,
+				BaseContext:       func(net.Listener) context.Context { return ctx },
+			}
+			go schedule(ctx, e, tick)
+			url := "http://" + ln.Addr().String()
+			fmt.Fprintf(cmd.OutOrStdout(), "Pulse is serving on %s\n  GraphiQL: %s/\n  GraphQL endpoint: %s/query\n", url, url, url)
+			if adminKey != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "  Admin API key: %s\n  (in GraphiQL, add the header {\"Authorization\": \"Bearer %s\"})\n", adminKey, adminKey)
+			} else {
+				fmt.Fprintln(cmd.OutOrStdout(), "  Every request needs an API key: pulse apikey create NAME --role viewer|editor|admin")
+			}
+			errc := make(chan error, 1)
+			go func() { errc <- srv.Serve(ln) }()
+			select {
+			case err := <-errc:
+				return fmt.Errorf("serve: %w", err)
+			case <-ctx.Done():
+			}
+			logger.Info("shutting down")
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("shutdown: %w", err)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.BoolVar(&demo, "demo", false, "load the demo dataset (once) through the demo connector before serving")
+	f.IntVar(&demoSize, "demo-size", 500, "number of demo accounts, with --demo")
+	f.BoolVar(&jsonLogs, "json-logs", false, "log as JSON")
+	f.BoolVar(&production, "production", false, "turn off GraphiQL, introspection and field suggestions, and log as JSON")
+	f.DurationVar(&tick, "scheduler-tick", 30*time.Second, "how often to look for sources due to sync")
+	_ = f.MarkHidden("scheduler-tick")
+	return cmd
+}
+
+// schedule runs each source with a schedule once it is due, looking every
+// tick. The engine's per-source lock keeps replicas and CLI runs from
+// reading a source twice.
+func schedule(ctx context.Context, e *env, tick time.Duration) {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		due, err := dueSources(ctx, e)
+		if err != nil {
+			e.logger.Error("scheduler", "err", err)
+			continue
+		}
+		for i := range due {
+			src := due[i]
+			_, done, err := e.engine.Start(ctx, &src, "schedule")
+			if errors.Is(err, sync.ErrBusy) {
+				continue
+			}
+			if err != nil {
+				e.logger.Error("scheduled sync", "source", src.Name, "err", err)
+				continue
+			}
+			if err := <-done; err != nil {
+				e.logger.Warn("scheduled sync failed", "source", src.Name, "err", err)
+			}
+		}
+	}
+}
+
+// dueSources are the scheduled sources whose last run started longer ago
+// than their schedule, or that never ran.
+func dueSources(ctx context.Context, e *env) ([]domain.Source, error) {
+	all, err := e.sources.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var due []domain.Source
+	for _, s := range all {
+		if s.Schedule == "" {
+			continue
+		}
+		every, err := time.ParseDuration(s.Schedule)
+		if err != nil {
+			continue
+		}
+		var last domain.SyncRun
+		if err := e.db.WithContext(ctx).Where("source_id = ?", s.ID).Order("started_at DESC").Limit(1).Find(&last).Error; err != nil {
+			return nil, fmt.Errorf("scheduler: %w", err)
+		}
+		if last.Status == "" || time.Since(last.StartedAt) >= every {
+			due = append(due, s)
+		}
+	}
+	return due, nil
+}
+
+func newMux(ctx context.Context, e *env, production bool) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		sqlDB, err := e.db.DB()
+		if err == nil {
+			err = sqlDB.PingContext(r.Context())
+		}
+		if err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("GET /metrics", e.metrics.Handler())
+	api := newAPI(ctx, e, production)
+	mux.Handle("/", api)
+	return mux
+}

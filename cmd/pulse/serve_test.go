@@ -1,0 +1,146 @@
+package main_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// post sends a GraphQL request and returns the decoded answer, errors and
+// all.
+func (s *server) post(t *testing.T, q string, vars map[string]any) map[string]any {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
+	resp, err := s.send(body)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	require.NoError(t, json.Unmarshal(b, &out), string(b))
+	return out
+}
+
+// TestServeManagesSourcesAndSchedules drives sources through the API of a
+// real pulse serve: a bad config is refused naming the field, a good one is
+// stored, its schedule runs it, and runSync runs it again.
+func TestServeManagesSourcesAndSchedules(t *testing.T) {
+	c := newCLI(t)
+	s := startServe(t, c.env, "--scheduler-tick", "200ms")
+	const create = `mutation($in: CreateSourceInput!) { createSource(input: $in) { id name kind schedule } }`
+
+	bad := s.post(t, create, map[string]any{"in": map[string]any{"kind": "demo", "name": "d", "config": map[string]any{"size": -3}, "schedule": "1m"}})
+	errs := bad["errors"].([]any)
+	require.NotEmpty(t, errs)
+	first := errs[0].(map[string]any)
+	require.Equal(t, "BAD_USER_INPUT", first["extensions"].(map[string]any)["code"], first)
+	require.Contains(t, first["message"], "size")
+	require.NotContains(t, c.ok(t, "source", "list"), "demo", "nothing was stored")
+
+	good := s.post(t, create, map[string]any{"in": map[string]any{"kind": "demo", "name": "d", "config": map[string]any{"size": 15, "end_date": "2026-06-30"}, "schedule": "1m"}})
+	require.Nil(t, good["errors"])
+	id := good["data"].(map[string]any)["createSource"].(map[string]any)["id"].(string)
+
+	// The scheduler finds it due (it never ran) and syncs it.
+	lastRun := func() map[string]any {
+		d := s.query(t, `{ sources { name lastRun { status trigger recordsWritten } } }`)
+		src := d["sources"].([]any)[0].(map[string]any)
+		run, _ := src["lastRun"].(map[string]any)
+		return run
+	}
+	require.Eventually(t, func() bool {
+		r := lastRun()
+		return r != nil && r["status"] == "SUCCEEDED"
+	}, time.Minute, 200*time.Millisecond)
+	require.Equal(t, "schedule", lastRun()["trigger"])
+	require.EqualValues(t, 15, s.query(t, `{ accounts(first: 1) { totalCount } }`)["accounts"].(map[string]any)["totalCount"])
+
+	// runSync starts another run; it re-reads and writes nothing new.
+	run := s.post(t, `mutation($id: ID!) { runSync(sourceId: $id) { status trigger } }`, map[string]any{"id": id})
+	require.Nil(t, run["errors"], run)
+	require.Equal(t, "RUNNING", run["data"].(map[string]any)["runSync"].(map[string]any)["status"])
+	require.Eventually(t, func() bool {
+		r := lastRun()
+		return r["trigger"] != "schedule" && r["status"] == "SUCCEEDED"
+	}, time.Minute, 200*time.Millisecond)
+	require.EqualValues(t, 0, lastRun()["recordsWritten"])
+	s.stop(t)
+}
+
+// as posts a query with the given bearer key ("" sends no header) and
+// returns the HTTP status and the decoded answer.
+func (s *server) as(t *testing.T, key, q string) (int, map[string]any) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": q})
+	req, err := http.NewRequest(http.MethodPost, s.url+"/query", strings.NewReader(string(body)))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	require.NoError(t, json.Unmarshal(b, &out), string(b))
+	return resp.StatusCode, out
+}
+
+func codes(out map[string]any) []string {
+	var cs []string
+	errs, _ := out["errors"].([]any)
+	for _, e := range errs {
+		ext, _ := e.(map[string]any)["extensions"].(map[string]any)
+		c, _ := ext["code"].(string)
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+// TestServeRequiresAKeyAndChecksRoles: no key, no data; a revoked key
+// stops working; each role gets what it may and FORBIDDEN for the rest.
+func TestServeRequiresAKeyAndChecksRoles(t *testing.T) {
+	c := newCLI(t)
+	viewer := keyPattern.FindString(c.ok(t, "apikey", "create", "v", "--role", "viewer"))
+	editor := keyPattern.FindString(c.ok(t, "apikey", "create", "e", "--role", "editor"))
+	gone := keyPattern.FindString(c.ok(t, "apikey", "create", "gone", "--role", "admin"))
+	c.ok(t, "apikey", "revoke", "gone")
+	s := startServe(t, c.env)
+	const read = `{ accounts(first: 1) { totalCount } }`
+	const create = `mutation { createSource(input: {kind: "demo", name: "x", config: {size: 5}}) { id } }`
+
+	tests := []struct {
+		name   string
+		key    string
+		query  string
+		status int
+		codes  []string
+	}{
+		{"no key", "", read, http.StatusUnauthorized, []string{"UNAUTHENTICATED"}},
+		{"not a key", "hunter2", read, http.StatusUnauthorized, []string{"UNAUTHENTICATED"}},
+		{"revoked key", gone, read, http.StatusUnauthorized, []string{"UNAUTHENTICATED"}},
+		{"viewer reads", viewer, read, http.StatusOK, nil},
+		{"viewer may not create a source", viewer, create, http.StatusOK, []string{"FORBIDDEN"}},
+		{"editor may not create a source", editor, create, http.StatusOK, []string{"FORBIDDEN"}},
+		{"viewer may not read a source's config", viewer, `{ sources { name config } }`, http.StatusOK, nil},
+		{"admin creates a source", s.key, create, http.StatusOK, nil},
+		{"viewer still may not read its config", viewer, `{ sources { name config } }`, http.StatusOK, []string{"FORBIDDEN"}},
+		{"viewer lists sources", viewer, `{ sources { name } }`, http.StatusOK, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, out := s.as(t, tc.key, tc.query)
+			require.Equal(t, tc.status, status, out)
+			require.Equal(t, tc.codes, codes(out), out)
+		})
+	}
+	// The refusals did not hurt the server.
+	status, _ := s.as(t, viewer, read)
+	require.Equal(t, http.StatusOK, status)
+	s.stop(t)
+}

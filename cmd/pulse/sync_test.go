@@ -1,0 +1,107 @@
+package main_test
+
+import (
+	"bufio"
+	"database/sql"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/stretchr/testify/require"
+)
+
+// demoSource is a small, fixed demo dataset: the same records on every
+// run and every day.
+var demoSource = []string{"source", "add", "demo", "d", "size=120", "seed=7", "end_date=2026-06-30"}
+
+// TestKilledSyncResumesToTheSameData kills pulse itself, not only its
+// plugin, in the middle of a sync: the next run must bring the database to
+// exactly what one clean run gives.
+func TestKilledSyncResumesToTheSameData(t *testing.T) {
+	clean := newCLI(t)
+	clean.ok(t, demoSource...)
+	clean.ok(t, "sync", "d")
+	want := snapshot(t, clean.url)
+
+	c := newCLI(t)
+	c.ok(t, demoSource...)
+	cmd := exec.Command(pulseBin, "sync", "d")
+	cmd.Env = c.env
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	sc := bufio.NewScanner(stdout)
+	killed := false
+	for sc.Scan() {
+		// Mid-run: some streams are done, and the first batches of
+		// activities are being written.
+		if strings.HasPrefix(strings.TrimSpace(sc.Text()), "activities") {
+			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+			killed = true
+			break
+		}
+	}
+	require.True(t, killed, "the sync ended before it could be killed")
+	_ = cmd.Wait()
+	partial := snapshot(t, c.url)
+	require.NotEqual(t, want, partial, "the kill left the sync unfinished")
+
+	out := c.ok(t, "sync", "d")
+	require.Contains(t, out, "succeeded")
+	require.Equal(t, want, snapshot(t, c.url))
+
+	// The run cut off with its process is closed, not left running.
+	out = c.ok(t, "source", "list")
+	require.Regexp(t, `d\s+demo\s+on demand\s+succeeded`, out)
+	var interrupted int
+	db := openSQL(t, c.url)
+	require.NoError(t, db.QueryRow("SELECT count(*) FROM sync_runs WHERE status = 'failed' AND error LIKE 'interrupted%'").Scan(&interrupted))
+	require.Equal(t, 1, interrupted)
+}
+
+func openSQL(t *testing.T, url string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("pgx", url)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// snapshot is every synced entity, by its external id and content, in a
+// form two databases compare by: internal ids and timestamps of storage
+// differ between runs and are left out.
+func snapshot(t *testing.T, url string) map[string][]string {
+	t.Helper()
+	db := openSQL(t, url)
+	queries := map[string]string{
+		"refs":          "SELECT entity_type || '|' || external_id FROM external_refs",
+		"accounts":      "SELECT r.external_id || '|' || a.name || '|' || a.tier || '|' || a.lifecycle FROM accounts a JOIN external_refs r ON r.entity_id = a.id WHERE a.deleted_at IS NULL",
+		"people":        "SELECT name || '|' || email || '|' || team FROM people",
+		"account_team":  "SELECT a.name || '|' || p.name || '|' || t.role FROM account_team t JOIN accounts a ON a.id = t.account_id JOIN people p ON p.id = t.person_id",
+		"contacts":      "SELECT a.name || '|' || c.email FROM contacts c JOIN accounts a ON a.id = c.account_id",
+		"activities":    "SELECT a.name || '|' || x.kind || '|' || x.occurred_at::text || '|' || x.subject FROM activities x JOIN accounts a ON a.id = x.account_id",
+		"subscriptions": "SELECT a.name || '|' || s.plan || '|' || s.amount::text || '|' || s.starts_at::text || '|' || coalesce(s.ends_at::text, '') FROM subscription_items s JOIN accounts a ON a.id = s.account_id",
+		"deals":         "SELECT a.name || '|' || d.name || '|' || d.status || '|' || d.amount::text FROM deals d JOIN accounts a ON a.id = d.account_id",
+		"tickets":       "SELECT a.name || '|' || k.subject || '|' || k.opened_at::text FROM tickets k JOIN accounts a ON a.id = k.account_id",
+		"surveys":       "SELECT a.name || '|' || s.kind || '|' || s.score::text || '|' || s.responded_at::text FROM survey_responses s JOIN accounts a ON a.id = s.account_id",
+		"fx_rates":      "SELECT date::text || '|' || currency || '|' || rate::text FROM fx_rates",
+		"deferred":      "SELECT entity_type || '|' || external_id FROM deferred_records",
+	}
+	out := map[string][]string{}
+	for name, q := range queries {
+		rows, err := db.Query(q + " ORDER BY 1")
+		require.NoError(t, err, name)
+		var list []string
+		for rows.Next() {
+			var s string
+			require.NoError(t, rows.Scan(&s), name)
+			list = append(list, s)
+		}
+		require.NoError(t, rows.Err(), name)
+		rows.Close()
+		out[name] = list
+	}
+	return out
+}
