@@ -14,9 +14,9 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/pulseproject/pulse/domain"
-	"github.com/pulseproject/pulse/events"
 	"github.com/pulseproject/pulse/domain/engagement"
 	"github.com/pulseproject/pulse/domain/health"
+	"github.com/pulseproject/pulse/events"
 )
 
 // This file scores accounts' health: it measures many accounts at once in
