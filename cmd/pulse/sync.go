@@ -51,6 +51,9 @@ func runWithProgress(cmd *cobra.Command, e *env, src *domain.Source) (*domain.Sy
 	out := cmd.OutOrStdout()
 	var mu gosync.Mutex
 	began := map[string]time.Time{}
+	// firstRead is what a stream had read at its first report: the rate
+	// counts only what it read after that, over the time since.
+	firstRead := map[string]int64{}
 	last := map[string]time.Time{}
 	publish := e.engine.OnProgress
 	e.engine.OnProgress = func(p sync.Progress) {
@@ -61,15 +64,16 @@ func runWithProgress(cmd *cobra.Command, e *env, src *domain.Source) (*domain.Sy
 		defer mu.Unlock()
 		now := time.Now()
 		if _, ok := began[p.Stream]; !ok {
-			began[p.Stream] = now
+			began[p.Stream], firstRead[p.Stream] = now, p.Read
 		}
 		if now.Sub(last[p.Stream]) < time.Second {
 			return
 		}
 		last[p.Stream] = now
-		rate := 0.0
+		// A stream's first report has no time behind it yet to rate.
+		rate := ""
 		if d := now.Sub(began[p.Stream]).Seconds(); d > 0 {
-			rate = float64(p.Read) / d
+			rate = fmt.Sprintf("  %8.0f records/s", float64(p.Read-firstRead[p.Stream])/d)
 		}
 		total := ""
 		if p.Total > 0 {
@@ -79,7 +83,7 @@ func runWithProgress(cmd *cobra.Command, e *env, src *domain.Source) (*domain.Sy
 		if p.Committed {
 			note = " (checkpoint committed)"
 		}
-		fmt.Fprintf(out, "%-14s %9d%s records  %8.0f records/s%s\n", p.Stream, p.Read, total, rate, note)
+		fmt.Fprintf(out, "%-14s %9d%s records%s%s\n", p.Stream, p.Read, total, rate, note)
 	}
 	fmt.Fprintf(out, "syncing %s (%s)\n", src.Name, src.Kind)
 	return e.engine.Run(cmd.Context(), src, "cli")
