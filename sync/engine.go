@@ -229,7 +229,11 @@ func (r *runner) execute(ctx context.Context) error {
 	}
 	defer conn.Close()
 	r.pid = conn.Pid()
-	err = conn.Read(ctx, req, func(m *connectorpb.ReadMessage) error { return r.handle(ctx, m) })
+	// The source's rate limit lives in the host, not the plugin process,
+	// so that a hold the vendor asked for outlasts this run: the next run
+	// waits for it, or ends at once as paused until it.
+	lim := r.Host.Limiter(r.src.ID.String())
+	err = conn.ReadLimited(ctx, req, lim, func(m *connectorpb.ReadMessage) error { return r.handle(ctx, m) })
 	if err == nil && r.connErr != nil {
 		err = connectorError(r.connErr)
 	}

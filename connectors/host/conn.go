@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/protobuf/proto"
 
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
 	"github.com/pulseproject/pulse/connectors/sdk"
@@ -46,6 +47,8 @@ type Conn struct {
 	plugin Plugin
 	client *plugin.Client
 	rpc    connectorpb.ConnectorClient
+	// broker is where the host serves the plugin its rate limiter.
+	broker *plugin.GRPCBroker
 	stderr *tail
 	opts   Options
 }
@@ -98,7 +101,8 @@ func (h *Host) LaunchPlugin(ctx context.Context, p Plugin) (*Conn, error) {
 		client.Kill()
 		return nil, fmt.Errorf("host: connector %s: %w", p.Name, err)
 	}
-	c := &Conn{plugin: p, client: client, rpc: raw.(connectorpb.ConnectorClient), stderr: stderr, opts: h.opts}
+	pc := raw.(*sdk.PluginClient)
+	c := &Conn{plugin: p, client: client, rpc: pc.ConnectorClient, broker: pc.Broker, stderr: stderr, opts: h.opts}
 	h.opts.Logger.DebugContext(ctx, "connector started", "connector", p.Name, "pid", c.Pid())
 	if h.opts.OnLaunch != nil {
 		h.opts.OnLaunch(p)
@@ -158,8 +162,28 @@ func (c *Conn) Discover(ctx context.Context, config []byte) ([]*connectorpb.Stre
 
 // Read streams the connector's messages to handle, in order. It returns
 // handle's first error, ErrIdle when the plugin goes quiet, or a CrashError
-// when the plugin dies.
+// when the plugin dies. The plugin gets no rate limiter from the host and
+// paces itself alone; see ReadLimited.
 func (c *Conn) Read(ctx context.Context, req *connectorpb.ReadRequest, handle func(*connectorpb.ReadMessage) error) error {
+	return c.ReadLimited(ctx, req, nil, handle)
+}
+
+// ReadLimited is Read with lim, the rate limit of the source being read
+// (see Host.Limiter), served to the plugin for the length of the read: a
+// plugin built with the SDK asks it before each call to its vendor and
+// tells it the vendor's holds. A nil lim serves none, and a plugin from an
+// SDK that predates it ignores it.
+func (c *Conn) ReadLimited(ctx context.Context, req *connectorpb.ReadRequest, lim *Limiter, handle func(*connectorpb.ReadMessage) error) error {
+	if lim != nil {
+		id, stop, err := c.serveLimiter(lim)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		// The caller's request is left as it was given.
+		req = proto.CloneOf(req)
+		req.RateLimiter = id
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	watchdog := time.AfterFunc(c.opts.IdleTimeout, func() {

@@ -10,4 +10,10 @@
 // Every call has a deadline, a read that goes quiet is cut off, and a plugin
 // that crashes ends its own read with an error carrying the tail of its
 // stderr; the host process carries on.
+//
+// Rate limits live here too, not in the plugins: the host keeps one
+// Limiter per source, serves it to the plugin through go-plugin's broker
+// for the length of each read (Conn.ReadLimited), and so makes a vendor's
+// 429 or spent quota, learnt by one call, hold every stream, every
+// concurrent read and every later run of the source.
 package host

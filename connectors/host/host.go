@@ -60,6 +60,9 @@ type Options struct {
 	// OnCrash of each one that died during a call, for metrics.
 	OnLaunch func(Plugin)
 	OnCrash  func(*CrashError)
+	// Now is the clock rate-limit holds are read against; nil means
+	// time.Now. Tests move it past a hold instead of waiting.
+	Now func() time.Time
 }
 
 // Host launches connector plugins.
@@ -69,6 +72,9 @@ type Host struct {
 	self     string
 	selfSum  []byte
 	selfErr  error
+
+	limitsMu gosync.Mutex
+	limits   map[string]*Limiter
 }
 
 // New returns a Host.
@@ -85,7 +91,10 @@ func New(opts Options) *Host {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Host{opts: opts}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Host{opts: opts, limits: map[string]*Limiter{}}
 }
 
 // DefaultDirs is the plugin folder next to the running binary, then the

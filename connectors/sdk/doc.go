@@ -2,7 +2,9 @@
 // plugin: declare the connector's config schema and streams, write one Read
 // function per stream, and call Serve from main. The SDK does the go-plugin
 // and gRPC wiring, validates configuration against the declared JSON Schema,
-// batches records and orders checkpoints after the records they cover.
+// batches records and orders checkpoints after the records they cover, and
+// hands each read the host's rate limiter for the source (LimiterFrom),
+// which the webapi client heeds.
 //
 // A minimal plugin:
 //

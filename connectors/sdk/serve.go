@@ -32,15 +32,29 @@ type GRPCPlugin struct {
 	Impl connectorpb.ConnectorServer
 }
 
-// GRPCServer registers the connector with the plugin's gRPC server.
-func (p *GRPCPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	connectorpb.RegisterConnectorServer(s, p.Impl)
+// GRPCServer registers the connector with the plugin's gRPC server. A
+// *Server is handed the broker, through which its reads reach the host's
+// rate limiter.
+func (p *GRPCPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
+	impl := p.Impl
+	if srv, ok := impl.(*Server); ok {
+		impl = srv.withBroker(broker)
+	}
+	connectorpb.RegisterConnectorServer(s, impl)
 	return nil
 }
 
-// GRPCClient returns the host's client for the connector.
-func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	return connectorpb.NewConnectorClient(c), nil
+// GRPCClient returns the host's client for the connector, a *PluginClient.
+func (p *GRPCPlugin) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return &PluginClient{ConnectorClient: connectorpb.NewConnectorClient(c), Broker: broker}, nil
+}
+
+// PluginClient is what the host dispenses: the connector's client, and the
+// broker on which the host serves the plugin what it asks back for, such as
+// the source's rate limiter.
+type PluginClient struct {
+	connectorpb.ConnectorClient
+	Broker *plugin.GRPCBroker
 }
 
 // Serve runs c as a plugin; it returns when the host closes the plugin. A

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hashicorp/go-plugin"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
@@ -15,6 +16,8 @@ type Server struct {
 	connectorpb.UnimplementedConnectorServer
 	c      *Connector
 	schema *jsonschema.Schema
+	// broker reaches the host when served as a plugin; nil in-process.
+	broker *plugin.GRPCBroker
 }
 
 // NewServer checks the connector's own declaration and returns its server.
@@ -45,6 +48,13 @@ func NewServer(c *Connector) (*Server, error) {
 		seen[s.Name] = true
 	}
 	return &Server{c: c, schema: compiled}, nil
+}
+
+// withBroker is s served as a plugin, reaching the host through broker.
+func (s *Server) withBroker(broker *plugin.GRPCBroker) *Server {
+	served := *s
+	served.broker = broker
+	return &served
 }
 
 // Spec describes the connector.
@@ -94,9 +104,19 @@ func (s *Server) streams(ctx context.Context, cfg Config) ([]Stream, error) {
 
 // Read runs each requested stream in declaration order. A stream's failure
 // is sent as a typed Error message and ends the read, so the host knows
-// whether to fix the config, retry later, or report a bug.
+// whether to fix the config, retry later, or report a bug. When the host
+// serves the source's rate limiter, the streams' context carries it (see
+// LimiterFrom).
 func (s *Server) Read(req *connectorpb.ReadRequest, out connectorpb.Connector_ReadServer) error {
 	ctx := out.Context()
+	if id := req.GetRateLimiter(); id != 0 && s.broker != nil {
+		conn, err := s.broker.Dial(id)
+		if err != nil {
+			return out.Send(&connectorpb.ReadMessage{Message: &connectorpb.ReadMessage_Error{Error: errorMessage("", fmt.Errorf("reach the host's rate limiter: %w", err))}})
+		}
+		defer conn.Close()
+		ctx = WithLimiter(ctx, remoteLimiter{rpc: connectorpb.NewRateLimiterClient(conn)})
+	}
 	cfg := Config(req.GetConfigJson())
 	if diags := ValidateConfig(s.schema, cfg); diags.HasErrors() {
 		d := diags[0]

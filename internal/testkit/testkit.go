@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
 	"github.com/pulseproject/pulse/connectors/sdk"
+	"github.com/pulseproject/pulse/connectors/sdk/webapi"
 )
 
 // Config chooses what a read does.
@@ -37,6 +41,14 @@ type Config struct {
 	// the start; "double_on_resume" resumes one account before its
 	// checkpoint.
 	Break string `json:"break"`
+	// APIURL, when set, makes both streams read their records from an HTTP
+	// API instead of making them up (see readPages), each stream with a
+	// webapi.Client of its own, as a connector that built one client per
+	// stream would: only the host's rate limiter is then shared by them.
+	APIURL string `json:"api_url"`
+	// MaxWaitMS is the clients' MaxWait in milliseconds; 0 leaves
+	// webapi's default.
+	MaxWaitMS int `json:"max_wait_ms"`
 }
 
 const schema = `{
@@ -52,13 +64,16 @@ const schema = `{
     "fail": {"enum": ["", "config", "transient", "system"]},
     "name": {"type": "string"},
     "break": {"enum": ["", "regress_cursor", "double_on_resume"]},
+    "api_url": {"type": "string"},
+    "max_wait_ms": {"type": "integer", "minimum": 0},
     "token": {"type": "string", "secret": true}
   },
   "additionalProperties": false
 }`
 
-// cursor is the accounts stream's state: the next account, and how many
-// of the tombstones that follow the accounts were sent.
+// cursor is the accounts stream's state: the next account (with api_url,
+// the next page), and how many of the tombstones that follow the accounts
+// were sent.
 type cursor struct {
 	Next    int `json:"next"`
 	Deleted int `json:"deleted,omitempty"`
@@ -87,6 +102,13 @@ func readAccounts(ctx context.Context, raw sdk.Config, state sdk.State, w *sdk.W
 	resumed, err := state.Decode(&cur)
 	if err != nil {
 		return err
+	}
+	if cfg.APIURL != "" {
+		return readPages(ctx, cfg, "accounts", max(cur.Next, 1), w, func(id string) *connectorpb.Record {
+			return sdk.NewAccount("acc-"+id, &connectorpb.Account{
+				Name: cfg.Name + "Account " + id, Domain: "a" + id + ".example", Tier: "A", Lifecycle: "customer",
+			})
+		})
 	}
 	if resumed && cfg.Break == "double_on_resume" && cur.Next > 0 {
 		cur.Next--
@@ -148,6 +170,14 @@ func readActivities(ctx context.Context, raw sdk.Config, _ sdk.State, w *sdk.Wri
 		return err
 	}
 	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if cfg.APIURL != "" {
+		return readPages(ctx, cfg, "activities", 1, w, func(id string) *connectorpb.Record {
+			return sdk.NewActivity("act-"+id, &connectorpb.Activity{
+				AccountExternalId: "acc-" + id, Team: "sales", Kind: "email", Direction: "outbound",
+				OccurredAt: sdk.Timestamp(day), Subject: "Hello " + id,
+			})
+		})
+	}
 	for i := 0; i < cfg.Accounts+cfg.Orphans; i++ {
 		rec := sdk.NewActivity(fmt.Sprintf("act-%d", i), &connectorpb.Activity{
 			AccountExternalId: fmt.Sprintf("acc-%d", i), Team: "sales", Kind: "email", Direction: "outbound",
@@ -159,4 +189,54 @@ func readActivities(ctx context.Context, raw sdk.Config, _ sdk.State, w *sdk.Wri
 		}
 	}
 	return nil
+}
+
+// page is one answer of the API readPages reads.
+type page struct {
+	IDs  []string `json:"ids"`
+	More bool     `json:"more"`
+}
+
+// readPages reads stream from cfg.APIURL page by page, from page from on:
+// GET {api_url}/{stream}?page=N answers a page, whose ids become records
+// and which says whether more follow. The accounts stream checkpoints the
+// next page after each one. Answers saying X-Quota-Remaining: 0 ask to
+// wait X-Quota-Reset seconds before the next call.
+func readPages(ctx context.Context, cfg Config, stream string, from int, w *sdk.Writer, record func(id string) *connectorpb.Record) error {
+	api := &webapi.Client{
+		BaseURL: cfg.APIURL,
+		MaxWait: time.Duration(cfg.MaxWaitMS) * time.Millisecond,
+		Pace:    quotaPace,
+	}
+	for n := from; ; n++ {
+		var p page
+		if err := api.Get(ctx, "/"+stream, url.Values{"page": {strconv.Itoa(n)}}, &p); err != nil {
+			return fmt.Errorf("testkit: %s page %d: %w", stream, n, err)
+		}
+		for _, id := range p.IDs {
+			if err := w.Emit(record(id)); err != nil {
+				return err
+			}
+		}
+		if stream == "accounts" {
+			if err := w.Checkpoint(cursor{Next: n + 1}); err != nil {
+				return err
+			}
+		}
+		if !p.More {
+			return nil
+		}
+	}
+}
+
+// quotaPace reads the test API's quota headers.
+func quotaPace(r *http.Response) time.Duration {
+	if r.Header.Get("X-Quota-Remaining") != "0" {
+		return 0
+	}
+	secs, err := strconv.ParseFloat(r.Header.Get("X-Quota-Reset"), 64)
+	if err != nil {
+		return 0
+	}
+	return time.Duration(secs * float64(time.Second))
 }

@@ -5,6 +5,13 @@
 // what cannot be retried into the SDK's typed errors: a rejected credential
 // is a *sdk.ConfigError naming the credential's field, an exhausted quota a
 // *sdk.TransientError carrying when to come back.
+//
+// When the context of a call carries the host's rate limiter (as the
+// context Read gives a stream does, see sdk.LimiterFrom), the client asks
+// it before every request, and what the vendor says about its limits (a
+// 429's Retry-After, spent quota headers) becomes a hold on it: every
+// client reading the same source then waits, in this read, in concurrent
+// reads and in the next run. Without one, each client paces itself alone.
 package webapi
 
 import (
@@ -34,8 +41,9 @@ type Client struct {
 	// AuthField is the config field named by the ConfigError a 401 or 403
 	// gives, e.g. "access_token".
 	AuthField string
-	// MaxWait bounds one wait for a 429; a longer Retry-After ends the
-	// read with a TransientError telling when to resume. Zero means 2 min.
+	// MaxWait bounds one wait for a 429, a spent quota or a hold of the
+	// host's rate limiter; a longer one ends the read with a
+	// TransientError telling when to resume. Zero means 2 min.
 	MaxWait time.Duration
 	// Retries is how many times a 5xx, a 429 or a network failure is
 	// retried before giving up. Zero means 5.
@@ -43,7 +51,8 @@ type Client struct {
 	// Pace, when set, is asked after every response how long to wait
 	// before the next request: the place to read a vendor's quota headers
 	// (remaining calls in the window). A wait beyond MaxWait ends the read
-	// as a TransientError, as an exhausted daily quota should.
+	// as a TransientError, as an exhausted daily quota should. With the
+	// host's rate limiter, the wait holds every call for the source.
 	Pace func(*http.Response) time.Duration
 	// Refine, when set, is asked first about every answer of status 400 or
 	// more: it returns the error to give for it (a vendor that signals a
@@ -57,6 +66,8 @@ type Client struct {
 	// time.Now.
 	Now func() time.Time
 
+	// nextAt is when the next request may go, when there is no host rate
+	// limiter to hold it.
 	nextAt time.Time
 }
 
@@ -111,9 +122,10 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	if retries == 0 {
 		retries = 5
 	}
+	lim := sdk.LimiterFrom(ctx)
 	backoff := 500 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		if err := c.waitPace(ctx); err != nil {
+		if err := c.waitTurn(ctx, lim); err != nil {
 			return nil, err
 		}
 		resp, err := c.send(ctx, method, u, payload)
@@ -134,7 +146,11 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 		resp.Body.Close()
 		if c.Pace != nil {
 			if d := c.Pace(resp); d > 0 {
-				c.nextAt = c.now().Add(d)
+				if lim == nil {
+					c.nextAt = c.now().Add(d)
+				} else if err := c.hold(ctx, lim, c.now().Add(d), fmt.Sprintf("%s %s: the quota headers ask to wait %s", method, u, d)); err != nil {
+					return nil, err
+				}
 			}
 		}
 		if resp.StatusCode >= 400 && c.Refine != nil {
@@ -144,12 +160,24 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 		}
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests:
+			limited := fmt.Sprintf("%s %s: rate limited: %s", method, u, snippet(data))
 			wait := c.retryAfter(resp.Header, backoff)
-			if wait > c.maxWait() || attempt >= retries {
-				return nil, &sdk.TransientError{Err: fmt.Errorf("%s %s: rate limited: %s", method, u, snippet(data)), RetryAfter: c.now().Add(wait)}
+			until := c.now().Add(wait)
+			if lim != nil {
+				if err := c.hold(ctx, lim, until, limited); err != nil {
+					return nil, err
+				}
 			}
-			if err := c.sleep(ctx, wait); err != nil {
-				return nil, err
+			if wait > c.maxWait() || attempt >= retries {
+				return nil, &sdk.TransientError{Err: errors.New(limited), RetryAfter: until}
+			}
+			// With the host's limiter, the loop's next turn waits for the
+			// hold, as every other call for the source does; alone, the
+			// client waits here.
+			if lim == nil {
+				if err := c.sleep(ctx, wait); err != nil {
+					return nil, err
+				}
 			}
 			backoff *= 2
 			continue
@@ -225,20 +253,68 @@ func (c *Client) send(ctx context.Context, method, u string, payload []byte) (*h
 
 var defaultHTTP = &http.Client{Timeout: 60 * time.Second}
 
-// waitPace waits until the pace the vendor's quota headers set allows the
-// next call, or ends the read when that is too far off.
-func (c *Client) waitPace(ctx context.Context) error {
-	if c.nextAt.IsZero() {
-		return nil
+// waitTurn waits until the next request may go: until the host's rate
+// limiter lets it, when the read has one, else until this client's own
+// pace does. A wait beyond MaxWait ends the read instead, as transient.
+func (c *Client) waitTurn(ctx context.Context, lim sdk.Limiter) error {
+	if lim == nil {
+		waited, err := c.waitUntil(ctx, c.nextAt)
+		if err == nil && !waited {
+			return &sdk.TransientError{Err: fmt.Errorf("the API's quota is spent until %s", c.nextAt.UTC().Format(time.RFC3339)), RetryAfter: c.nextAt}
+		}
+		return err
 	}
-	d := c.nextAt.Sub(c.now())
+	var waitedFor time.Time
+	for {
+		h, err := lim.Acquire(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("webapi: %w", err)
+		}
+		// A hold over by this client's clock, or one it has already
+		// waited out, lets the call go rather than asking again until
+		// the host's clock agrees.
+		if h.Until.IsZero() || !h.Until.After(c.now()) || !h.Until.After(waitedFor) {
+			return nil
+		}
+		waited, err := c.waitUntil(ctx, h.Until)
+		if err != nil {
+			return err
+		}
+		if !waited {
+			return &sdk.TransientError{Err: fmt.Errorf("calls to the API are held until %s: %s", h.Until.UTC().Format(time.RFC3339), h.Reason), RetryAfter: h.Until}
+		}
+		// Ask again: another call may have held the source longer
+		// meanwhile.
+		waitedFor = h.Until
+	}
+}
+
+// waitUntil sleeps until t, unless t is further off than MaxWait: then it
+// reports false at once.
+func (c *Client) waitUntil(ctx context.Context, t time.Time) (bool, error) {
+	d := t.Sub(c.now())
 	if d <= 0 {
-		return nil
+		return true, nil
 	}
 	if d > c.maxWait() {
-		return &sdk.TransientError{Err: fmt.Errorf("the API's quota is spent until %s", c.nextAt.UTC().Format(time.RFC3339)), RetryAfter: c.nextAt}
+		return false, nil
 	}
-	return c.sleep(ctx, d)
+	return true, c.sleep(ctx, d)
+}
+
+// hold tells the host's rate limiter that no call for the source may go
+// before until.
+func (c *Client) hold(ctx context.Context, lim sdk.Limiter, until time.Time, reason string) error {
+	if err := lim.Hold(ctx, until, reason); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("webapi: %w", err)
+	}
+	return nil
 }
 
 // retryAfter reads Retry-After as seconds or an HTTP date, falling back to

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulseproject/pulse/connectors/host"
 	"github.com/pulseproject/pulse/connectors/sdk"
 	"github.com/pulseproject/pulse/connectors/sdk/webapi"
 )
@@ -117,43 +118,149 @@ func TestGet(t *testing.T) {
 			},
 			calls: 2, waits: []time.Duration{10 * time.Second}, wantBody: 42},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			srv, calls := serve(t, tc.replies...)
-			var waits []time.Duration
-			c := &webapi.Client{
-				BaseURL:   srv.URL,
-				Authorize: func(r *http.Request) { r.Header.Set("Authorization", "Bearer tok") },
-				AuthField: "access_token",
-				Pace:      tc.pace,
-				Refine: func(status int, _ http.Header, body []byte) error {
-					if status == 403 && strings.Contains(string(body), "REQUEST_LIMIT_EXCEEDED") {
-						return &sdk.TransientError{Err: errors.New("daily API limit")}
-					}
-					return nil
-				},
-				Now: func() time.Time { return now },
-				Sleep: func(_ context.Context, d time.Duration) error {
-					waits = append(waits, d)
-					return nil
-				},
+	// Each case runs with the client pacing itself alone, and with the
+	// host's rate limiter in the context, as a plugin's Read gives it: the
+	// waits are the same, the limiter's holds taking the place of the
+	// client's own.
+	for _, limited := range []bool{false, true} {
+		for _, tc := range tests {
+			name := tc.name
+			if limited {
+				name += " (host limiter)"
 			}
-			var out struct{ Value int }
-			err := c.Get(context.Background(), "/v1/things", nil, &out)
-			if tc.pace != nil && err == nil {
-				err = c.Get(context.Background(), "/v1/things", nil, &out)
-			}
-			if tc.wantErr != nil {
-				require.Error(t, err)
-				tc.wantErr(t, err)
-			} else {
-				require.NoError(t, err)
-				require.Equal(t, tc.wantBody, out.Value)
-			}
-			require.Equal(t, tc.calls, calls.Load())
-			require.Equal(t, tc.waits, waits)
-		})
+			t.Run(name, func(t *testing.T) {
+				srv, calls := serve(t, tc.replies...)
+				clock := now
+				ctx := context.Background()
+				if limited {
+					h := host.New(host.Options{Now: func() time.Time { return clock }})
+					ctx = sdk.WithLimiter(ctx, h.Limiter("source"))
+				}
+				var waits []time.Duration
+				c := &webapi.Client{
+					BaseURL:   srv.URL,
+					Authorize: func(r *http.Request) { r.Header.Set("Authorization", "Bearer tok") },
+					AuthField: "access_token",
+					Pace:      tc.pace,
+					Refine: func(status int, _ http.Header, body []byte) error {
+						if status == 403 && strings.Contains(string(body), "REQUEST_LIMIT_EXCEEDED") {
+							return &sdk.TransientError{Err: errors.New("daily API limit")}
+						}
+						return nil
+					},
+					Now: func() time.Time { return clock },
+					Sleep: func(_ context.Context, d time.Duration) error {
+						waits = append(waits, d)
+						clock = clock.Add(d)
+						return nil
+					},
+				}
+				var out struct{ Value int }
+				err := c.Get(ctx, "/v1/things", nil, &out)
+				if tc.pace != nil && err == nil {
+					err = c.Get(ctx, "/v1/things", nil, &out)
+				}
+				if tc.wantErr != nil {
+					require.Error(t, err)
+					tc.wantErr(t, err)
+				} else {
+					require.NoError(t, err)
+					require.Equal(t, tc.wantBody, out.Value)
+				}
+				require.Equal(t, tc.calls, calls.Load())
+				require.Equal(t, tc.waits, waits)
+			})
+		}
 	}
+}
+
+// limitedClient is a client of srv whose clock is *clock and whose waits
+// move it on, recorded in *waits.
+func limitedClient(srv *httptest.Server, clock *time.Time, waits *[]time.Duration) *webapi.Client {
+	return &webapi.Client{
+		BaseURL:   srv.URL,
+		Authorize: func(r *http.Request) { r.Header.Set("Authorization", "Bearer tok") },
+		MaxWait:   time.Minute,
+		Pace: func(r *http.Response) time.Duration {
+			if r.Header.Get("X-Remaining") == "0" {
+				return 10 * time.Second
+			}
+			return 0
+		},
+		Now: func() time.Time { return *clock },
+		Sleep: func(_ context.Context, d time.Duration) error {
+			*waits = append(*waits, d)
+			*clock = clock.Add(d)
+			return nil
+		},
+	}
+}
+
+func TestHostLimiterHoldsEveryClientOfTheSource(t *testing.T) {
+	clock := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	h := host.New(host.Options{Now: func() time.Time { return clock }})
+	ctx := sdk.WithLimiter(context.Background(), h.Limiter("source"))
+	srv, calls := serve(t,
+		reply{200, map[string]string{"X-Remaining": "0"}, `{"value": 1}`},
+		reply{200, nil, `{"value": 2}`})
+	// Two clients, as two streams each with its own would be: only the
+	// host's limiter connects them.
+	var waitsA, waitsB []time.Duration
+	a := limitedClient(srv, &clock, &waitsA)
+	b := limitedClient(srv, &clock, &waitsB)
+
+	require.NoError(t, a.Get(ctx, "/v1/things", nil, nil))
+	require.NoError(t, b.Get(ctx, "/v1/things", nil, nil))
+	require.EqualValues(t, 2, calls.Load())
+	require.Empty(t, waitsA)
+	require.Equal(t, []time.Duration{10 * time.Second}, waitsB, "b waits out the quota a's answer said was spent")
+}
+
+func TestHostLimiterHoldWaitedOutLetsTheCallGoThoughTheHostsClockLags(t *testing.T) {
+	// Neither clock moves while the client waits: the host would report
+	// the hold in force for ever.
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	h := host.New(host.Options{Now: func() time.Time { return now }})
+	ctx := sdk.WithLimiter(context.Background(), h.Limiter("source"))
+	srv, calls := serve(t, reply{429, map[string]string{"Retry-After": "7"}, ``}, reply{200, nil, `{"value": 42}`})
+	var waits []time.Duration
+	c := &webapi.Client{
+		BaseURL:   srv.URL,
+		Authorize: func(r *http.Request) { r.Header.Set("Authorization", "Bearer tok") },
+		Now:       func() time.Time { return now },
+		Sleep: func(_ context.Context, d time.Duration) error {
+			waits = append(waits, d)
+			return nil
+		},
+	}
+	require.NoError(t, c.Get(ctx, "/v1/things", nil, nil))
+	require.EqualValues(t, 2, calls.Load())
+	require.Equal(t, []time.Duration{7 * time.Second}, waits)
+}
+
+func TestHostLimiterHoldBeyondMaxWaitEndsEveryClientsRead(t *testing.T) {
+	clock := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	h := host.New(host.Options{Now: func() time.Time { return clock }})
+	lim := h.Limiter("source")
+	srv, calls := serve(t, reply{429, map[string]string{"Retry-After": "3600"}, `{"message":"daily limit"}`})
+	var waitsA, waitsB []time.Duration
+	a := limitedClient(srv, &clock, &waitsA)
+	b := limitedClient(srv, &clock, &waitsB)
+	until := clock.Add(time.Hour)
+
+	err := a.Get(sdk.WithLimiter(context.Background(), lim), "/v1/things", nil, nil)
+	var te *sdk.TransientError
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, until, te.RetryAfter)
+
+	// Another read of the source, later: it ends at once, calling nobody.
+	clock = clock.Add(time.Minute)
+	err = b.Get(sdk.WithLimiter(context.Background(), lim), "/v1/things", nil, nil)
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, until, te.RetryAfter)
+	require.ErrorContains(t, err, "daily limit")
+	require.EqualValues(t, 1, calls.Load())
+	require.Empty(t, waitsB)
 }
 
 func TestGetHonoursCancel(t *testing.T) {

@@ -1,0 +1,71 @@
+package sync_test
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pulseproject/pulse/connectors/host"
+	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/internal/testkit"
+	"github.com/pulseproject/pulse/sync"
+)
+
+// pausedUntil is the time a paused run's error names.
+func pausedUntil(t *testing.T, run *domain.SyncRun) string {
+	t.Helper()
+	require.Equal(t, domain.RunPaused, run.Status, run.Error)
+	rest, ok := strings.CutPrefix(run.Error, "paused until ")
+	require.True(t, ok, run.Error)
+	until, _, ok := strings.Cut(rest, ": ")
+	require.True(t, ok, run.Error)
+	return until
+}
+
+func TestSpentQuotaPausesRunsUntilItsTimeThenTheNextResumes(t *testing.T) {
+	// The host's clock runs ahead of the plugin's by ahead, so the test
+	// can move past the vendor's hold without waiting for it.
+	var ahead atomic.Int64
+	f := newFixture(t, host.Options{Now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+	ctx := context.Background()
+	api := testkit.NewAPI(t, map[string][][]string{
+		"accounts":   {{"1", "2"}, {"3", "4"}, {"5", "6"}},
+		"activities": {{"1", "2", "3", "4", "5", "6"}},
+	})
+	// The daily quota runs out at the second page: come back in an hour,
+	// far beyond the client's MaxWait of a second.
+	api.Limit("accounts", 2, testkit.TooManyRequests(time.Hour))
+	src := f.source(t, "testkit", "kit", map[string]any{"api_url": api.URL, "max_wait_ms": 1000})
+
+	run, err := f.engine.Run(ctx, src, "test")
+	require.ErrorIs(t, err, sync.ErrRunFailed)
+	until := pausedUntil(t, run)
+	at, err := time.Parse(time.RFC3339, until)
+	require.NoError(t, err)
+	require.WithinDuration(t, time.Now().Add(time.Hour), at, 10*time.Minute)
+	require.EqualValues(t, 2, f.count(t, "accounts", ""), "the first page was committed with its checkpoint")
+	require.Equal(t, []int{1, 2}, api.PagesCalled("accounts"))
+
+	// A run started while the hold lasts ends at once, paused until the
+	// same time, without calling the vendor.
+	run, err = f.engine.Run(ctx, src, "test")
+	require.ErrorIs(t, err, sync.ErrRunFailed)
+	require.Equal(t, until, pausedUntil(t, run))
+	require.Contains(t, run.Error, "rate limited", "the run says why it is held")
+	require.Equal(t, []int{1, 2}, api.PagesCalled("accounts"))
+	require.Empty(t, api.PagesCalled("activities"))
+
+	// Past the hold, the next run resumes from the checkpoint.
+	ahead.Store(int64(time.Hour + time.Minute))
+	run, err = f.engine.Run(ctx, src, "test")
+	require.NoError(t, err)
+	require.Equal(t, domain.RunSucceeded, run.Status)
+	require.Equal(t, []int{1, 2, 2, 3}, api.PagesCalled("accounts"))
+	require.Equal(t, []int{1}, api.PagesCalled("activities"))
+	require.EqualValues(t, 6, f.count(t, "accounts", ""))
+	require.EqualValues(t, 6, f.count(t, "activities", ""))
+}
