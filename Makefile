@@ -2,7 +2,7 @@
 # binaries trusted by bin/plugins/SHA256SUMS, under bin/. `go run ./cmd/pulse`
 # needs none of this: pulse serves its built-in connectors itself.
 GO ?= go
-PLUGINS := demo csv intercom salesforce stripe zendesk
+PLUGINS := demo csv hubspot intercom salesforce stripe zendesk
 
 .PHONY: build test generate clean
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pulseproject/pulse/connectors/csv"
 	"github.com/pulseproject/pulse/connectors/demo"
+	"github.com/pulseproject/pulse/connectors/hubspot"
 	"github.com/pulseproject/pulse/connectors/intercom"
 	"github.com/pulseproject/pulse/connectors/salesforce"
 	"github.com/pulseproject/pulse/connectors/sdk"
@@ -21,6 +22,7 @@ import (
 var builtins = map[string]func() *sdk.Connector{
 	"csv":        csv.New,
 	"demo":       demo.New,
+	"hubspot":    hubspot.New,
 	"intercom":   intercom.New,
 	"salesforce": salesforce.New,
 	"stripe":     stripe.New,

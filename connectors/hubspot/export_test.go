@@ -1,0 +1,30 @@
+package hubspot
+
+import (
+	"context"
+	"time"
+
+	"github.com/pulseproject/pulse/connectors/sdk/webapi"
+)
+
+// UseSleep makes every client the connector builds record its waits with
+// record instead of spending them, until restore is called.
+func UseSleep(record func(time.Duration)) (restore func()) {
+	old := newClient
+	newClient = func(c *webapi.Client) *webapi.Client {
+		c.Sleep = func(_ context.Context, d time.Duration) error {
+			record(d)
+			return nil
+		}
+		return c
+	}
+	return func() { newClient = old }
+}
+
+// UseClock makes the connector read the time from clock until restore is
+// called.
+func UseClock(clock func() time.Time) (restore func()) {
+	old := now
+	now = clock
+	return func() { now = old }
+}
