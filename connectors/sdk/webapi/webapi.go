@@ -155,6 +155,14 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 		}
 		if resp.StatusCode >= 400 && c.Refine != nil {
 			if err := c.Refine(resp.StatusCode, resp.Header, data); err != nil {
+				// A vendor's own word that its quota is spent until some
+				// time holds every other call for the source too.
+				var te *sdk.TransientError
+				if lim != nil && errors.As(err, &te) && te.RetryAfter.After(c.now()) {
+					if herr := c.hold(ctx, lim, te.RetryAfter, err.Error()); herr != nil {
+						return nil, herr
+					}
+				}
 				return nil, err
 			}
 		}

@@ -271,3 +271,35 @@ func TestGetHonoursCancel(t *testing.T) {
 	err := c.Get(ctx, "/x", nil, nil)
 	require.True(t, errors.Is(err, context.Canceled), strconv.Quote(fmt.Sprint(err)))
 }
+
+// A vendor that says in its own words that the day's quota is spent (a
+// Refine turning the answer into a TransientError with its time) holds the
+// other reads of the source as a Retry-After would.
+func TestHostLimiterRefinedSpentQuotaHoldsEveryClient(t *testing.T) {
+	clock := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	h := host.New(host.Options{Now: func() time.Time { return clock }})
+	lim := h.Limiter("source")
+	srv, calls := serve(t, reply{429, nil, `{"policyName":"DAILY"}`})
+	midnight := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	refine := func(status int, _ http.Header, body []byte) error {
+		if status == http.StatusTooManyRequests && strings.Contains(string(body), "DAILY") {
+			return &sdk.TransientError{Err: errors.New("daily quota spent"), RetryAfter: midnight}
+		}
+		return nil
+	}
+	var waitsA, waitsB []time.Duration
+	a := limitedClient(srv, &clock, &waitsA)
+	b := limitedClient(srv, &clock, &waitsB)
+	a.Refine, b.Refine = refine, refine
+
+	var te *sdk.TransientError
+	require.ErrorAs(t, a.Get(sdk.WithLimiter(context.Background(), lim), "/v1/things", nil, nil), &te)
+	require.Equal(t, midnight, te.RetryAfter)
+
+	err := b.Get(sdk.WithLimiter(context.Background(), lim), "/v1/things", nil, nil)
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, midnight, te.RetryAfter)
+	require.ErrorContains(t, err, "daily quota spent")
+	require.EqualValues(t, 1, calls.Load(), "b asks the vendor nothing")
+	require.Empty(t, waitsB)
+}
