@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 
+	"github.com/pulseproject/pulse/connectors/intercom/intercomtest"
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
 	"github.com/pulseproject/pulse/connectors/sdk"
 	"github.com/pulseproject/pulse/connectors/sdk/conformance"
@@ -57,8 +58,19 @@ func at(t *testing.T, when time.Time) {
 	t.Cleanup(func() { now = old })
 }
 
-func testConfig(srv *httptest.Server, extra map[string]any) []byte {
-	cfg := map[string]any{"access_token": "tok", "base_url": srv.URL,
+// newWorkspace serves testdata two records a page, so that every stream
+// pages.
+func newWorkspace(t *testing.T) *intercomtest.Server {
+	t.Helper()
+	ws, err := intercomtest.New("testdata", "tok")
+	require.NoError(t, err)
+	ws.PageSize = 2
+	t.Cleanup(ws.Close)
+	return ws
+}
+
+func testConfig(srv *intercomtest.Server, extra map[string]any) []byte {
+	cfg := map[string]any{"access_token": srv.Token, "base_url": srv.URL,
 		"team_map": map[string]any{"Customer Success": "cs", "5017693": "onboarding"}}
 	for k, v := range extra {
 		if v == nil {
@@ -121,23 +133,25 @@ func sum(msgs []*connectorpb.ReadMessage) got {
 func last(states []string) []byte { return []byte(states[len(states)-1]) }
 
 const (
-	globex   = "6762f0941bb69f9f2193bb01"
-	initech  = "6762f0941bb69f9f2193bb02"
-	acme     = "6762f0941bb69f9f2193bb03"
-	umbrella = "6762f0941bb69f9f2193bb04"
-	hank     = "6762f14a1bb69f9f2193bc01"
-	ivy      = "6762f14a1bb69f9f2193bc03"
-	uma      = "6762f14a1bb69f9f2193bc05"
+	globex    = "6762f0941bb69f9f2193bb01"
+	initech   = "6762f0941bb69f9f2193bb02"
+	acme      = "6762f0941bb69f9f2193bb03"
+	umbrella  = "6762f0941bb69f9f2193bb04"
+	northwind = "6762f0941bb69f9f2193bb06"
+	hank      = "6762f14a1bb69f9f2193bc01"
+	ivy       = "6762f14a1bb69f9f2193bc03"
+	uma       = "6762f14a1bb69f9f2193bc05"
+	ana       = "6762f14a1bb69f9f2193bc07"
 )
 
 func TestFullReadMapsEveryStream(t *testing.T) {
-	ws, srv := newWorkspace(t)
+	srv := newWorkspace(t)
 	g := sum(read(t, testConfig(srv, map[string]any{"company_id_link": "stripe"}), nil, nil))
 	require.Nil(t, g.failure)
 	require.Empty(t, g.errors)
 
 	t.Run("companies", func(t *testing.T) {
-		require.Len(t, g.records["companies"], 5)
+		require.Len(t, g.records["companies"], 6)
 		rec := g.records["companies"][globex]
 		a := rec.GetAccount()
 		require.Equal(t, []string{"Globex", "globex.com", "Manufacturing"}, []string{a.GetName(), a.GetDomain(), a.GetIndustry()})
@@ -154,6 +168,10 @@ func TestFullReadMapsEveryStream(t *testing.T) {
 			"a numeric attribute is an id too")
 		require.Equal(t, "initech.io", g.records["companies"][initech].GetAccount().GetDomain())
 		require.Equal(t, "acme-77", g.records["companies"][acme].GetAccount().GetName(), "a nameless company is named by its company_id")
+		nw := g.records["companies"][northwind]
+		require.Equal(t, []string{"Northwind Traders", "northwind.example"}, []string{nw.GetAccount().GetName(), nw.GetAccount().GetDomain()})
+		require.Len(t, nw.GetLinks(), 1, "only its company_id links it: no custom attribute names it in another tool")
+		require.Equal(t, "stripe=northwind-1", nw.GetLinks()[0].GetKind()+"="+nw.GetLinks()[0].GetExternalId())
 	})
 
 	t.Run("admins", func(t *testing.T) {
@@ -168,12 +186,13 @@ func TestFullReadMapsEveryStream(t *testing.T) {
 	})
 
 	t.Run("contacts", func(t *testing.T) {
-		require.Len(t, g.records["contacts"], 5)
+		require.Len(t, g.records["contacts"], 6)
 		c := g.records["contacts"][hank]
 		require.Equal(t, []string{globex, "Hank Scorpio", "hank@globex.com"}, []string{c.GetContact().GetAccountExternalId(), c.GetContact().GetName(), c.GetContact().GetEmail()})
 		require.Equal(t, map[string]any{"plan_seat": "admin", "role": "user", "external_id": "70"}, c.GetCustom().AsMap())
 		require.Equal(t, globex, g.records["contacts"][ivy].GetContact().GetAccountExternalId(), "the first company")
 		require.Equal(t, "lead", g.records["contacts"]["6762f14a1bb69f9f2193bc02"].GetCustom().AsMap()["role"])
+		require.Equal(t, []string{northwind, "ana@northwind.example"}, []string{g.records["contacts"][ana].GetContact().GetAccountExternalId(), g.records["contacts"][ana].GetContact().GetEmail()})
 		require.NotContains(t, g.records["contacts"], "6762f14a1bb69f9f2193bc04", "no company, no contact")
 		require.Contains(t, g.logs, "intercom: 1 contacts belong to no company and were left out")
 	})
@@ -197,6 +216,8 @@ func TestFullReadMapsEveryStream(t *testing.T) {
 			"516:8":      {globex, ivy, "991267460", "cs", "email", "outbound", "2026-01-04T07:33:20Z"},
 			"518:source": {umbrella, uma, "", "", "support_reply", "inbound", "2026-01-04T11:10:00Z"},
 			"518:120":    {umbrella, uma, "991267461", "onboarding", "support_reply", "outbound", "2026-01-04T11:26:40Z"},
+			"519:source": {northwind, ana, "", "", "support_reply", "inbound", "2026-01-05T08:00:00Z"},
+			"519:130":    {northwind, ana, "991267459", "support", "support_reply", "outbound", "2026-01-05T08:30:00Z"},
 		}, acts, "no assignment without a body, no bot, nothing for a contact of no company")
 		p := g.records["conversation_parts"]["515:101"]
 		require.Equal(t, "Export broken", p.GetActivity().GetSubject())
@@ -217,12 +238,12 @@ func TestFullReadMapsEveryStream(t *testing.T) {
 	})
 
 	t.Run("requests", func(t *testing.T) {
-		first := ws.bodies[0]
+		first := srv.Searches()[0]
 		require.Equal(t, map[string]any{"field": "updated_at", "order": "ascending"}, first["sort"])
 		require.Equal(t, map[string]any{"per_page": float64(150)}, first["pagination"])
 		require.Equal(t, map[string]any{"field": "updated_at", "operator": ">", "value": float64(0)}, first["query"])
 		contactLookups := 0
-		for _, c := range ws.calls {
+		for _, c := range srv.Calls() {
 			if c == "GET /contacts/"+hank {
 				contactLookups++
 			}
@@ -234,7 +255,7 @@ func TestFullReadMapsEveryStream(t *testing.T) {
 // TestResumeFromEachCheckpointYieldsTheRest reads each stream again from
 // every checkpoint of a full read: it must emit exactly what followed.
 func TestResumeFromEachCheckpointYieldsTheRest(t *testing.T) {
-	_, srv := newWorkspace(t)
+	srv := newWorkspace(t)
 	cfg := testConfig(srv, nil)
 	for _, stream := range []string{"companies", "contacts", "conversation_parts", "conversation_ratings"} {
 		t.Run(stream, func(t *testing.T) {
@@ -268,16 +289,16 @@ func TestResumeFromEachCheckpointYieldsTheRest(t *testing.T) {
 // the filter by day, so the query must start the day before, and the
 // contacts at the watermark already read are not read again.
 func TestSearchReachesBackOverTheWorkspaceDay(t *testing.T) {
-	ws, srv := newWorkspace(t)
+	srv := newWorkspace(t)
 	state := map[string][]byte{"contacts": []byte(`{"updated_at":1767400000,"ids":["6762f14a1bb69f9f2193bc01","6762f14a1bb69f9f2193bc02"]}`)}
 	g := sum(read(t, testConfig(srv, nil), []string{"contacts"}, state))
 	require.Equal(t, []string{ivy, uma, "6762f14a1bb69f9f2193bc06"}, g.order["contacts"])
 	require.Equal(t, `{"updated_at":1767420000,"ids":["6762f14a1bb69f9f2193bc06"]}`, g.checkpoints["contacts"][len(g.checkpoints["contacts"])-1])
-	require.Equal(t, map[string]any{"field": "updated_at", "operator": ">", "value": float64(1767400000 - 25*3600)}, ws.bodies[0]["query"])
+	require.Equal(t, map[string]any{"field": "updated_at", "operator": ">", "value": float64(1767400000 - 25*3600)}, srv.Searches()[0]["query"])
 }
 
 func TestSecondReadEmitsNothingAndKeepsItsPlace(t *testing.T) {
-	_, srv := newWorkspace(t)
+	srv := newWorkspace(t)
 	cfg := testConfig(srv, nil)
 	first := sum(read(t, cfg, nil, nil))
 	state := map[string][]byte{}
@@ -297,12 +318,12 @@ func TestSecondReadEmitsNothingAndKeepsItsPlace(t *testing.T) {
 // TestRecentRecordsWaitForTheIndex sets the clock just after some records
 // were updated: they are left for a later read, which picks them up.
 func TestRecentRecordsWaitForTheIndex(t *testing.T) {
-	_, srv := newWorkspace(t)
+	srv := newWorkspace(t)
 	cfg := testConfig(srv, nil)
 	at(t, time.Unix(1767410000, 0).Add(settle)) // Uma's update is just now
 	g := sum(read(t, cfg, []string{"contacts", "companies"}, nil))
-	require.Equal(t, []string{hank, "6762f14a1bb69f9f2193bc02", ivy}, g.order["contacts"])
-	require.Len(t, g.records["companies"], 5)
+	require.Equal(t, []string{ana, hank, "6762f14a1bb69f9f2193bc02", ivy}, g.order["contacts"])
+	require.Len(t, g.records["companies"], 6)
 
 	at(t, time.Now())
 	state := map[string][]byte{"contacts": last(g.checkpoints["contacts"]), "companies": last(g.checkpoints["companies"])}
@@ -312,12 +333,12 @@ func TestRecentRecordsWaitForTheIndex(t *testing.T) {
 }
 
 func TestStartDate(t *testing.T) {
-	ws, srv := newWorkspace(t)
+	srv := newWorkspace(t)
 	g := sum(read(t, testConfig(srv, map[string]any{"start_date": "2026-01-02"}), []string{"companies", "contacts"}, nil))
-	require.Equal(t, []string{acme, umbrella, "6762f0941bb69f9f2193bb05"}, g.order["companies"], "those updated on 2026-01-02 UTC or later")
-	require.Len(t, g.records["contacts"], 5)
+	require.Equal(t, []string{acme, umbrella, "6762f0941bb69f9f2193bb05", northwind}, g.order["companies"], "those updated on 2026-01-02 UTC or later")
+	require.Len(t, g.records["contacts"], 5, "not Ana, last updated on 2025-12-31")
 	start := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC).Unix()
-	require.Equal(t, map[string]any{"field": "updated_at", "operator": ">", "value": float64(start - 25*3600)}, ws.bodies[0]["query"])
+	require.Equal(t, map[string]any{"field": "updated_at", "operator": ">", "value": float64(start - 25*3600)}, srv.Searches()[0]["query"])
 }
 
 func TestRateLimits(t *testing.T) {
@@ -337,12 +358,13 @@ func TestRateLimits(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ws, srv := newWorkspace(t)
-			ws.refuse, ws.remaining, ws.bare = tc.refuse, tc.remaining, tc.bare
+			srv := newWorkspace(t)
+			srv.Refuse(tc.refuse, tc.bare)
+			srv.Quota(tc.remaining)
 			slept := waits(t)
 			g := sum(read(t, testConfig(srv, nil), []string{"contacts"}, nil))
 			require.Nil(t, g.failure)
-			require.Len(t, g.records["contacts"], 5)
+			require.Len(t, g.records["contacts"], 6)
 			require.NotEmpty(t, *slept)
 			first := (*slept)[0]
 			if tc.refuse > 0 && !tc.bare {
@@ -354,7 +376,7 @@ func TestRateLimits(t *testing.T) {
 }
 
 func TestBadTokenIsAConfigError(t *testing.T) {
-	_, srv := newWorkspace(t)
+	srv := newWorkspace(t)
 	g := sum(read(t, testConfig(srv, map[string]any{"access_token": "nope"}), []string{"contacts"}, nil))
 	require.NotNil(t, g.failure)
 	require.Equal(t, connectorpb.Error_KIND_CONFIG, g.failure.GetKind())
@@ -363,7 +385,7 @@ func TestBadTokenIsAConfigError(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
-	_, srv := newWorkspace(t)
+	srv := newWorkspace(t)
 	dead := httptest.NewServer(nil)
 	dead.Close()
 	tests := []struct {
@@ -403,7 +425,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestDiscoverListsCustomAttributes(t *testing.T) {
-	_, srv := newWorkspace(t)
+	srv := newWorkspace(t)
 	server, err := sdk.NewServer(New())
 	require.NoError(t, err)
 	resp, err := server.Discover(context.Background(), &connectorpb.DiscoverRequest{ConfigJson: testConfig(srv, nil)})
@@ -422,7 +444,7 @@ func TestConformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the plugin")
 	}
-	_, srv := newWorkspace(t)
+	srv := newWorkspace(t)
 	bin := conformance.Build(t, "../../cmd/pulse-connector-intercom", "intercom")
 	conformance.Run(t, conformance.Options{Connector: bin, Config: testConfig(srv, nil)})
 }

@@ -3,16 +3,6 @@ package salesforce_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"regexp"
-	"slices"
-	"sort"
-	"strconv"
-	"strings"
-	gosync "sync"
 	"testing"
 	"time"
 
@@ -21,203 +11,21 @@ import (
 
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
 	"github.com/pulseproject/pulse/connectors/salesforce"
+	"github.com/pulseproject/pulse/connectors/salesforce/salesforcetest"
 	"github.com/pulseproject/pulse/connectors/sdk"
 	"github.com/pulseproject/pulse/connectors/sdk/conformance"
 )
 
-// org is a fake Salesforce org answering the REST API as documented:
-// describe, query and queryAll with SOQL ordered by (SystemModstamp, Id)
-// and paged by nextRecordsUrl, limits, the OAuth token endpoint, and
-// Salesforce's error bodies.
-type org struct {
-	t        *testing.T
-	records  map[string][]map[string]any
-	token    string
-	pageSize int
-	// spent makes every data call answer REQUEST_LIMIT_EXCEEDED.
-	spent bool
-	mu    gosync.Mutex
-	pages map[string][]map[string]any
-	calls []string
-}
-
-func newOrg(t *testing.T) (*org, *httptest.Server) {
+// newOrg serves testdata two rows a page, so that every stream pages,
+// with a connected app for the client credentials flow.
+func newOrg(t *testing.T) *salesforcetest.Server {
 	t.Helper()
-	b, err := os.ReadFile("testdata/org.json")
+	o, err := salesforcetest.New("testdata", "00Dtoken")
 	require.NoError(t, err)
-	o := &org{t: t, token: "00Dtoken", pageSize: 2, pages: map[string][]map[string]any{}}
-	require.NoError(t, json.Unmarshal(b, &o.records))
-	srv := httptest.NewServer(o)
-	t.Cleanup(srv.Close)
-	return o, srv
-}
-
-func sfError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, `[{"message":%q,"errorCode":%q}]`, msg, code)
-}
-
-var (
-	describePath = regexp.MustCompile(`^/services/data/v60\.0/sobjects/(\w+)/describe$`)
-	morePath     = regexp.MustCompile(`^/services/data/v60\.0/query/(\w+-\d+)$`)
-	soql         = regexp.MustCompile(`^SELECT (.+) FROM (\w+)(?: WHERE (.+?))?(?: ORDER BY SystemModstamp, Id)?$`)
-	resumeWhere  = regexp.MustCompile(`^\(SystemModstamp > (\S+) OR \(SystemModstamp = (\S+) AND Id > '(\w*)'\)\)$`)
-	startWhere   = regexp.MustCompile(`^SystemModstamp >= (\S+)$`)
-)
-
-func (o *org) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.calls = append(o.calls, r.URL.Path)
-	if r.URL.Path == "/services/oauth2/token" {
-		_ = r.ParseForm()
-		w.Header().Set("Content-Type", "application/json")
-		if r.Form.Get("grant_type") != "client_credentials" || r.Form.Get("client_id") != "key" || r.Form.Get("client_secret") != "shh" {
-			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprint(w, `{"error":"invalid_client","error_description":"invalid client credentials"}`)
-			return
-		}
-		fmt.Fprintf(w, `{"access_token":%q,"instance_url":"http://%s","token_type":"Bearer","issued_at":"1700000000000"}`, o.token, r.Host)
-		return
-	}
-	if r.Header.Get("Authorization") != "Bearer "+o.token {
-		sfError(w, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")
-		return
-	}
-	if o.spent {
-		sfError(w, http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Sforce-Limit-Info", "api-usage=25/15000")
-	switch p := r.URL.Path; {
-	case p == "/services/data/v60.0/limits":
-		fmt.Fprint(w, `{"DailyApiRequests":{"Max":15000,"Remaining":14975}}`)
-	case describePath.MatchString(p):
-		obj := describePath.FindStringSubmatch(p)[1]
-		var fields []map[string]any
-		for _, name := range o.fieldsOf(obj) {
-			fields = append(fields, map[string]any{"name": name, "custom": strings.HasSuffix(name, "__c")})
-		}
-		if fields == nil {
-			sfError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"name": obj, "fields": fields})
-	case p == "/services/data/v60.0/query" || p == "/services/data/v60.0/queryAll":
-		o.query(w, r.URL.Query().Get("q"), strings.HasSuffix(p, "All"))
-	case morePath.MatchString(p):
-		o.page(w, morePath.FindStringSubmatch(p)[1])
-	default:
-		sfError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
-	}
-}
-
-func (o *org) fieldsOf(obj string) []string {
-	recs := o.records[obj]
-	if len(recs) == 0 {
-		return nil
-	}
-	var out []string
-	for k := range recs[0] {
-		out = append(out, k)
-	}
-	if obj == "User" {
-		out = slices.DeleteFunc(out, func(s string) bool { return s == "IsDeleted" })
-	}
-	sort.Strings(out)
-	return out
-}
-
-func (o *org) query(w http.ResponseWriter, q string, all bool) {
-	m := soql.FindStringSubmatch(q)
-	if m == nil {
-		sfError(w, http.StatusBadRequest, "MALFORMED_QUERY", "unexpected query: "+q)
-		return
-	}
-	fields, obj, where := strings.Split(m[1], ", "), m[2], m[3]
-	known := o.fieldsOf(obj)
-	for _, f := range fields {
-		if !slices.Contains(known, f) {
-			sfError(w, http.StatusBadRequest, "INVALID_FIELD", fmt.Sprintf("No such column '%s' on entity '%s'.", f, obj))
-			return
-		}
-	}
-	keep := func(map[string]any) bool { return true }
-	switch {
-	case where == "":
-	case resumeWhere.MatchString(where):
-		wm := resumeWhere.FindStringSubmatch(where)
-		after, id := parse(o.t, wm[1]), wm[3]
-		keep = func(rec map[string]any) bool {
-			ts := parse(o.t, rec["SystemModstamp"].(string))
-			return ts.After(after) || (ts.Equal(after) && rec["Id"].(string) > id)
-		}
-	case startWhere.MatchString(where):
-		from := parse(o.t, startWhere.FindStringSubmatch(where)[1])
-		keep = func(rec map[string]any) bool { return !parse(o.t, rec["SystemModstamp"].(string)).Before(from) }
-	default:
-		sfError(w, http.StatusBadRequest, "MALFORMED_QUERY", "unexpected condition: "+where)
-		return
-	}
-	var matched []map[string]any
-	for _, rec := range o.records[obj] {
-		if keep(rec) && (all || rec["IsDeleted"] != true) {
-			matched = append(matched, rec)
-		}
-	}
-	sort.SliceStable(matched, func(i, j int) bool {
-		a, b := parse(o.t, matched[i]["SystemModstamp"].(string)), parse(o.t, matched[j]["SystemModstamp"].(string))
-		if !a.Equal(b) {
-			return a.Before(b)
-		}
-		return matched[i]["Id"].(string) < matched[j]["Id"].(string)
-	})
-	rows := make([]map[string]any, 0, len(matched))
-	for _, rec := range matched {
-		row := map[string]any{"attributes": map[string]any{"type": obj, "url": "/services/data/v60.0/sobjects/" + obj + "/" + rec["Id"].(string)}}
-		for _, f := range fields {
-			row[f] = rec[f]
-		}
-		rows = append(rows, row)
-	}
-	locator := fmt.Sprintf("01gQ%d", len(o.pages))
-	o.pages[locator] = rows
-	o.answer(w, locator, 0)
-}
-
-func (o *org) page(w http.ResponseWriter, ref string) {
-	locator, offset, _ := strings.Cut(ref, "-")
-	n, _ := strconv.Atoi(offset)
-	if _, ok := o.pages[locator]; !ok {
-		sfError(w, http.StatusBadRequest, "INVALID_QUERY_LOCATOR", "invalid query locator")
-		return
-	}
-	o.answer(w, locator, n)
-}
-
-func (o *org) answer(w http.ResponseWriter, locator string, offset int) {
-	rows := o.pages[locator]
-	end := min(offset+o.pageSize, len(rows))
-	out := map[string]any{"totalSize": len(rows), "done": end == len(rows), "records": rows[offset:end]}
-	if end < len(rows) {
-		out["nextRecordsUrl"] = fmt.Sprintf("/services/data/v60.0/query/%s-%d", locator, end)
-	}
-	if out["records"] == nil {
-		out["records"] = []any{}
-	}
-	_ = json.NewEncoder(w).Encode(out)
-}
-
-func parse(t *testing.T, s string) time.Time {
-	for _, layout := range []string{"2006-01-02T15:04:05.000-0700", "2006-01-02T15:04:05.000Z07:00"} {
-		if ts, err := time.Parse(layout, s); err == nil {
-			return ts
-		}
-	}
-	t.Fatalf("bad time %q", s)
-	return time.Time{}
+	o.PageSize = 2
+	o.ClientID, o.ClientSecret = "key", "shh"
+	t.Cleanup(o.Close)
+	return o
 }
 
 // readStream is an in-memory Connector_ReadServer keeping what is sent.
@@ -233,8 +41,8 @@ func (s *readStream) Send(m *connectorpb.ReadMessage) error {
 
 func (s *readStream) Context() context.Context { return context.Background() }
 
-func config(srv *httptest.Server, extra map[string]any) []byte {
-	cfg := map[string]any{"base_url": srv.URL, "access_token": "00Dtoken",
+func config(srv *salesforcetest.Server, extra map[string]any) []byte {
+	cfg := map[string]any{"base_url": srv.URL, "access_token": srv.Token,
 		"link_fields": map[string]any{"hubspot": "HubSpot_Company_Id__c"},
 		"team_map":    map[string]any{"Customer Success": "cs"}}
 	for k, v := range extra {
@@ -292,7 +100,7 @@ func sum(msgs []*connectorpb.ReadMessage) got {
 }
 
 func TestFullReadMapsEveryObject(t *testing.T) {
-	_, srv := newOrg(t)
+	srv := newOrg(t)
 	g := sum(read(t, config(srv, nil), nil, nil))
 	require.Nil(t, g.failure)
 
@@ -314,12 +122,20 @@ func TestFullReadMapsEveryObject(t *testing.T) {
 	require.Equal(t, map[string]any{"Health_Notes__c": "champion left"}, globex.GetCustom().AsMap(), "mapped custom fields are not repeated in custom")
 	require.Equal(t, "prospect", g.records["accounts"]["001A0000002"].GetAccount().GetLifecycle())
 	require.Equal(t, []string{"001A0000003"}, g.tombstones["accounts"])
+	// The customer every tool's test data shares: its website and its
+	// HubSpot id are what the other tools know it by.
+	northwind := g.records["accounts"]["0015g00000NwTrdAAA"]
+	require.Equal(t, []string{"Northwind Traders", "northwind.example", "B", "customer"},
+		[]string{northwind.GetAccount().GetName(), northwind.GetAccount().GetDomain(), northwind.GetAccount().GetTier(), northwind.GetAccount().GetLifecycle()})
+	require.Len(t, northwind.GetLinks(), 1)
+	require.Equal(t, []string{"hubspot", "101"}, []string{northwind.GetLinks()[0].GetKind(), northwind.GetLinks()[0].GetExternalId()})
 
-	require.Len(t, g.records["account_owners"], 2)
+	require.Len(t, g.records["account_owners"], 3)
 	require.Equal(t, []string{sdk.TeamMemberID("001A0000003", "005A0000002", "sales")}, g.tombstones["account_owners"])
 
-	require.Len(t, g.records["contacts"], 1)
+	require.Len(t, g.records["contacts"], 2)
 	require.Equal(t, "hank@globex.com", g.records["contacts"]["003A0000001"].GetContact().GetEmail())
+	require.Equal(t, "ana@northwind.example", g.records["contacts"]["003A0000003"].GetContact().GetEmail())
 	require.Equal(t, "AccountId: is empty", g.errors["003A0000002"])
 
 	won := g.records["opportunities"]["006A0000001"].GetDeal()
@@ -339,6 +155,10 @@ func TestFullReadMapsEveryObject(t *testing.T) {
 	require.EqualValues(t, 420, call.GetDurationSeconds())
 	require.Equal(t, "AccountId: is empty", g.errors["00TA0000003"])
 	require.Equal(t, []string{"00TA0000004"}, g.tombstones["tasks"])
+	walkthrough := g.records["tasks"]["00TA0000006"].GetActivity()
+	require.Equal(t, []string{"0015g00000NwTrdAAA", "003A0000003", "call", "outbound", "sales", "Pro plan walkthrough"},
+		[]string{walkthrough.GetAccountExternalId(), walkthrough.GetContactExternalId(), walkthrough.GetKind(), walkthrough.GetDirection(), walkthrough.GetTeam(), walkthrough.GetSubject()})
+	require.EqualValues(t, 900, walkthrough.GetDurationSeconds())
 
 	qbr := g.records["events"]["00UA0000001"].GetActivity()
 	require.Equal(t, []string{"meeting", "cs"}, []string{qbr.GetKind(), qbr.GetTeam()})
@@ -354,7 +174,7 @@ func TestFullReadMapsEveryObject(t *testing.T) {
 // TestResumeFromEachCheckpointYieldsTheRest reads each stream again from
 // every checkpoint of a full read: it must emit exactly what followed.
 func TestResumeFromEachCheckpointYieldsTheRest(t *testing.T) {
-	_, srv := newOrg(t)
+	srv := newOrg(t)
 	cfg := config(srv, nil)
 	for _, stream := range []string{"accounts", "tasks", "opportunities"} {
 		msgs := read(t, cfg, []string{stream}, nil)
@@ -400,7 +220,7 @@ func TestResumeFromEachCheckpointYieldsTheRest(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
-	o, srv := newOrg(t)
+	srv := newOrg(t)
 	tests := []struct {
 		name   string
 		cfg    map[string]any
@@ -408,9 +228,9 @@ func TestCheck(t *testing.T) {
 		fields []string
 	}{
 		{name: "good token"},
-		{name: "client credentials", cfg: map[string]any{"access_token": nil, "client_id": "key", "client_secret": "shh"}},
+		{name: "client credentials", cfg: map[string]any{"access_token": nil, "client_id": srv.ClientID, "client_secret": srv.ClientSecret}},
 		{name: "bad token", cfg: map[string]any{"access_token": "nope"}, fields: []string{"access_token"}},
-		{name: "bad client secret", cfg: map[string]any{"access_token": nil, "client_id": "key", "client_secret": "wrong"}, fields: []string{"client_id"}},
+		{name: "bad client secret", cfg: map[string]any{"access_token": nil, "client_id": srv.ClientID, "client_secret": "wrong"}, fields: []string{"client_id"}},
 		{name: "no credentials", cfg: map[string]any{"access_token": nil}, fields: []string{"access_token"}},
 		{name: "bad url", cfg: map[string]any{"base_url": "ftp://x"}, fields: []string{"base_url"}},
 	}
@@ -418,7 +238,7 @@ func TestCheck(t *testing.T) {
 	require.NoError(t, err)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			o.spent = tc.spent
+			srv.Spend(tc.spent)
 			cfg := map[string]any{}
 			require.NoError(t, json.Unmarshal(config(srv, nil), &cfg))
 			for k, v := range tc.cfg {
@@ -441,8 +261,8 @@ func TestCheck(t *testing.T) {
 }
 
 func TestSpentAllowancePausesTheRead(t *testing.T) {
-	o, srv := newOrg(t)
-	o.spent = true
+	srv := newOrg(t)
+	srv.Spend(true)
 	g := sum(read(t, config(srv, nil), []string{"accounts"}, nil))
 	require.NotNil(t, g.failure)
 	require.Equal(t, connectorpb.Error_KIND_TRANSIENT, g.failure.GetKind())
@@ -451,7 +271,7 @@ func TestSpentAllowancePausesTheRead(t *testing.T) {
 }
 
 func TestDiscoverListsCustomFields(t *testing.T) {
-	_, srv := newOrg(t)
+	srv := newOrg(t)
 	server, err := sdk.NewServer(salesforce.New())
 	require.NoError(t, err)
 	resp, err := server.Discover(context.Background(), &connectorpb.DiscoverRequest{ConfigJson: config(srv, nil)})
@@ -472,12 +292,10 @@ func TestConformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the plugin")
 	}
-	o, srv := newOrg(t)
+	srv := newOrg(t)
 	// The suite wants a clean read: leave out the rows the connector
 	// rightly refuses (TestFullReadMapsEveryObject covers them).
-	for obj, recs := range o.records {
-		o.records[obj] = slices.DeleteFunc(recs, func(r map[string]any) bool { return r["Id"] == "003A0000002" || r["Id"] == "00TA0000003" })
-	}
+	srv.Remove("003A0000002", "00TA0000003")
 	bin := conformance.Build(t, "../../cmd/pulse-connector-salesforce", "salesforce")
 	conformance.Run(t, conformance.Options{Connector: bin, Config: config(srv, nil), Deletes: []string{"accounts", "account_owners", "tasks"}})
 }

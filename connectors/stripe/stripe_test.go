@@ -3,7 +3,6 @@ package stripe_test
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/pulseproject/pulse/connectors/sdk"
 	"github.com/pulseproject/pulse/connectors/sdk/conformance"
 	"github.com/pulseproject/pulse/connectors/stripe"
+	"github.com/pulseproject/pulse/connectors/stripe/stripetest"
 )
 
 // readStream is an in-memory Connector_ReadServer keeping what is sent.
@@ -29,8 +29,18 @@ func (s *readStream) Send(m *connectorpb.ReadMessage) error {
 
 func (s *readStream) Context() context.Context { return context.Background() }
 
-func config(srv *httptest.Server, extra map[string]any) []byte {
-	cfg := map[string]any{"base_url": srv.URL, "secret_key": "sk_test_good"}
+// newFake serves testdata two objects a page, so that every list pages.
+func newFake(t *testing.T) *stripetest.Server {
+	t.Helper()
+	f, err := stripetest.New("testdata", "sk_test_good")
+	require.NoError(t, err)
+	f.PageSize = 2
+	t.Cleanup(f.Close)
+	return f
+}
+
+func config(srv *stripetest.Server, extra map[string]any) []byte {
+	cfg := map[string]any{"base_url": srv.URL, "secret_key": srv.Key}
 	for k, v := range extra {
 		cfg[k] = v
 	}
@@ -108,7 +118,7 @@ func brief(r *connectorpb.Record) item {
 }
 
 func TestFullRead(t *testing.T) {
-	_, srv := newFake(t)
+	srv := newFake(t)
 	g := sum(read(t, config(srv, nil), nil, nil))
 	require.Nil(t, g.failure)
 	require.Empty(t, g.errors)
@@ -127,6 +137,12 @@ func TestFullRead(t *testing.T) {
 	require.Equal(t, "zendesk", globex.GetLinks()[0].GetKind())
 	require.Equal(t, "initech.io", g.records["customers"]["cus_C"].GetAccount().GetDomain())
 	require.Equal(t, []string{"cus_Z"}, g.tombstones["customers"], "a customer deleted within the events' 30 days is a tombstone")
+	// The customer every tool's test data shares, billed at its domain,
+	// its metadata naming its HubSpot company.
+	northwind := g.records["customers"]["cus_NorthwindTr01"]
+	require.Equal(t, []string{"Northwind Traders", "northwind.example"}, []string{northwind.GetAccount().GetName(), northwind.GetAccount().GetDomain()})
+	require.Len(t, northwind.GetLinks(), 1)
+	require.Equal(t, "hubspot:101", northwind.GetLinks()[0].GetKind()+":"+northwind.GetLinks()[0].GetExternalId())
 
 	items := map[string]item{}
 	for id, r := range g.records["subscription_items"] {
@@ -144,6 +160,9 @@ func TestFullRead(t *testing.T) {
 		"si_B1": {"cus_B", "Team quarterly", "900", "EUR", "quarter", "2025-03-15", "2025-06-15", "cancellation_requested"},
 		// Never invoiced, zero-decimal yen, a forever amount_off coupon.
 		"si_C1": {"cus_C", "Enterprise", "1100000", "JPY", "year", "2025-05-01", "", ""},
+		// Upgraded at the end of a paid period: Basic ends where Pro starts.
+		"si_NorthwindTr01":            {"cus_NorthwindTr01", "Basic", "100", "USD", "month", "2025-10-01", "2025-11-01", ""},
+		"si_NorthwindTr01@1761955200": {"cus_NorthwindTr01", "Pro", "200", "USD", "month", "2025-11-01", "", ""},
 	}, items)
 	require.Equal(t, map[string]any{"subscription": "sub_A", "subscription_status": "active", "price": "price_pro", "quantity": float64(3)},
 		g.records["subscription_items"]["si_A1@1803859200"].GetCustom().AsMap())
@@ -153,20 +172,21 @@ func TestFullRead(t *testing.T) {
 // TestPagingAndExpansion checks the calls a read makes: every list
 // paged by starting_after, 100 at a time, with the expansions it needs.
 func TestPagingAndExpansion(t *testing.T) {
-	f, srv := newFake(t)
+	srv := newFake(t)
 	read(t, config(srv, nil), []string{"customers", "subscription_items"}, nil)
-	require.Contains(t, f.calls, "/v1/customers?limit=100")
-	require.Contains(t, f.calls, "/v1/customers?limit=100&starting_after=cus_B")
-	require.Contains(t, f.calls, "/v1/subscriptions?expand%5B%5D=data.discounts&expand%5B%5D=data.items.data.discounts&expand%5B%5D=data.customer&limit=100&status=all")
-	require.Contains(t, f.calls, "/v1/invoices/in_A2/lines?limit=100&starting_after=il_A2a", "an invoice's further lines are paged")
-	require.Contains(t, f.calls, "/v1/coupons/co_20?")
-	require.Contains(t, f.calls, "/v1/events?limit=100&types%5B%5D=customer.created&types%5B%5D=customer.updated&types%5B%5D=customer.deleted")
+	calls := srv.Calls()
+	require.Contains(t, calls, "/v1/customers?limit=100")
+	require.Contains(t, calls, "/v1/customers?limit=100&starting_after=cus_B")
+	require.Contains(t, calls, "/v1/subscriptions?expand%5B%5D=data.discounts&expand%5B%5D=data.items.data.discounts&expand%5B%5D=data.customer&limit=100&status=all")
+	require.Contains(t, calls, "/v1/invoices/in_A2/lines?limit=100&starting_after=il_A2a", "an invoice's further lines are paged")
+	require.Contains(t, calls, "/v1/coupons/co_20?")
+	require.Contains(t, calls, "/v1/events?limit=100&types%5B%5D=customer.created&types%5B%5D=customer.updated&types%5B%5D=customer.deleted")
 }
 
 // TestResumeFromEachCheckpointYieldsTheRest reads each stream again from
 // every checkpoint of a full read: it must emit exactly what followed.
 func TestResumeFromEachCheckpointYieldsTheRest(t *testing.T) {
-	_, srv := newFake(t)
+	srv := newFake(t)
 	cfg := config(srv, nil)
 	for _, stream := range []string{"customers", "subscription_items"} {
 		msgs := read(t, cfg, []string{stream}, nil)
@@ -199,7 +219,7 @@ func TestResumeFromEachCheckpointYieldsTheRest(t *testing.T) {
 // TestEventsReReadChangedObjects reads from a state past the listing: only
 // the objects events name are read again, oldest event first.
 func TestEventsReReadChangedObjects(t *testing.T) {
-	f, srv := newFake(t)
+	srv := newFake(t)
 	cfg := config(srv, nil)
 	tests := []struct {
 		stream  string
@@ -215,11 +235,11 @@ func TestEventsReReadChangedObjects(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.stream+" after "+tc.state, func(t *testing.T) {
-			f.calls = nil
+			before := len(srv.Calls())
 			g := sum(read(t, cfg, []string{tc.stream}, map[string][]byte{tc.stream: []byte(tc.state)}))
 			require.Nil(t, g.failure)
 			require.Equal(t, tc.ids, g.order)
-			for _, c := range f.calls {
+			for _, c := range srv.Calls()[before:] {
 				require.NotContains(t, c, "/v1/customers?", "no listing again")
 				require.NotContains(t, c, "/v1/subscriptions?", "no listing again")
 			}
@@ -238,17 +258,17 @@ func TestEventsReReadChangedObjects(t *testing.T) {
 }
 
 func TestRateLimitIsWaitedOut(t *testing.T) {
-	f, srv := newFake(t)
-	f.throttle = 2
+	srv := newFake(t)
+	srv.Throttle(2)
 	waits := stripe.RecordWaits(t)
 	g := sum(read(t, config(srv, nil), []string{"customers"}, nil))
 	require.Nil(t, g.failure)
-	require.Len(t, g.records["customers"], 3)
+	require.Len(t, g.records["customers"], 4)
 	require.Equal(t, []time.Duration{3 * time.Second, 3 * time.Second}, *waits, "Retry-After is honoured")
 }
 
 func TestErrors(t *testing.T) {
-	f, srv := newFake(t)
+	srv := newFake(t)
 	tests := []struct {
 		name  string
 		cfg   map[string]any
@@ -268,14 +288,14 @@ func TestErrors(t *testing.T) {
 		})
 	}
 	// A 404 from a re-read carries Stripe's message and param.
-	f.data.Subscriptions = f.data.Subscriptions[:1]
+	require.True(t, srv.Remove("subscriptions", "sub_B"))
 	g := sum(read(t, config(srv, nil), []string{"subscription_items"}, map[string][]byte{"subscription_items": []byte(`{"listed":true,"since":0,"event":"evt_2"}`)}))
 	require.NotNil(t, g.failure)
 	require.Contains(t, g.failure.GetMessage(), "404 Not Found (invalid_request_error resource_missing, param id): No such subscription: 'sub_B'")
 }
 
 func TestCheck(t *testing.T) {
-	_, srv := newFake(t)
+	srv := newFake(t)
 	server, err := sdk.NewServer(stripe.New())
 	require.NoError(t, err)
 	tests := []struct {
@@ -308,7 +328,7 @@ func TestConformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the plugin")
 	}
-	_, srv := newFake(t)
+	srv := newFake(t)
 	bin := conformance.Build(t, "../../cmd/pulse-connector-stripe", "stripe")
 	conformance.Run(t, conformance.Options{Connector: bin, Config: config(srv, nil), Deletes: []string{"customers"}})
 }

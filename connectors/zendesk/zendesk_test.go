@@ -169,7 +169,7 @@ func TestReadMapsEveryEntity(t *testing.T) {
 
 	t.Run("organizations", func(t *testing.T) {
 		recs := got["organizations"]
-		require.Equal(t, []string{"101", "102", "103", "104 deleted"}, ids(recs))
+		require.Equal(t, []string{"101", "102", "103", "104 deleted", "360001"}, ids(recs))
 		acme := byID(recs)["101"]
 		require.True(t, proto.Equal(&connectorpb.Account{Name: "Acme Corp", Domain: "acme.com", Tier: "A", Segment: "Enterprise"}, acme.GetAccount()), "%v", acme.GetAccount())
 		// The salesforce_id field and the external_id name the same
@@ -190,6 +190,12 @@ func TestReadMapsEveryEntity(t *testing.T) {
 		initech := byID(recs)["103"]
 		require.Empty(t, initech.GetAccount().GetDomain())
 		require.Empty(t, links(initech))
+
+		// The customer every tool's test data shares: its salesforce_id
+		// field names it in Salesforce.
+		northwind := byID(recs)["360001"]
+		require.True(t, proto.Equal(&connectorpb.Account{Name: "Northwind Traders", Domain: "northwind.example", Tier: "B", Segment: "Mid-market"}, northwind.GetAccount()), "%v", northwind.GetAccount())
+		require.Equal(t, []string{"salesforce:0015g00000NwTrdAAA"}, links(northwind))
 	})
 
 	t.Run("agents", func(t *testing.T) {
@@ -204,19 +210,20 @@ func TestReadMapsEveryEntity(t *testing.T) {
 		recs := got["end_users"]
 		// Agents, a user without an organization and a deleted user are
 		// no contacts.
-		require.Equal(t, []string{"1 deleted", "2 deleted", "3 deleted", "11", "12", "13", "14 deleted", "15 deleted"}, ids(recs))
+		require.Equal(t, []string{"1 deleted", "2 deleted", "3 deleted", "11", "12", "13", "14 deleted", "15 deleted", "21"}, ids(recs))
 		wile := byID(recs)["11"]
 		require.True(t, proto.Equal(&connectorpb.Contact{AccountExternalId: "101", Name: "Wile Coyote", Email: "wile@acme.com"}, wile.GetContact()))
 		custom := wile.GetCustom().AsMap()
 		require.Equal(t, "CTO", custom["job_title"])
 		require.Equal(t, "+15551234567", custom["phone"])
 		require.Equal(t, "America/Phoenix", custom["time_zone"])
+		require.True(t, proto.Equal(&connectorpb.Contact{AccountExternalId: "360001", Name: "Ana Lima", Email: "ana@northwind.example"}, byID(recs)["21"].GetContact()))
 	})
 
 	t.Run("tickets", func(t *testing.T) {
 		recs := got["tickets"]
 		// 1004 is deleted, 1005 has no organization.
-		require.Equal(t, []string{"1001", "1002", "1003", "1004 deleted", "1005 deleted", "1006"}, ids(recs))
+		require.Equal(t, []string{"1001", "1002", "1003", "1004 deleted", "1005 deleted", "1006", "1007"}, ids(recs))
 		m := byID(recs)
 		tests := []struct {
 			id   string
@@ -234,6 +241,9 @@ func TestReadMapsEveryEntity(t *testing.T) {
 			// Offered, not answered: no CSAT; no reply yet.
 			{"1006", &connectorpb.Ticket{AccountExternalId: "103", ContactExternalId: "13", Subject: "Stapler missing", Priority: "low", Status: "open",
 				OpenedAt: sdk.Timestamp(at("2026-01-12T15:00:00Z"))}},
+			{"1007", &connectorpb.Ticket{AccountExternalId: "360001", ContactExternalId: "21", Subject: "Invoice PDF missing VAT number", Priority: "normal", Status: "solved",
+				OpenedAt: sdk.Timestamp(at("2026-01-13T09:00:00Z")), FirstResponseAt: sdk.Timestamp(at("2026-01-13T09:50:00Z")),
+				ResolvedAt: sdk.Timestamp(at("2026-01-14T11:00:00Z"))}},
 		}
 		for _, tc := range tests {
 			require.True(t, proto.Equal(tc.want, m[tc.id].GetTicket()), "ticket %s: %v", tc.id, m[tc.id].GetTicket())

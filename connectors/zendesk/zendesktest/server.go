@@ -6,6 +6,12 @@
 // time-based organization export, the cursor-based user and ticket exports
 // with their sideloads, Show Multiple Tickets, List Satisfaction Ratings
 // under cursor pagination and Show Self.
+//
+// The zendesk connector's testdata holds a data set whose customers also
+// appear in the other tools' test data: Northwind Traders (organization
+// 360001, domain northwind.example, organization field salesforce_id
+// 0015g00000NwTrdAAA) with its end-user ana@northwind.example and a
+// ticket of hers.
 package zendesktest
 
 import (

@@ -1,4 +1,18 @@
-package intercom
+// Package intercomtest is a local stand-in for the Intercom REST API 2.14,
+// for testing the intercom connector and what is built on it. It serves a
+// workspace (a file workspace.json in a folder: the token's admin and app,
+// admins, teams, companies, contacts, conversations with their parts and
+// the data attributes) as the API's OpenAPI description and reference
+// pages say: bearer auth, the Intercom-Version header, the error list
+// body, rate-limit headers, the companies scroll, and the contacts and
+// conversations search with its day-truncated timestamp filters,
+// updated_at sort and starting_after cursors.
+//
+// The intercom connector's testdata holds a workspace whose customers also
+// appear in the other tools' test data: Northwind Traders (company
+// 6762f0941bb69f9f2193bb06, website www.northwind.example) with its
+// contact ana@northwind.example and a support conversation of hers.
+package intercomtest
 
 import (
 	"encoding/base64"
@@ -7,66 +21,112 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	gosync "sync"
-	"testing"
+	"sync"
 	"time"
-
-	"github.com/stretchr/testify/require"
 )
 
-// workspace is a fake Intercom workspace answering the REST API 2.14 as
-// its OpenAPI description and reference pages say: bearer auth, the
-// Intercom-Version header, the error list body, rate-limit headers, the
-// companies scroll, and the contacts and conversations search with its
-// day-truncated timestamp filters, updated_at sort and starting_after
-// cursors.
-type workspace struct {
-	t    *testing.T
-	data struct {
-		Me             map[string]any   `json:"me"`
-		Admins         []map[string]any `json:"admins"`
-		Teams          []map[string]any `json:"teams"`
-		Companies      []map[string]any `json:"companies"`
-		Contacts       []map[string]any `json:"contacts"`
-		Conversations  []map[string]any `json:"conversations"`
-		DataAttributes []map[string]any `json:"data_attributes"`
-	}
-	token string
-	// pageSize caps every page, whatever per_page asks, so that fixtures
-	// span pages.
-	pageSize int
-	tz       *time.Location
+// APIVersion is the only Intercom-Version the server answers.
+const APIVersion = "2.14"
 
-	mu gosync.Mutex
+// workspace is the data set served.
+type workspace struct {
+	Me             map[string]any   `json:"me"`
+	Admins         []map[string]any `json:"admins"`
+	Teams          []map[string]any `json:"teams"`
+	Companies      []map[string]any `json:"companies"`
+	Contacts       []map[string]any `json:"contacts"`
+	Conversations  []map[string]any `json:"conversations"`
+	DataAttributes []map[string]any `json:"data_attributes"`
+}
+
+// Server is a running stand-in. Set its exported fields before the
+// requests they should shape.
+type Server struct {
+	// URL is the base URL to configure as the connector's base_url.
+	URL string
+	// Token is the access token it accepts as a Bearer token.
+	Token string
+	// PageSize caps every page, whatever per_page asks; small values make
+	// the workspace span several pages.
+	PageSize int
+
+	srv  *httptest.Server
+	data workspace
+	tz   *time.Location
+
+	mu sync.Mutex
 	// calls lists the requests, as "METHOD path".
 	calls []string
 	// bodies are the search request bodies, in order.
 	bodies []map[string]any
-	// refuse answers the request of that number (1-based) with 429 and a
-	// window resetting ten seconds on.
+	// refuse is the number of the request (from 1) answered 429; bare
+	// makes that answer carry only Retry-After.
 	refuse int
-	// bare makes the refusal carry only Retry-After: 3, no rate-limit
-	// headers, as a proxy in front of Intercom might.
-	bare bool
+	bare   bool
 	// remaining is X-RateLimit-Remaining of the next answer.
 	remaining int
 	scrolls   map[string]int
 }
 
-func newWorkspace(t *testing.T) (*workspace, *httptest.Server) {
-	t.Helper()
-	b, err := os.ReadFile("testdata/workspace.json")
-	require.NoError(t, err)
-	ws := &workspace{t: t, token: "tok", pageSize: 2, remaining: 1000, scrolls: map[string]int{}}
-	require.NoError(t, json.Unmarshal(b, &ws.data))
-	ws.tz, err = time.LoadLocation(ws.data.Me["app"].(map[string]any)["timezone"].(string))
-	require.NoError(t, err)
-	srv := httptest.NewServer(ws)
-	t.Cleanup(srv.Close)
-	return ws, srv
+// New serves the workspace in dir/workspace.json to the access token
+// token. Close the server when done.
+func New(dir, token string) (*Server, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "workspace.json"))
+	if err != nil {
+		return nil, fmt.Errorf("intercomtest: %w", err)
+	}
+	s := &Server{Token: token, PageSize: 150, remaining: 1000, scrolls: map[string]int{}}
+	if err := json.Unmarshal(b, &s.data); err != nil {
+		return nil, fmt.Errorf("intercomtest: workspace.json: %w", err)
+	}
+	app, _ := s.data.Me["app"].(map[string]any)
+	zone, _ := app["timezone"].(string)
+	if s.tz, err = time.LoadLocation(zone); err != nil {
+		return nil, fmt.Errorf("intercomtest: workspace.json: the app's time zone: %w", err)
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.srv.URL
+	return s, nil
+}
+
+// Close stops the server.
+func (s *Server) Close() { s.srv.Close() }
+
+// Refuse answers request number n (counting every request from the
+// server's start, from 1) with 429 Too Many Requests: with the rate-limit
+// headers of a window that resets ten seconds on, or, bare, with only
+// Retry-After: 3, as a proxy in front of Intercom might.
+func (s *Server) Refuse(n int, bare bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuse, s.bare = n, bare
+}
+
+// Quota sets X-RateLimit-Remaining of the next answer; each answer after
+// it counts one down, to zero.
+func (s *Server) Quota(remaining int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.remaining = remaining
+}
+
+// Calls lists the requests served so far, as "METHOD path".
+func (s *Server) Calls() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.calls)
+}
+
+// Searches lists the bodies of the search requests served so far.
+func (s *Server) Searches() []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.bodies)
 }
 
 // fail writes Intercom's error list.
@@ -74,22 +134,22 @@ func fail(w http.ResponseWriter, status int, code, message string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{"type": "error.list", "request_id": "b68959ea-6328-4f70-83cb-e7913dba1542",
-		"errors": []map[string]any{{"code": code, "message": message}}})
+		"errors": []map[string]any{{"code": code, "message": message}}}) // the client went away
 }
 
-func (ws *workspace) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ws.mu.Lock()
-	defer ws.mu.Unlock()
-	ws.calls = append(ws.calls, r.Method+" "+r.URL.Path)
-	if r.Header.Get("Authorization") != "Bearer "+ws.token {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, r.Method+" "+r.URL.Path)
+	if r.Header.Get("Authorization") != "Bearer "+s.Token {
 		fail(w, http.StatusUnauthorized, "unauthorized", "Access Token Invalid")
 		return
 	}
-	if v := r.Header.Get("Intercom-Version"); v != "2.14" {
+	if v := r.Header.Get("Intercom-Version"); v != APIVersion {
 		fail(w, http.StatusBadRequest, "intercom_version_invalid", fmt.Sprintf("Requested Intercom-Version %q is not supported", v))
 		return
 	}
-	if len(ws.calls) == ws.refuse && ws.bare {
+	if len(s.calls) == s.refuse && s.bare {
 		w.Header().Set("Retry-After", "3")
 		fail(w, http.StatusTooManyRequests, "rate_limit_exceeded", "Exceeded rate limit")
 		return
@@ -97,39 +157,39 @@ func (ws *workspace) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reset := time.Now().Add(10 * time.Second).Unix()
 	w.Header().Set("X-RateLimit-Limit", "1000")
 	w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
-	if len(ws.calls) == ws.refuse {
+	if len(s.calls) == s.refuse {
 		w.Header().Set("X-RateLimit-Remaining", "0")
 		fail(w, http.StatusTooManyRequests, "rate_limit_exceeded", "Exceeded rate limit of 1000 in 10_seconds")
 		return
 	}
-	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(ws.remaining))
-	if ws.remaining > 0 {
-		ws.remaining--
+	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(s.remaining))
+	if s.remaining > 0 {
+		s.remaining--
 	}
 	w.Header().Set("Content-Type", "application/json")
 	p := r.URL.Path
 	switch {
 	case r.Method == http.MethodGet && p == "/me":
-		ws.write(w, ws.data.Me)
+		s.write(w, s.data.Me)
 	case r.Method == http.MethodGet && p == "/admins":
-		ws.write(w, map[string]any{"type": "admin.list", "admins": ws.data.Admins})
+		s.write(w, map[string]any{"type": "admin.list", "admins": s.data.Admins})
 	case r.Method == http.MethodGet && p == "/teams":
-		ws.write(w, map[string]any{"type": "team.list", "teams": ws.data.Teams})
+		s.write(w, map[string]any{"type": "team.list", "teams": s.data.Teams})
 	case r.Method == http.MethodGet && p == "/data_attributes":
 		var out []map[string]any
-		for _, a := range ws.data.DataAttributes {
+		for _, a := range s.data.DataAttributes {
 			if m := r.URL.Query().Get("model"); m == "" || a["model"] == m {
 				out = append(out, a)
 			}
 		}
-		ws.write(w, map[string]any{"type": "list", "data": out})
+		s.write(w, map[string]any{"type": "list", "data": out})
 	case r.Method == http.MethodGet && p == "/companies/scroll":
-		ws.scroll(w, r.URL.Query().Get("scroll_param"))
+		s.scroll(w, r.URL.Query().Get("scroll_param"))
 	case r.Method == http.MethodPost && p == "/contacts/search":
-		ws.search(w, r, ws.data.Contacts, "list", "data", true)
+		s.search(w, r, s.data.Contacts, "list", "data", true)
 	case r.Method == http.MethodPost && p == "/conversations/search":
 		var items []map[string]any
-		for _, c := range ws.data.Conversations {
+		for _, c := range s.data.Conversations {
 			item := map[string]any{}
 			for k, v := range c {
 				if k != "conversation_parts" { // search lists conversations without parts
@@ -138,24 +198,24 @@ func (ws *workspace) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			items = append(items, item)
 		}
-		ws.search(w, r, items, "conversation.list", "conversations", false)
+		s.search(w, r, items, "conversation.list", "conversations", false)
 	case r.Method == http.MethodGet && strings.HasPrefix(p, "/contacts/"):
-		ws.one(w, ws.data.Contacts, strings.TrimPrefix(p, "/contacts/"), "not_found", "User Not Found")
+		s.one(w, s.data.Contacts, strings.TrimPrefix(p, "/contacts/"), "not_found", "User Not Found")
 	case r.Method == http.MethodGet && strings.HasPrefix(p, "/conversations/"):
-		ws.one(w, ws.data.Conversations, strings.TrimPrefix(p, "/conversations/"), "conversation_not_found", "Conversation not found")
+		s.one(w, s.data.Conversations, strings.TrimPrefix(p, "/conversations/"), "conversation_not_found", "Conversation not found")
 	default:
 		fail(w, http.StatusNotFound, "not_found", "Resource Not Found")
 	}
 }
 
-func (ws *workspace) write(w http.ResponseWriter, v any) {
-	require.NoError(ws.t, json.NewEncoder(w).Encode(v))
+func (s *Server) write(w http.ResponseWriter, v any) {
+	_ = json.NewEncoder(w).Encode(v) // the client went away
 }
 
-func (ws *workspace) one(w http.ResponseWriter, items []map[string]any, id, code, message string) {
+func (s *Server) one(w http.ResponseWriter, items []map[string]any, id, code, message string) {
 	for _, x := range items {
 		if x["id"] == id {
-			ws.write(w, x)
+			s.write(w, x)
 			return
 		}
 	}
@@ -163,26 +223,26 @@ func (ws *workspace) one(w http.ResponseWriter, items []map[string]any, id, code
 }
 
 // scroll pages over the companies by id; the page after the last is empty.
-func (ws *workspace) scroll(w http.ResponseWriter, param string) {
+func (s *Server) scroll(w http.ResponseWriter, param string) {
 	offset := 0
 	if param != "" {
 		var ok bool
-		if offset, ok = ws.scrolls[param]; !ok {
+		if offset, ok = s.scrolls[param]; !ok {
 			fail(w, http.StatusNotFound, "scroll_param_not_found", "scroll parameter not found")
 			return
 		}
 	}
-	all := append([]map[string]any{}, ws.data.Companies...)
+	all := slices.Clone(s.data.Companies)
 	sort.Slice(all, func(i, j int) bool { return all[i]["id"].(string) < all[j]["id"].(string) })
-	end := min(offset+ws.pageSize, len(all))
-	next := fmt.Sprintf("69352cd2-ab5b-42ac-b004-%012d", len(ws.scrolls))
-	ws.scrolls[next] = end
-	ws.write(w, map[string]any{"type": "list", "data": all[offset:end], "pages": nil, "total_count": nil, "scroll_param": next})
+	end := min(offset+s.PageSize, len(all))
+	next := fmt.Sprintf("69352cd2-ab5b-42ac-b004-%012d", len(s.scrolls))
+	s.scrolls[next] = end
+	s.write(w, map[string]any{"type": "list", "data": all[offset:end], "pages": nil, "total_count": nil, "scroll_param": next})
 }
 
 // search answers a search request: the filters the connector uses, the
 // sort, and stateless starting_after cursors holding the offset.
-func (ws *workspace) search(w http.ResponseWriter, r *http.Request, items []map[string]any, listType, key string, dayTruncated bool) {
+func (s *Server) search(w http.ResponseWriter, r *http.Request, items []map[string]any, listType, key string, dayTruncated bool) {
 	var body struct {
 		Query      map[string]any `json:"query"`
 		Pagination *struct {
@@ -195,13 +255,12 @@ func (ws *workspace) search(w http.ResponseWriter, r *http.Request, items []map[
 		} `json:"sort"`
 	}
 	raw := map[string]any{}
-	dec := json.NewDecoder(r.Body)
-	if err := dec.Decode(&raw); err != nil {
+	if err := json.NewDecoder(r.Body).Decode(&raw); err != nil {
 		fail(w, http.StatusBadRequest, "bad_request", "invalid JSON")
 		return
 	}
-	ws.bodies = append(ws.bodies, raw)
-	b, _ := json.Marshal(raw)
+	s.bodies = append(s.bodies, raw)
+	b, _ := json.Marshal(raw) // it was just decoded
 	_ = json.Unmarshal(b, &body)
 	if body.Query == nil {
 		fail(w, http.StatusBadRequest, "parameter_not_found", "query parameter not found")
@@ -218,7 +277,7 @@ func (ws *workspace) search(w http.ResponseWriter, r *http.Request, items []map[
 		fail(w, http.StatusBadRequest, "per_page_invalid", "per_page must be 150 or less")
 		return
 	}
-	keep, err := ws.match(body.Query, dayTruncated)
+	keep, err := s.match(body.Query, dayTruncated)
 	if err != nil {
 		fail(w, http.StatusBadRequest, "query_invalid", err.Error())
 		return
@@ -255,13 +314,13 @@ func (ws *workspace) search(w http.ResponseWriter, r *http.Request, items []map[
 			return
 		}
 	}
-	size := min(perPage, ws.pageSize)
+	size := min(perPage, s.PageSize)
 	end := min(offset+size, len(matched))
 	pages := map[string]any{"type": "pages", "page": offset/size + 1, "per_page": size, "total_pages": (len(matched) + size - 1) / size}
 	if end < len(matched) {
 		pages["next"] = map[string]any{"page": offset/size + 2, "starting_after": base64.StdEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(end)))}
 	}
-	ws.write(w, map[string]any{"type": listType, key: append([]map[string]any{}, matched[offset:end]...), "total_count": len(matched), "pages": pages})
+	s.write(w, map[string]any{"type": listType, key: slices.Clone(matched[offset:end]), "total_count": len(matched), "pages": pages})
 }
 
 func num(v any) int64 {
@@ -291,13 +350,13 @@ func field(item map[string]any, path string) any {
 // match compiles a query. On contacts, timestamps match by calendar day in
 // the workspace's time zone and ">" starts at the next day; on
 // conversations ">" is greater or equal, to the second.
-func (ws *workspace) match(q map[string]any, dayTruncated bool) (func(map[string]any) bool, error) {
+func (s *Server) match(q map[string]any, dayTruncated bool) (func(map[string]any) bool, error) {
 	if op, ok := q["operator"].(string); ok && (op == "AND" || op == "OR") {
 		subs, _ := q["value"].([]any)
 		var fs []func(map[string]any) bool
-		for _, s := range subs {
-			m, _ := s.(map[string]any)
-			f, err := ws.match(m, dayTruncated)
+		for _, sub := range subs {
+			m, _ := sub.(map[string]any)
+			f, err := s.match(m, dayTruncated)
 			if err != nil {
 				return nil, err
 			}
@@ -318,15 +377,15 @@ func (ws *workspace) match(q map[string]any, dayTruncated bool) (func(map[string
 	switch {
 	case name == "updated_at" && op == ">":
 		if dayTruncated {
-			t := time.Unix(value, 0).In(ws.tz)
-			from := time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, ws.tz).Unix()
+			t := time.Unix(value, 0).In(s.tz)
+			from := time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, s.tz).Unix()
 			return func(x map[string]any) bool { return num(x["updated_at"]) >= from }, nil
 		}
 		return func(x map[string]any) bool { return num(x["updated_at"]) >= value }, nil
 	case name == "conversation_rating.score" && op == ">":
 		return func(x map[string]any) bool {
-			s := field(x, "conversation_rating.rating")
-			return s != nil && num(s) > value
+			v := field(x, "conversation_rating.rating")
+			return v != nil && num(v) > value
 		}, nil
 	}
 	return nil, fmt.Errorf("unsupported filter %s %s", name, op)
