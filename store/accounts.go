@@ -20,10 +20,12 @@ import (
 // rows; every query honours its context.
 type Store struct {
 	db *gorm.DB
+	// books are the revenue books kept between reports.
+	books *books
 }
 
 // New returns a Store reading db.
-func New(db *gorm.DB) *Store { return &Store{db: db} }
+func New(db *gorm.DB) *Store { return &Store{db: db, books: &books{}} }
 
 // sqlText is a statement being built, with its arguments in order.
 type sqlText struct {

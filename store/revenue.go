@@ -19,19 +19,27 @@ func (s *Store) RevenueData(ctx context.Context, role string) (retention.Data, e
 	var data retention.Data
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var err error
-		if data.Accounts, err = loadAccounts(tx, role); err != nil {
-			return err
-		}
-		if data.Items, err = loadItems(tx); err != nil {
-			return err
-		}
-		data.Rates, err = loadRates(tx)
+		data, err = loadRevenueData(tx, role)
 		return err
 	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return data, fmt.Errorf("store: revenue data: %w", err)
 	}
 	return data, nil
+}
+
+// loadRevenueData reads RevenueData within tx.
+func loadRevenueData(tx *gorm.DB, role string) (retention.Data, error) {
+	var data retention.Data
+	var err error
+	if data.Accounts, err = loadAccounts(tx, role); err != nil {
+		return data, err
+	}
+	if data.Items, err = loadItems(tx); err != nil {
+		return data, err
+	}
+	data.Rates, err = loadRates(tx)
+	return data, err
 }
 
 func loadAccounts(tx *gorm.DB, role string) ([]retention.Account, error) {
@@ -149,13 +157,9 @@ func (s *Store) revenueBook(ctx context.Context, r retention.Request) (*retentio
 			role = retention.DefaultOwnerRole
 		}
 	}
-	data, err := s.RevenueData(ctx, role)
+	book, err := s.revenueBookOf(ctx, role, settings.BaseCurrency)
 	if err != nil {
 		return nil, retention.Period{}, err
-	}
-	book, err := retention.NewBook(data, settings.BaseCurrency)
-	if err != nil {
-		return nil, retention.Period{}, fmt.Errorf("store: %w", err)
 	}
 	return book, retention.PeriodOf(r, loc), nil
 }
