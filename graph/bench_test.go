@@ -65,7 +65,11 @@ func benchHandler(b *testing.B) http.Handler {
 	if _, err := store.Migrate(ctx, db); err != nil {
 		b.Fatal(err)
 	}
-	return graph.NewHandler(store.New(db), &fakeSources{}, &fakeSyncs{}, graph.Options{Logger: slog.New(slog.DiscardHandler)})
+	st := store.New(db)
+	return graph.NewHandler(st, &fakeSources{}, &fakeSyncs{}, graph.Options{
+		Logger:  slog.New(slog.DiscardHandler),
+		Revenue: st, Engagement: st, Health: st, Identity: st,
+	})
 }
 
 // run sends one query to h and fails on any error.
