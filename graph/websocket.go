@@ -104,8 +104,15 @@ func authenticateInit(ctx context.Context, keys Authenticator, header string) (*
 // first one cached.
 func freshLoaders(now func() time.Time, backend Backend, sources SourceService) graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		op := graphql.GetOperationContext(ctx)
-		if ctx.Value(requestKey{}) == nil || (op != nil && op.Operation != nil && op.Operation.Operation == ast.Subscription) {
+		// A request refused before it became an operation (a body that is
+		// not JSON) has no operation context, and GetOperationContext
+		// panics without one.
+		subscription := false
+		if graphql.HasOperationContext(ctx) {
+			op := graphql.GetOperationContext(ctx).Operation
+			subscription = op != nil && op.Operation == ast.Subscription
+		}
+		if ctx.Value(requestKey{}) == nil || subscription {
 			ctx = withRequest(ctx, newRequest(now(), backend, sources))
 		}
 		return next(ctx)
