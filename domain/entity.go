@@ -127,7 +127,10 @@ type Activity struct {
 	OccurredAt      time.Time
 	DurationSeconds int64
 	Subject         string
-	Custom          Custom `gorm:"type:jsonb"`
+	// Author is who wrote the activity through the API, such as a note:
+	// the name of the API key. Empty for activities from sources.
+	Author string
+	Custom Custom `gorm:"type:jsonb"`
 	Provenance
 	Timestamps
 }

@@ -32,6 +32,10 @@ var fieldAccess = map[string]domain.Access{
 	"Mutation.runSync":      domain.Admin,
 	// The workspace's rules.
 	"Mutation.updateSettings": domain.Admin,
+	// API keys; the fields of ApiKey are closed by typeAccess.
+	"Query.apiKeys":         domain.Admin,
+	"Mutation.createApiKey": domain.Admin,
+	"Mutation.revokeApiKey": domain.Admin,
 	// Editors keep the account work: success plans, notes, manual merges
 	// and scorecards.
 	"Mutation.saveScorecard":              domain.Editor,
@@ -42,6 +46,14 @@ var fieldAccess = map[string]domain.Access{
 	"Mutation.splitAccount":               domain.Editor,
 	"Mutation.undoIdentityChange":         domain.Editor,
 	"Mutation.dismissIdentitySuggestion":  domain.Editor,
+	"Mutation.addNote":                    domain.Editor,
+}
+
+// typeAccess is the role every field of a type needs, unless fieldAccess
+// says otherwise. node(id) refuses an object of such a type to a key
+// without the role, so that not even its existence shows.
+var typeAccess = map[string]domain.Access{
+	"ApiKey": domain.Admin,
 }
 
 // required is the role a field needs.
@@ -49,10 +61,30 @@ func required(object, field string) domain.Access {
 	if need, ok := fieldAccess[object+"."+field]; ok {
 		return need
 	}
+	if need, ok := typeAccess[object]; ok {
+		return need
+	}
 	if object == "Mutation" {
 		return domain.Admin
 	}
 	return domain.Viewer
+}
+
+// forbidden says why the request's key may not have what, which needs need;
+// nil when it may.
+func forbidden(ctx context.Context, what string, need domain.Access) error {
+	if need == domain.Viewer {
+		return nil
+	}
+	key := keyOf(ctx)
+	if key != nil && key.Role.Allows(need) {
+		return nil
+	}
+	have := "no"
+	if key != nil {
+		have = "a " + string(key.Role)
+	}
+	return fmt.Errorf("%s needs an %s or higher key; this request has %s key: %w", what, need, have, domain.ErrForbidden)
 }
 
 type keyCtx struct{}
@@ -98,17 +130,8 @@ func authorize(ctx context.Context, next graphql.Resolver) (any, error) {
 	if fc == nil {
 		return next(ctx)
 	}
-	need := required(fc.Object, fc.Field.Name)
-	if need == domain.Viewer {
-		return next(ctx)
-	}
-	key := keyOf(ctx)
-	if key == nil || !key.Role.Allows(need) {
-		have := "no"
-		if key != nil {
-			have = "a " + string(key.Role)
-		}
-		return nil, fmt.Errorf("%s.%s needs an %s or higher key; this request has %s key: %w", fc.Object, fc.Field.Name, need, have, domain.ErrForbidden)
+	if err := forbidden(ctx, fc.Object+"."+fc.Field.Name, required(fc.Object, fc.Field.Name)); err != nil {
+		return nil, err
 	}
 	return next(ctx)
 }

@@ -19,38 +19,46 @@ func (r *accountResolver) Team(ctx context.Context, obj *domain.Account) ([]doma
 	return requestOf(ctx).team.Load(ctx, obj.ID)
 }
 
-func (r *accountResolver) Contacts(ctx context.Context, obj *domain.Account, first *int, after *string) (*model.ContactConnection, error) {
-	q := domain.ContactQuery{AccountID: obj.ID}
+func (r *accountResolver) Contacts(ctx context.Context, obj *domain.Account, first *int, after *string, last *int, before *string, filter *model.ContactFilter, orderBy []model.ContactOrder) (*model.ContactConnection, error) {
+	q := domain.ContactQuery{Filter: contactFilter(filter)}
 	var err error
-	if q.First, err = pageSize(first, maxPage); err != nil {
+	if q.Window, err = window[domain.Cursor](first, after, last, before); err != nil {
 		return nil, err
 	}
-	if q.After, err = decodeCursor[domain.ContactCursor](after); err != nil {
+	if q.Order, err = orders(orderBy, func(o model.ContactOrder) (domain.ContactSort, model.SortDirection) { return o.Field, o.Direction }); err != nil {
 		return nil, err
 	}
-	page, err := r.backend.Contacts(ctx, q)
+	page, total, err := loadList(ctx, "contacts", obj.ID, q, q.Filter, r.backend.Contacts, r.backend.CountContacts)
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.ContactConnection{}
-	conn.Edges, conn.PageInfo = edges(page, after, func(cursor string, node domain.Contact) model.ContactEdge {
+	conn := &model.ContactConnection{Total: total}
+	conn.Edges, conn.PageInfo = edges(page, func(cursor string, node domain.Contact) model.ContactEdge {
 		return model.ContactEdge{Cursor: cursor, Node: node}
 	})
 	return conn, nil
 }
 
-func (r *accountResolver) Timeline(ctx context.Context, obj *domain.Account, first *int, after *string, teams []string, kinds []domain.TimelineKind) (*model.TimelineConnection, error) {
-	q := domain.TimelineQuery{AccountID: obj.ID, Teams: teams, Kinds: kinds}
+func (r *accountResolver) Timeline(ctx context.Context, obj *domain.Account, first *int, after *string, last *int, before *string, teams []string, kinds []domain.TimelineKind, filter *model.TimelineFilter, orderBy *model.TimelineOrder) (*model.TimelineConnection, error) {
+	q := domain.TimelineQuery{AccountID: obj.ID, Teams: teams, Kinds: kinds, Oldest: orderBy != nil && orderBy.Direction == model.SortDirectionAsc}
 	var err error
-	if q.First, err = pageSize(first, maxPage); err != nil {
+	if q.Window, err = window[domain.TimelineCursor](first, after, last, before); err != nil {
 		return nil, err
 	}
-	if q.After, err = decodeCursor[domain.TimelineCursor](after); err != nil {
-		return nil, err
+	if filter != nil {
+		var p problems
+		q.OccurredAt, q.Search = timeRange(&p, "occurredAt", filter.OccurredAt), text(filter.Search)
+		if err := p.err(); err != nil {
+			return nil, err
+		}
 	}
 	var page domain.TimelinePage
-	if q.After == nil {
-		page, err = requestOf(ctx).firstTimelinePage(ctx, q)
+	if c, _ := q.Cursor(); c == nil {
+		// The page at an end of the timeline, which every account of a
+		// page of accounts may ask for: read with theirs.
+		batch := q
+		batch.AccountID = uuid.Nil
+		page, err = loadPage(ctx, "timeline", batch, obj.ID, r.backend.Timelines)
 	} else {
 		page, err = r.backend.Timeline(ctx, q)
 	}
@@ -58,7 +66,7 @@ func (r *accountResolver) Timeline(ctx context.Context, obj *domain.Account, fir
 		return nil, err
 	}
 	conn := &model.TimelineConnection{}
-	conn.Edges, conn.PageInfo = edges(page, after, func(cursor string, node domain.TimelineItem) model.TimelineEdge {
+	conn.Edges, conn.PageInfo = edges(page, func(cursor string, node domain.TimelineItem) model.TimelineEdge {
 		return model.TimelineEdge{Cursor: cursor, Node: model.NewTimelineItem(node)}
 	})
 	return conn, nil
@@ -93,40 +101,77 @@ func (r *accountResolver) Subscriptions(ctx context.Context, obj *domain.Account
 	return r.backend.Subscriptions(ctx, obj.ID)
 }
 
-func (r *accountResolver) Tickets(ctx context.Context, obj *domain.Account, first *int, after *string) (*model.TicketConnection, error) {
-	q := domain.TicketQuery{AccountID: obj.ID}
+func (r *accountResolver) Tickets(ctx context.Context, obj *domain.Account, first *int, after *string, last *int, before *string, filter *model.TicketFilter, orderBy []model.TicketOrder) (*model.TicketConnection, error) {
+	var q domain.TicketQuery
 	var err error
-	if q.First, err = pageSize(first, maxPage); err != nil {
+	if q.Window, err = window[domain.Cursor](first, after, last, before); err != nil {
 		return nil, err
 	}
-	if q.After, err = decodeCursor[domain.TicketCursor](after); err != nil {
+	if q.Filter, err = ticketFilter(filter); err != nil {
 		return nil, err
 	}
-	page, err := r.backend.Tickets(ctx, q)
+	if q.Order, err = orders(orderBy, func(o model.TicketOrder) (domain.TicketSort, model.SortDirection) { return o.Field, o.Direction }); err != nil {
+		return nil, err
+	}
+	page, total, err := loadList(ctx, "tickets", obj.ID, q, q.Filter, r.backend.Tickets, r.backend.CountTickets)
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.TicketConnection{}
-	conn.Edges, conn.PageInfo = edges(page, after, func(cursor string, node domain.Ticket) model.TicketEdge {
+	conn := &model.TicketConnection{Total: total}
+	conn.Edges, conn.PageInfo = edges(page, func(cursor string, node domain.Ticket) model.TicketEdge {
 		return model.TicketEdge{Cursor: cursor, Node: node}
 	})
 	return conn, nil
 }
 
-func (r *accountResolver) Deals(ctx context.Context, obj *domain.Account) ([]domain.Deal, error) {
-	return r.backend.Deals(ctx, obj.ID)
+func (r *accountResolver) Deals(ctx context.Context, obj *domain.Account, first *int, after *string, last *int, before *string, filter *model.DealFilter, orderBy []model.DealOrder) (*model.DealConnection, error) {
+	var q domain.DealQuery
+	var err error
+	if q.Window, err = window[domain.Cursor](first, after, last, before); err != nil {
+		return nil, err
+	}
+	if q.Filter, err = dealFilter(filter); err != nil {
+		return nil, err
+	}
+	if q.Order, err = orders(orderBy, func(o model.DealOrder) (domain.DealSort, model.SortDirection) { return o.Field, o.Direction }); err != nil {
+		return nil, err
+	}
+	page, total, err := loadList(ctx, "deals", obj.ID, q, q.Filter, r.backend.Deals, r.backend.CountDeals)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.DealConnection{Total: total}
+	conn.Edges, conn.PageInfo = edges(page, func(cursor string, node domain.Deal) model.DealEdge {
+		return model.DealEdge{Cursor: cursor, Node: node}
+	})
+	return conn, nil
 }
 
-func (r *accountResolver) Surveys(ctx context.Context, obj *domain.Account) ([]domain.SurveyResponse, error) {
-	return r.backend.Surveys(ctx, obj.ID)
+func (r *accountResolver) Surveys(ctx context.Context, obj *domain.Account, first *int, after *string, last *int, before *string, filter *model.SurveyFilter, orderBy []model.SurveyOrder) (*model.SurveyResponseConnection, error) {
+	var q domain.SurveyQuery
+	var err error
+	if q.Window, err = window[domain.Cursor](first, after, last, before); err != nil {
+		return nil, err
+	}
+	if q.Filter, err = surveyFilter(filter); err != nil {
+		return nil, err
+	}
+	if q.Order, err = orders(orderBy, func(o model.SurveyOrder) (domain.SurveySort, model.SortDirection) { return o.Field, o.Direction }); err != nil {
+		return nil, err
+	}
+	page, total, err := loadList(ctx, "surveys", obj.ID, q, q.Filter, r.backend.Surveys, r.backend.CountSurveys)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.SurveyResponseConnection{Total: total}
+	conn.Edges, conn.PageInfo = edges(page, func(cursor string, node domain.SurveyResponse) model.SurveyResponseEdge {
+		return model.SurveyResponseEdge{Cursor: cursor, Node: node}
+	})
+	return conn, nil
 }
 
 func (r *accountResolver) ExternalRefs(ctx context.Context, obj *domain.Account) ([]domain.ExternalRef, error) {
 	return r.backend.ExternalRefs(ctx, "account", obj.ID)
-}
-
-func (r *accountConnectionResolver) TotalCount(ctx context.Context, obj *model.AccountConnection) (int, error) {
-	return r.backend.CountAccounts(ctx, obj.Filter)
 }
 
 func (r *accountTeamMemberResolver) Person(ctx context.Context, obj *domain.AccountTeamMember) (*domain.Person, error) {
@@ -152,30 +197,34 @@ func (r *externalRefResolver) Source(ctx context.Context, obj *domain.ExternalRe
 	return sourceOf(ctx, &obj.SourceID)
 }
 
-func (r *queryResolver) Accounts(ctx context.Context, first *int, after *string, filter *model.AccountFilter, orderBy *model.AccountOrder) (*model.AccountConnection, error) {
-	q := domain.AccountQuery{Order: domain.AccountOrder{By: domain.SortByName}, At: requestOf(ctx).now}
+func (r *mutationResolver) AddNote(ctx context.Context, accountID uuid.UUID, body string, contactID *uuid.UUID) (*domain.Activity, error) {
+	author := apiActor
+	if k := keyOf(ctx); k != nil && k.ID != uuid.Nil {
+		author = k.Name
+	}
+	return r.backend.AddNote(ctx, domain.NoteInput{AccountID: accountID, ContactID: contactID, Body: body, Author: author, At: requestOf(ctx).now})
+}
+
+func (r *queryResolver) Accounts(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.AccountFilter, orderBy []model.AccountOrder) (*model.AccountConnection, error) {
+	q := domain.AccountQuery{At: requestOf(ctx).now}
 	var err error
-	if q.First, err = pageSize(first, maxPage); err != nil {
+	if q.Window, err = window[domain.Cursor](first, after, last, before); err != nil {
 		return nil, err
 	}
-	if q.After, err = decodeCursor[domain.AccountCursor](after); err != nil {
+	if q.Filter, err = accountFilter(filter); err != nil {
 		return nil, err
 	}
-	if orderBy != nil {
-		q.Order = domain.AccountOrder{By: orderBy.Field, Desc: orderBy.Direction == model.SortDirectionDesc}
-	}
-	if filter != nil {
-		q.Filter = domain.AccountFilter{Tiers: filter.Tier, Segments: filter.Segment, Lifecycles: filter.Lifecycle, OwnerID: filter.OwnerID}
-		if filter.NameContains != nil {
-			q.Filter.NameContains = *filter.NameContains
-		}
+	if q.Order, err = orders(orderBy, func(o model.AccountOrder) (domain.AccountSort, model.SortDirection) { return o.Field, o.Direction }); err != nil {
+		return nil, err
 	}
 	page, err := r.backend.Accounts(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.AccountConnection{Filter: q.Filter}
-	conn.Edges, conn.PageInfo = edges(page, after, func(cursor string, node domain.Account) model.AccountEdge {
+	conn := &model.AccountConnection{Total: model.Total{Count: func(ctx context.Context) (int, error) {
+		return r.backend.CountAccounts(ctx, q.Filter)
+	}}}
+	conn.Edges, conn.PageInfo = edges(page, func(cursor string, node domain.Account) model.AccountEdge {
 		return model.AccountEdge{Cursor: cursor, Node: node}
 	})
 	return conn, nil
@@ -210,10 +259,6 @@ func (r *ticketEventResolver) Source(ctx context.Context, obj *model.TicketEvent
 
 func (r *Resolver) Account() AccountResolver { return &accountResolver{r} }
 
-func (r *Resolver) AccountConnection() AccountConnectionResolver {
-	return &accountConnectionResolver{r}
-}
-
 func (r *Resolver) AccountTeamMember() AccountTeamMemberResolver {
 	return &accountTeamMemberResolver{r}
 }
@@ -238,7 +283,6 @@ func (r *Resolver) TicketEvent() TicketEventResolver { return &ticketEventResolv
 
 type (
 	accountResolver           struct{ *Resolver }
-	accountConnectionResolver struct{ *Resolver }
 	accountTeamMemberResolver struct{ *Resolver }
 	activityResolver          struct{ *Resolver }
 	activityEventResolver     struct{ *Resolver }

@@ -46,7 +46,8 @@ const (
 		contacts(first: 20) { edges { node { name email title } } }
 		timeline(first: 50) { edges { node { __typename occurredAt kind summary source { name } } } }
 		tickets(first: 20) { edges { node { subject status priority openedAt } } }
-		deals { name status amount currency } surveys { kind score respondedAt }
+		deals(first: 20) { edges { node { name status amount currency } } }
+		surveys(first: 20) { edges { node { kind score respondedAt } } }
 		externalRefs { externalId }
 	} }`
 )

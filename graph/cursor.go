@@ -19,15 +19,16 @@ func encodeCursor(c any) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// decodeCursor reads the after argument; nil means from the start.
-// Unknown fields are refused so that a cursor of another list is caught
-// rather than read as a position in this one.
-func decodeCursor[C any](after *string) (*C, error) {
-	if after == nil {
+// decodeCursor reads the cursor argument field; nil means from an end of
+// the list. Unknown fields are refused so that a cursor of another kind of
+// list is caught rather than read as a position in this one; the store
+// refuses one of another list or order of the same kind.
+func decodeCursor[C any](arg *string, field string) (*C, error) {
+	if arg == nil {
 		return nil, nil
 	}
-	bad := domain.Invalid(domain.FieldError{Field: "after", Message: "is not a cursor of this list"})
-	b, err := base64.RawURLEncoding.DecodeString(*after)
+	bad := domain.Invalid(domain.FieldError{Field: field, Message: "is not a cursor of this list"})
+	b, err := base64.RawURLEncoding.DecodeString(*arg)
 	if err != nil {
 		return nil, bad
 	}
@@ -40,29 +41,70 @@ func decodeCursor[C any](after *string) (*C, error) {
 	return &c, nil
 }
 
-// The bounds of first: a page, and a run's issues.
+// The bounds of first and last: a page, and a run's issues; and the page
+// read when a connection is given neither.
 const (
-	maxPage   = 100
-	maxIssues = 1000
+	maxPage     = 100
+	maxIssues   = 1000
+	defaultPage = 20
 )
 
-// pageSize checks first against its bounds.
-func pageSize(first *int, most int) (int, error) {
-	if first == nil || *first < 1 || *first > most {
+// pageSize checks the argument field, n, against its bounds.
+func pageSize(n *int, field string, most int) (int, error) {
+	if n == nil || *n < 1 || *n > most {
 		got := "null"
-		if first != nil {
-			got = fmt.Sprint(*first)
+		if n != nil {
+			got = fmt.Sprint(*n)
 		}
-		return 0, domain.Invalid(domain.FieldError{Field: "first", Message: fmt.Sprintf("must be between 1 and %d, got %s", most, got)})
+		return 0, domain.Invalid(domain.FieldError{Field: field, Message: fmt.Sprintf("must be between 1 and %d, got %s", most, got)})
 	}
-	return *first, nil
+	return *n, nil
+}
+
+// window reads a connection's paging arguments: first and after read
+// forward, last and before read back, defaultPage rows when first or last
+// is left out. The two directions do not mix.
+func window[C any](first *int, after *string, last *int, before *string) (domain.Window[C], error) {
+	var w domain.Window[C]
+	mixed := func(field, with string) error {
+		return domain.Invalid(domain.FieldError{Field: field, Message: fmt.Sprintf(
+			"cannot be given with %s: read forward with first and after, or back with last and before", with)})
+	}
+	switch {
+	case first != nil && last != nil:
+		return w, mixed("last", "first")
+	case last != nil && after != nil:
+		return w, mixed("after", "last")
+	case first != nil && before != nil:
+		return w, mixed("before", "first")
+	}
+	var err error
+	def := defaultPage
+	if last != nil || before != nil {
+		if last == nil {
+			last = &def
+		}
+		if w.Last, err = pageSize(last, "last", maxPage); err != nil {
+			return w, err
+		}
+		w.Before, err = decodeCursor[C](before, "before")
+		return w, err
+	}
+	if first == nil {
+		first = &def
+	}
+	if w.First, err = pageSize(first, "first", maxPage); err != nil {
+		return w, err
+	}
+	w.After, err = decodeCursor[C](after, "after")
+	return w, err
 }
 
 // edges pairs a page's items with their cursors, and says where the page
 // sits.
-func edges[T, C, E any](page domain.Page[T, C], after *string, edge func(cursor string, node T) E) ([]E, model.PageInfo) {
+func edges[T, C, E any](page domain.Page[T, C], edge func(cursor string, node T) E) ([]E, model.PageInfo) {
 	out := make([]E, len(page.Items))
-	info := model.PageInfo{HasNextPage: page.HasNext, HasPreviousPage: after != nil}
+	info := model.PageInfo{HasNextPage: page.HasNext, HasPreviousPage: page.HasPrevious}
 	for i, item := range page.Items {
 		cursor := encodeCursor(page.Cursors[i])
 		out[i] = edge(cursor, item)

@@ -38,6 +38,7 @@ const (
 	memberIDs       = "0000e0e1"
 	refIDs          = "0000f0f1"
 	fxIDs           = "0000a1a1"
+	suggestionIDs   = "0000b1b1"
 )
 
 var (
@@ -105,7 +106,8 @@ func fixtureSources() []domain.Source {
 // seed fills db with the fixture: five accounts, their teams, contacts,
 // touches, tickets, deals, subscription items (an annual plan upgraded, a
 // quarterly add-on, a EUR plan with its rate, a GBP plan without one),
-// surveys and external ids, and sync runs with their issues.
+// surveys and external ids, sync runs with their issues, and identity
+// suggestions.
 func seed(t testing.TB, db *gorm.DB) {
 	t.Helper()
 	created := at("2025-01-01T00:00:00Z")
@@ -263,6 +265,30 @@ func seed(t testing.TB, db *gorm.DB) {
 	for _, r := range rows {
 		if err := db.Create(r).Error; err != nil {
 			t.Fatalf("seed %T: %v", r, err)
+		}
+	}
+	// Identity suggestions still to decide, and one dismissed.
+	for _, sg := range []struct {
+		n                  int
+		account, candidate uuid.UUID
+		matchedBy, key     string
+		confidence         float64
+		created            string
+		dismissed          bool
+	}{
+		{1, globexDup, globex, "name", "globex", 0.6, "2025-05-01T00:00:00Z", false},
+		{2, bluth, acme, "link:stripe", "", 0.75, "2025-05-02T00:00:00Z", false},
+		{3, initech, globex, "name", "initech", 0.55, "2025-05-03T00:00:00Z", false},
+		{4, initech, acme, "domain", "initech.com", 0.7, "2025-05-04T00:00:00Z", true},
+	} {
+		var dismissed *time.Time
+		if sg.dismissed {
+			dismissed = ptr(at("2025-05-05T00:00:00Z"))
+		}
+		if err := db.Exec(`INSERT INTO identity_suggestions (id, account_a, candidate_b, matched_by, key, confidence, created_at, dismissed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, fid(suggestionIDs, sg.n), sg.account, sg.candidate, sg.matchedBy, sg.key, sg.confidence,
+			at(sg.created), dismissed).Error; err != nil {
+			t.Fatalf("seed suggestions: %v", err)
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/google/uuid"
 	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/domain/identity"
 	"github.com/pulseproject/pulse/graph/model"
 	"github.com/shopspring/decimal"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -34,7 +35,6 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Account() AccountResolver
-	AccountConnection() AccountConnectionResolver
 	AccountTeamMember() AccountTeamMemberResolver
 	Activity() ActivityResolver
 	ActivityEvent() ActivityEventResolver
@@ -57,10 +57,10 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Account struct {
-		Contacts        func(childComplexity int, first *int, after *string) int
+		Contacts        func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.ContactFilter, orderBy []model.ContactOrder) int
 		CreatedAt       func(childComplexity int) int
 		Custom          func(childComplexity int) int
-		Deals           func(childComplexity int) int
+		Deals           func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.DealFilter, orderBy []model.DealOrder) int
 		Domain          func(childComplexity int) int
 		ExternalRefs    func(childComplexity int) int
 		Health          func(childComplexity int) int
@@ -78,11 +78,11 @@ type ComplexityRoot struct {
 		Segment         func(childComplexity int) int
 		Subscriptions   func(childComplexity int) int
 		SuccessPlan     func(childComplexity int) int
-		Surveys         func(childComplexity int) int
+		Surveys         func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.SurveyFilter, orderBy []model.SurveyOrder) int
 		Team            func(childComplexity int) int
-		Tickets         func(childComplexity int, first *int, after *string) int
+		Tickets         func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.TicketFilter, orderBy []model.TicketOrder) int
 		Tier            func(childComplexity int) int
-		Timeline        func(childComplexity int, first *int, after *string, teams []string, kinds []domain.TimelineKind) int
+		Timeline        func(childComplexity int, first *int, after *string, last *int, before *string, teams []string, kinds []domain.TimelineKind, filter *model.TimelineFilter, orderBy *model.TimelineOrder) int
 		UpdatedAt       func(childComplexity int) int
 	}
 
@@ -130,6 +130,7 @@ type ComplexityRoot struct {
 	}
 
 	Activity struct {
+		Author          func(childComplexity int) int
 		Custom          func(childComplexity int) int
 		Direction       func(childComplexity int) int
 		DurationSeconds func(childComplexity int) int
@@ -148,6 +149,17 @@ type ComplexityRoot struct {
 		OccurredAt func(childComplexity int) int
 		Source     func(childComplexity int) int
 		Summary    func(childComplexity int) int
+	}
+
+	ApiKey struct {
+		CreatedAt  func(childComplexity int) int
+		CreatedBy  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		LastUsedAt func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Prefix     func(childComplexity int) int
+		RevokedAt  func(childComplexity int) int
+		Role       func(childComplexity int) int
 	}
 
 	AppliedScorecard struct {
@@ -170,6 +182,21 @@ type ComplexityRoot struct {
 		Accounts func(childComplexity int) int
 		Band     func(childComplexity int) int
 		Churned  func(childComplexity int) int
+	}
+
+	BandCounts struct {
+		Accounts func(childComplexity int) int
+		Green    func(childComplexity int) int
+		Mrr      func(childComplexity int) int
+		Red      func(childComplexity int) int
+		Unscored func(childComplexity int) int
+		Yellow   func(childComplexity int) int
+	}
+
+	BandMrr struct {
+		Accounts func(childComplexity int) int
+		Band     func(childComplexity int) int
+		Mrr      func(childComplexity int) int
 	}
 
 	Cohort struct {
@@ -204,8 +231,9 @@ type ComplexityRoot struct {
 	}
 
 	ContactConnection struct {
-		Edges    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	ContactEdge struct {
@@ -233,6 +261,11 @@ type ComplexityRoot struct {
 		Ratio    func(childComplexity int) int
 		Rules    func(childComplexity int) int
 		Touched  func(childComplexity int) int
+	}
+
+	CreatedApiKey struct {
+		Key    func(childComplexity int) int
+		Secret func(childComplexity int) int
 	}
 
 	CsHandoffGap struct {
@@ -271,6 +304,17 @@ type ComplexityRoot struct {
 		Provenance func(childComplexity int) int
 		Stage      func(childComplexity int) int
 		Status     func(childComplexity int) int
+	}
+
+	DealConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	DealEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	DealEvent struct {
@@ -373,6 +417,18 @@ type ComplexityRoot struct {
 		Weight       func(childComplexity int) int
 	}
 
+	HealthSummary struct {
+		All         func(childComplexity int) int
+		AsOf        func(childComplexity int) int
+		ByLifecycle func(childComplexity int) int
+		ByOwner     func(childComplexity int) int
+		BySegment   func(childComplexity int) int
+		ByTier      func(childComplexity int) int
+		Day         func(childComplexity int) int
+		MrrByBand   func(childComplexity int) int
+		OwnerRole   func(childComplexity int) int
+	}
+
 	IdentityChange struct {
 		Account    func(childComplexity int) int
 		AccountIds func(childComplexity int) int
@@ -412,6 +468,11 @@ type ComplexityRoot struct {
 	IdentitySuggestionEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	LifecycleBandCounts struct {
+		Counts    func(childComplexity int) int
+		Lifecycle func(childComplexity int) int
 	}
 
 	MissingRate struct {
@@ -479,12 +540,15 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AddNote                    func(childComplexity int, accountID uuid.UUID, body string, contactID *uuid.UUID) int
+		CreateAPIKey               func(childComplexity int, name string, role domain.Access) int
 		CreateSource               func(childComplexity int, input model.CreateSourceInput) int
 		CreateSuccessPlanObjective func(childComplexity int, input model.CreateObjectiveInput) int
 		DeleteSource               func(childComplexity int, id uuid.UUID) int
 		DismissIdentitySuggestion  func(childComplexity int, id uuid.UUID) int
 		MergeAccounts              func(childComplexity int, ids []uuid.UUID, reason string) int
 		RescoreHealth              func(childComplexity int, accountIds []uuid.UUID, rescoreHistory *bool) int
+		RevokeAPIKey               func(childComplexity int, name string) int
 		RunSync                    func(childComplexity int, sourceID uuid.UUID) int
 		SaveScorecard              func(childComplexity int, yaml string, rescoreHistory *bool) int
 		SplitAccount               func(childComplexity int, id uuid.UUID, refs []model.ExternalRefInput, reason string) int
@@ -511,6 +575,11 @@ type ComplexityRoot struct {
 		Deal                   func(childComplexity int) int
 		DueBy                  func(childComplexity int) int
 		FirstOnboardingTouchAt func(childComplexity int) int
+	}
+
+	OwnerBandCounts struct {
+		Counts func(childComplexity int) int
+		Owner  func(childComplexity int) int
 	}
 
 	OwnerCoverage struct {
@@ -543,19 +612,23 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		APIKeys             func(childComplexity int) int
 		Account             func(childComplexity int, id uuid.UUID) int
-		Accounts            func(childComplexity int, first *int, after *string, filter *model.AccountFilter, orderBy *model.AccountOrder) int
+		Accounts            func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.AccountFilter, orderBy []model.AccountOrder) int
 		Cohorts             func(childComplexity int, from time.Time, to time.Time, measure *model.CohortMeasure) int
 		ContactPressure     func(childComplexity int, from *time.Time, to *time.Time, window *model.PressureWindow, cap *int) int
 		Coverage            func(childComplexity int, team string, days *int, ownerID *uuid.UUID, asOf *time.Time) int
 		Csat                func(childComplexity int, from *time.Time, to *time.Time) int
 		HandoffGaps         func(childComplexity int, asOf *time.Time, days *int) int
 		HealthBacktest      func(childComplexity int, scorecard string, version *int, from time.Time, to time.Time, leadDays *int) int
+		HealthSummary       func(childComplexity int, asOf *time.Time, filter *model.AccountFilter, ownerRole *string) int
 		IdentityChanges     func(childComplexity int, accountID uuid.UUID) int
 		IdentitySettings    func(childComplexity int) int
-		IdentitySuggestions func(childComplexity int, first *int, after *string) int
+		IdentitySuggestions func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.IdentitySuggestionFilter, orderBy []model.IdentitySuggestionOrder) int
 		MonthlyChurn        func(childComplexity int, from time.Time, to time.Time) int
 		MrrMovements        func(childComplexity int, from time.Time, to time.Time, interval *model.MovementInterval) int
+		Node                func(childComplexity int, id uuid.UUID) int
+		Nodes               func(childComplexity int, ids []uuid.UUID) int
 		Nps                 func(childComplexity int, from *time.Time, to *time.Time) int
 		Renewals            func(childComplexity int, withinDays *int, band *model.HealthBand, asOf *time.Time, first *int) int
 		Retention           func(childComplexity int, from time.Time, to time.Time, segment *string, tier *string, ownerID *uuid.UUID, ownerRole *string, groupBy *model.RetentionGroupBy) int
@@ -678,6 +751,11 @@ type ComplexityRoot struct {
 		Weight     func(childComplexity int) int
 	}
 
+	SegmentBandCounts struct {
+		Counts  func(childComplexity int) int
+		Segment func(childComplexity int) int
+	}
+
 	Source struct {
 		Config       func(childComplexity int) int
 		CreatedAt    func(childComplexity int) int
@@ -687,7 +765,7 @@ type ComplexityRoot struct {
 		Name         func(childComplexity int) int
 		Schedule     func(childComplexity int) int
 		SecretFields func(childComplexity int) int
-		SyncRuns     func(childComplexity int, first *int) int
+		SyncRuns     func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.SyncRunFilter, orderBy []model.SyncRunOrder) int
 		UpdatedAt    func(childComplexity int) int
 	}
 
@@ -752,6 +830,17 @@ type ComplexityRoot struct {
 		Touchpoint  func(childComplexity int) int
 	}
 
+	SurveyResponseConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SurveyResponseEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	SyncIssue struct {
 		ExternalID func(childComplexity int) int
 		Field      func(childComplexity int) int
@@ -775,6 +864,17 @@ type ComplexityRoot struct {
 		Status          func(childComplexity int) int
 		Streams         func(childComplexity int) int
 		Trigger         func(childComplexity int) int
+	}
+
+	SyncRunConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SyncRunEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	SyncRunStream struct {
@@ -812,8 +912,9 @@ type ComplexityRoot struct {
 	}
 
 	TicketConnection struct {
-		Edges    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	TicketEdge struct {
@@ -832,6 +933,11 @@ type ComplexityRoot struct {
 	TierAccounts struct {
 		Accounts func(childComplexity int) int
 		Tier     func(childComplexity int) int
+	}
+
+	TierBandCounts struct {
+		Counts func(childComplexity int) int
+		Tier   func(childComplexity int) int
 	}
 
 	TimelineConnection struct {
@@ -874,23 +980,20 @@ type ComplexityRoot struct {
 
 type AccountResolver interface {
 	Team(ctx context.Context, obj *domain.Account) ([]domain.AccountTeamMember, error)
-	Contacts(ctx context.Context, obj *domain.Account, first *int, after *string) (*model.ContactConnection, error)
-	Timeline(ctx context.Context, obj *domain.Account, first *int, after *string, teams []string, kinds []domain.TimelineKind) (*model.TimelineConnection, error)
+	Contacts(ctx context.Context, obj *domain.Account, first *int, after *string, last *int, before *string, filter *model.ContactFilter, orderBy []model.ContactOrder) (*model.ContactConnection, error)
+	Timeline(ctx context.Context, obj *domain.Account, first *int, after *string, last *int, before *string, teams []string, kinds []domain.TimelineKind, filter *model.TimelineFilter, orderBy *model.TimelineOrder) (*model.TimelineConnection, error)
 	Mrr(ctx context.Context, obj *domain.Account, at *time.Time) (*domain.Money, error)
 	LastTouch(ctx context.Context, obj *domain.Account, team *string) (*domain.Activity, error)
 	OpenTicketCount(ctx context.Context, obj *domain.Account) (int, error)
 	Subscriptions(ctx context.Context, obj *domain.Account) ([]domain.SubscriptionItem, error)
-	Tickets(ctx context.Context, obj *domain.Account, first *int, after *string) (*model.TicketConnection, error)
-	Deals(ctx context.Context, obj *domain.Account) ([]domain.Deal, error)
-	Surveys(ctx context.Context, obj *domain.Account) ([]domain.SurveyResponse, error)
+	Tickets(ctx context.Context, obj *domain.Account, first *int, after *string, last *int, before *string, filter *model.TicketFilter, orderBy []model.TicketOrder) (*model.TicketConnection, error)
+	Deals(ctx context.Context, obj *domain.Account, first *int, after *string, last *int, before *string, filter *model.DealFilter, orderBy []model.DealOrder) (*model.DealConnection, error)
+	Surveys(ctx context.Context, obj *domain.Account, first *int, after *string, last *int, before *string, filter *model.SurveyFilter, orderBy []model.SurveyOrder) (*model.SurveyResponseConnection, error)
 	ExternalRefs(ctx context.Context, obj *domain.Account) ([]domain.ExternalRef, error)
 	Health(ctx context.Context, obj *domain.Account) (*model.AccountHealth, error)
 	HealthHistory(ctx context.Context, obj *domain.Account, days *int) ([]model.AccountHealth, error)
 	HealthChange(ctx context.Context, obj *domain.Account, since time.Time) (*model.HealthExplanation, error)
 	SuccessPlan(ctx context.Context, obj *domain.Account) (*model.SuccessPlan, error)
-}
-type AccountConnectionResolver interface {
-	TotalCount(ctx context.Context, obj *model.AccountConnection) (int, error)
 }
 type AccountTeamMemberResolver interface {
 	Person(ctx context.Context, obj *domain.AccountTeamMember) (*domain.Person, error)
@@ -908,6 +1011,9 @@ type ExternalRefResolver interface {
 	Source(ctx context.Context, obj *domain.ExternalRef) (*domain.Source, error)
 }
 type MutationResolver interface {
+	AddNote(ctx context.Context, accountID uuid.UUID, body string, contactID *uuid.UUID) (*domain.Activity, error)
+	CreateAPIKey(ctx context.Context, name string, role domain.Access) (*model.CreatedAPIKey, error)
+	RevokeAPIKey(ctx context.Context, name string) (*domain.APIKey, error)
 	SaveScorecard(ctx context.Context, yaml string, rescoreHistory *bool) (*model.SaveScorecardResult, error)
 	RescoreHealth(ctx context.Context, accountIds []uuid.UUID, rescoreHistory *bool) (*model.RescoreResult, error)
 	CreateSuccessPlanObjective(ctx context.Context, input model.CreateObjectiveInput) (*model.SuccessPlanObjective, error)
@@ -927,8 +1033,9 @@ type ProvenanceResolver interface {
 	Source(ctx context.Context, obj *domain.Provenance) (*domain.Source, error)
 }
 type QueryResolver interface {
-	Accounts(ctx context.Context, first *int, after *string, filter *model.AccountFilter, orderBy *model.AccountOrder) (*model.AccountConnection, error)
+	Accounts(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.AccountFilter, orderBy []model.AccountOrder) (*model.AccountConnection, error)
 	Account(ctx context.Context, id uuid.UUID) (*domain.Account, error)
+	APIKeys(ctx context.Context) ([]domain.APIKey, error)
 	Coverage(ctx context.Context, team string, days *int, ownerID *uuid.UUID, asOf *time.Time) (*model.CoverageReport, error)
 	ContactPressure(ctx context.Context, from *time.Time, to *time.Time, window *model.PressureWindow, cap *int) (*model.ContactPressureReport, error)
 	HandoffGaps(ctx context.Context, asOf *time.Time, days *int) (*model.HandoffGapReport, error)
@@ -937,9 +1044,12 @@ type QueryResolver interface {
 	Scorecards(ctx context.Context) ([]model.Scorecard, error)
 	HealthBacktest(ctx context.Context, scorecard string, version *int, from time.Time, to time.Time, leadDays *int) (*model.HealthBacktest, error)
 	Renewals(ctx context.Context, withinDays *int, band *model.HealthBand, asOf *time.Time, first *int) ([]model.Renewal, error)
-	IdentitySuggestions(ctx context.Context, first *int, after *string) (*model.IdentitySuggestionConnection, error)
+	HealthSummary(ctx context.Context, asOf *time.Time, filter *model.AccountFilter, ownerRole *string) (*model.HealthSummary, error)
+	IdentitySuggestions(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.IdentitySuggestionFilter, orderBy []model.IdentitySuggestionOrder) (*model.IdentitySuggestionConnection, error)
 	IdentityChanges(ctx context.Context, accountID uuid.UUID) ([]model.IdentityChange, error)
 	IdentitySettings(ctx context.Context) (*model.IdentitySettings, error)
+	Node(ctx context.Context, id uuid.UUID) (model.Node, error)
+	Nodes(ctx context.Context, ids []uuid.UUID) ([]model.Node, error)
 	Retention(ctx context.Context, from time.Time, to time.Time, segment *string, tier *string, ownerID *uuid.UUID, ownerRole *string, groupBy *model.RetentionGroupBy) (*model.RetentionReport, error)
 	MrrMovements(ctx context.Context, from time.Time, to time.Time, interval *model.MovementInterval) (*model.MrrMovementTable, error)
 	MonthlyChurn(ctx context.Context, from time.Time, to time.Time) (*model.MonthlyChurnTable, error)
@@ -952,7 +1062,7 @@ type QueryResolver interface {
 type SourceResolver interface {
 	SecretFields(ctx context.Context, obj *domain.Source) ([]string, error)
 
-	SyncRuns(ctx context.Context, obj *domain.Source, first *int) ([]domain.SyncRun, error)
+	SyncRuns(ctx context.Context, obj *domain.Source, first *int, after *string, last *int, before *string, filter *model.SyncRunFilter, orderBy []model.SyncRunOrder) (*model.SyncRunConnection, error)
 	LastRun(ctx context.Context, obj *domain.Source) (*domain.SyncRun, error)
 }
 type SubscriptionResolver interface {
@@ -1003,7 +1113,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Account.Contacts(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Account.Contacts(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.ContactFilter), args["orderBy"].([]model.ContactOrder)), true
 	case "Account.createdAt":
 		if e.ComplexityRoot.Account.CreatedAt == nil {
 			break
@@ -1021,7 +1131,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Account.Deals(childComplexity), true
+		args, err := ec.field_Account_deals_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Account.Deals(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.DealFilter), args["orderBy"].([]model.DealOrder)), true
 	case "Account.domain":
 		if e.ComplexityRoot.Account.Domain == nil {
 			break
@@ -1149,7 +1264,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Account.Surveys(childComplexity), true
+		args, err := ec.field_Account_surveys_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Account.Surveys(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.SurveyFilter), args["orderBy"].([]model.SurveyOrder)), true
 	case "Account.team":
 		if e.ComplexityRoot.Account.Team == nil {
 			break
@@ -1166,7 +1286,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Account.Tickets(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Account.Tickets(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.TicketFilter), args["orderBy"].([]model.TicketOrder)), true
 	case "Account.tier":
 		if e.ComplexityRoot.Account.Tier == nil {
 			break
@@ -1183,7 +1303,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Account.Timeline(childComplexity, args["first"].(*int), args["after"].(*string), args["teams"].([]string), args["kinds"].([]domain.TimelineKind)), true
+		return e.ComplexityRoot.Account.Timeline(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["teams"].([]string), args["kinds"].([]domain.TimelineKind), args["filter"].(*model.TimelineFilter), args["orderBy"].(*model.TimelineOrder)), true
 	case "Account.updatedAt":
 		if e.ComplexityRoot.Account.UpdatedAt == nil {
 			break
@@ -1347,6 +1467,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AccountTeamMember.Role(childComplexity), true
 
+	case "Activity.author":
+		if e.ComplexityRoot.Activity.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Author(childComplexity), true
 	case "Activity.custom":
 		if e.ComplexityRoot.Activity.Custom == nil {
 			break
@@ -1439,6 +1565,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ActivityEvent.Summary(childComplexity), true
 
+	case "ApiKey.createdAt":
+		if e.ComplexityRoot.ApiKey.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.CreatedAt(childComplexity), true
+	case "ApiKey.createdBy":
+		if e.ComplexityRoot.ApiKey.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.CreatedBy(childComplexity), true
+	case "ApiKey.id":
+		if e.ComplexityRoot.ApiKey.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.ID(childComplexity), true
+	case "ApiKey.lastUsedAt":
+		if e.ComplexityRoot.ApiKey.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.LastUsedAt(childComplexity), true
+	case "ApiKey.name":
+		if e.ComplexityRoot.ApiKey.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Name(childComplexity), true
+	case "ApiKey.prefix":
+		if e.ComplexityRoot.ApiKey.Prefix == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Prefix(childComplexity), true
+	case "ApiKey.revokedAt":
+		if e.ComplexityRoot.ApiKey.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.RevokedAt(childComplexity), true
+	case "ApiKey.role":
+		if e.ComplexityRoot.ApiKey.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Role(childComplexity), true
+
 	case "AppliedScorecard.match":
 		if e.ComplexityRoot.AppliedScorecard.Match == nil {
 			break
@@ -1519,6 +1694,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BacktestBand.Churned(childComplexity), true
+
+	case "BandCounts.accounts":
+		if e.ComplexityRoot.BandCounts.Accounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BandCounts.Accounts(childComplexity), true
+	case "BandCounts.green":
+		if e.ComplexityRoot.BandCounts.Green == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BandCounts.Green(childComplexity), true
+	case "BandCounts.mrr":
+		if e.ComplexityRoot.BandCounts.Mrr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BandCounts.Mrr(childComplexity), true
+	case "BandCounts.red":
+		if e.ComplexityRoot.BandCounts.Red == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BandCounts.Red(childComplexity), true
+	case "BandCounts.unscored":
+		if e.ComplexityRoot.BandCounts.Unscored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BandCounts.Unscored(childComplexity), true
+	case "BandCounts.yellow":
+		if e.ComplexityRoot.BandCounts.Yellow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BandCounts.Yellow(childComplexity), true
+
+	case "BandMrr.accounts":
+		if e.ComplexityRoot.BandMrr.Accounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BandMrr.Accounts(childComplexity), true
+	case "BandMrr.band":
+		if e.ComplexityRoot.BandMrr.Band == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BandMrr.Band(childComplexity), true
+	case "BandMrr.mrr":
+		if e.ComplexityRoot.BandMrr.Mrr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BandMrr.Mrr(childComplexity), true
 
 	case "Cohort.cells":
 		if e.ComplexityRoot.Cohort.Cells == nil {
@@ -1650,6 +1881,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ContactConnection.PageInfo(childComplexity), true
+	case "ContactConnection.totalCount":
+		if e.ComplexityRoot.ContactConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactConnection.TotalCount(childComplexity), true
 
 	case "ContactEdge.cursor":
 		if e.ComplexityRoot.ContactEdge.Cursor == nil {
@@ -1744,6 +1981,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CoverageReport.Touched(childComplexity), true
+
+	case "CreatedApiKey.key":
+		if e.ComplexityRoot.CreatedApiKey.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatedApiKey.Key(childComplexity), true
+	case "CreatedApiKey.secret":
+		if e.ComplexityRoot.CreatedApiKey.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatedApiKey.Secret(childComplexity), true
 
 	case "CsHandoffGap.account":
 		if e.ComplexityRoot.CsHandoffGap.Account == nil {
@@ -1904,6 +2154,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Deal.Status(childComplexity), true
+
+	case "DealConnection.edges":
+		if e.ComplexityRoot.DealConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealConnection.Edges(childComplexity), true
+	case "DealConnection.pageInfo":
+		if e.ComplexityRoot.DealConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealConnection.PageInfo(childComplexity), true
+	case "DealConnection.totalCount":
+		if e.ComplexityRoot.DealConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealConnection.TotalCount(childComplexity), true
+
+	case "DealEdge.cursor":
+		if e.ComplexityRoot.DealEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealEdge.Cursor(childComplexity), true
+	case "DealEdge.node":
+		if e.ComplexityRoot.DealEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealEdge.Node(childComplexity), true
 
 	case "DealEvent.deal":
 		if e.ComplexityRoot.DealEvent.Deal == nil {
@@ -2335,6 +2617,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.HealthFactor.Weight(childComplexity), true
 
+	case "HealthSummary.all":
+		if e.ComplexityRoot.HealthSummary.All == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthSummary.All(childComplexity), true
+	case "HealthSummary.asOf":
+		if e.ComplexityRoot.HealthSummary.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthSummary.AsOf(childComplexity), true
+	case "HealthSummary.byLifecycle":
+		if e.ComplexityRoot.HealthSummary.ByLifecycle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthSummary.ByLifecycle(childComplexity), true
+	case "HealthSummary.byOwner":
+		if e.ComplexityRoot.HealthSummary.ByOwner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthSummary.ByOwner(childComplexity), true
+	case "HealthSummary.bySegment":
+		if e.ComplexityRoot.HealthSummary.BySegment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthSummary.BySegment(childComplexity), true
+	case "HealthSummary.byTier":
+		if e.ComplexityRoot.HealthSummary.ByTier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthSummary.ByTier(childComplexity), true
+	case "HealthSummary.day":
+		if e.ComplexityRoot.HealthSummary.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthSummary.Day(childComplexity), true
+	case "HealthSummary.mrrByBand":
+		if e.ComplexityRoot.HealthSummary.MrrByBand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthSummary.MrrByBand(childComplexity), true
+	case "HealthSummary.ownerRole":
+		if e.ComplexityRoot.HealthSummary.OwnerRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthSummary.OwnerRole(childComplexity), true
+
 	case "IdentityChange.account":
 		if e.ComplexityRoot.IdentityChange.Account == nil {
 			break
@@ -2495,6 +2832,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IdentitySuggestionEdge.Node(childComplexity), true
+
+	case "LifecycleBandCounts.counts":
+		if e.ComplexityRoot.LifecycleBandCounts.Counts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LifecycleBandCounts.Counts(childComplexity), true
+	case "LifecycleBandCounts.lifecycle":
+		if e.ComplexityRoot.LifecycleBandCounts.Lifecycle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LifecycleBandCounts.Lifecycle(childComplexity), true
 
 	case "MissingRate.accountId":
 		if e.ComplexityRoot.MissingRate.AccountID == nil {
@@ -2761,6 +3111,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MrrMovementTable.Rules(childComplexity), true
 
+	case "Mutation.addNote":
+		if e.ComplexityRoot.Mutation.AddNote == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addNote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddNote(childComplexity, args["accountId"].(uuid.UUID), args["body"].(string), args["contactId"].(*uuid.UUID)), true
+	case "Mutation.createApiKey":
+		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAPIKey(childComplexity, args["name"].(string), args["role"].(domain.Access)), true
 	case "Mutation.createSource":
 		if e.ComplexityRoot.Mutation.CreateSource == nil {
 			break
@@ -2827,6 +3199,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RescoreHealth(childComplexity, args["accountIds"].([]uuid.UUID), args["rescoreHistory"].(*bool)), true
+	case "Mutation.revokeApiKey":
+		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["name"].(string)), true
 	case "Mutation.runSync":
 		if e.ComplexityRoot.Mutation.RunSync == nil {
 			break
@@ -2990,6 +3373,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OnboardingGap.FirstOnboardingTouchAt(childComplexity), true
 
+	case "OwnerBandCounts.counts":
+		if e.ComplexityRoot.OwnerBandCounts.Counts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnerBandCounts.Counts(childComplexity), true
+	case "OwnerBandCounts.owner":
+		if e.ComplexityRoot.OwnerBandCounts.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnerBandCounts.Owner(childComplexity), true
+
 	case "OwnerCoverage.accounts":
 		if e.ComplexityRoot.OwnerCoverage.Accounts == nil {
 			break
@@ -3096,6 +3492,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Provenance.SyncedAt(childComplexity), true
 
+	case "Query.apiKeys":
+		if e.ComplexityRoot.Query.APIKeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.APIKeys(childComplexity), true
 	case "Query.account":
 		if e.ComplexityRoot.Query.Account == nil {
 			break
@@ -3117,7 +3519,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Accounts(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.AccountFilter), args["orderBy"].(*model.AccountOrder)), true
+		return e.ComplexityRoot.Query.Accounts(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.AccountFilter), args["orderBy"].([]model.AccountOrder)), true
 	case "Query.cohorts":
 		if e.ComplexityRoot.Query.Cohorts == nil {
 			break
@@ -3184,6 +3586,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.HealthBacktest(childComplexity, args["scorecard"].(string), args["version"].(*int), args["from"].(time.Time), args["to"].(time.Time), args["leadDays"].(*int)), true
+	case "Query.healthSummary":
+		if e.ComplexityRoot.Query.HealthSummary == nil {
+			break
+		}
+
+		args, err := ec.field_Query_healthSummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.HealthSummary(childComplexity, args["asOf"].(*time.Time), args["filter"].(*model.AccountFilter), args["ownerRole"].(*string)), true
 	case "Query.identityChanges":
 		if e.ComplexityRoot.Query.IdentityChanges == nil {
 			break
@@ -3211,7 +3624,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.IdentitySuggestions(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.IdentitySuggestions(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.IdentitySuggestionFilter), args["orderBy"].([]model.IdentitySuggestionOrder)), true
 
 	case "Query.monthlyChurn":
 		if e.ComplexityRoot.Query.MonthlyChurn == nil {
@@ -3235,6 +3648,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MrrMovements(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["interval"].(*model.MovementInterval)), true
+	case "Query.node":
+		if e.ComplexityRoot.Query.Node == nil {
+			break
+		}
+
+		args, err := ec.field_Query_node_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(uuid.UUID)), true
+	case "Query.nodes":
+		if e.ComplexityRoot.Query.Nodes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_nodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]uuid.UUID)), true
 	case "Query.nps":
 		if e.ComplexityRoot.Query.Nps == nil {
 			break
@@ -3828,6 +4263,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ScorecardMeasure.Weight(childComplexity), true
 
+	case "SegmentBandCounts.counts":
+		if e.ComplexityRoot.SegmentBandCounts.Counts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentBandCounts.Counts(childComplexity), true
+	case "SegmentBandCounts.segment":
+		if e.ComplexityRoot.SegmentBandCounts.Segment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentBandCounts.Segment(childComplexity), true
+
 	case "Source.config":
 		if e.ComplexityRoot.Source.Config == nil {
 			break
@@ -3886,7 +4334,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Source.SyncRuns(childComplexity, args["first"].(*int)), true
+		return e.ComplexityRoot.Source.SyncRuns(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.SyncRunFilter), args["orderBy"].([]model.SyncRunOrder)), true
 	case "Source.updatedAt":
 		if e.ComplexityRoot.Source.UpdatedAt == nil {
 			break
@@ -4151,6 +4599,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SurveyResponse.Touchpoint(childComplexity), true
 
+	case "SurveyResponseConnection.edges":
+		if e.ComplexityRoot.SurveyResponseConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResponseConnection.Edges(childComplexity), true
+	case "SurveyResponseConnection.pageInfo":
+		if e.ComplexityRoot.SurveyResponseConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResponseConnection.PageInfo(childComplexity), true
+	case "SurveyResponseConnection.totalCount":
+		if e.ComplexityRoot.SurveyResponseConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResponseConnection.TotalCount(childComplexity), true
+
+	case "SurveyResponseEdge.cursor":
+		if e.ComplexityRoot.SurveyResponseEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResponseEdge.Cursor(childComplexity), true
+	case "SurveyResponseEdge.node":
+		if e.ComplexityRoot.SurveyResponseEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResponseEdge.Node(childComplexity), true
+
 	case "SyncIssue.externalId":
 		if e.ComplexityRoot.SyncIssue.ExternalID == nil {
 			break
@@ -4271,6 +4751,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SyncRun.Trigger(childComplexity), true
+
+	case "SyncRunConnection.edges":
+		if e.ComplexityRoot.SyncRunConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncRunConnection.Edges(childComplexity), true
+	case "SyncRunConnection.pageInfo":
+		if e.ComplexityRoot.SyncRunConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncRunConnection.PageInfo(childComplexity), true
+	case "SyncRunConnection.totalCount":
+		if e.ComplexityRoot.SyncRunConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncRunConnection.TotalCount(childComplexity), true
+
+	case "SyncRunEdge.cursor":
+		if e.ComplexityRoot.SyncRunEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncRunEdge.Cursor(childComplexity), true
+	case "SyncRunEdge.node":
+		if e.ComplexityRoot.SyncRunEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncRunEdge.Node(childComplexity), true
 
 	case "SyncRunStream.finishedAt":
 		if e.ComplexityRoot.SyncRunStream.FinishedAt == nil {
@@ -4420,6 +4932,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TicketConnection.PageInfo(childComplexity), true
+	case "TicketConnection.totalCount":
+		if e.ComplexityRoot.TicketConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketConnection.TotalCount(childComplexity), true
 
 	case "TicketEdge.cursor":
 		if e.ComplexityRoot.TicketEdge.Cursor == nil {
@@ -4477,6 +4995,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TierAccounts.Tier(childComplexity), true
+
+	case "TierBandCounts.counts":
+		if e.ComplexityRoot.TierBandCounts.Counts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierBandCounts.Counts(childComplexity), true
+	case "TierBandCounts.tier":
+		if e.ComplexityRoot.TierBandCounts.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierBandCounts.Tier(childComplexity), true
 
 	case "TimelineConnection.edges":
 		if e.ComplexityRoot.TimelineConnection.Edges == nil {
@@ -4601,11 +5132,30 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAccountFilter,
 		ec.unmarshalInputAccountOrder,
+		ec.unmarshalInputContactFilter,
+		ec.unmarshalInputContactOrder,
 		ec.unmarshalInputCreateObjectiveInput,
 		ec.unmarshalInputCreateSourceInput,
+		ec.unmarshalInputDateRange,
+		ec.unmarshalInputDealFilter,
+		ec.unmarshalInputDealOrder,
+		ec.unmarshalInputDecimalRange,
 		ec.unmarshalInputExternalRefInput,
 		ec.unmarshalInputFieldPrecedenceInput,
+		ec.unmarshalInputFloatRange,
 		ec.unmarshalInputHealthChangeFilter,
+		ec.unmarshalInputIdentitySuggestionFilter,
+		ec.unmarshalInputIdentitySuggestionOrder,
+		ec.unmarshalInputIntRange,
+		ec.unmarshalInputSurveyFilter,
+		ec.unmarshalInputSurveyOrder,
+		ec.unmarshalInputSyncRunFilter,
+		ec.unmarshalInputSyncRunOrder,
+		ec.unmarshalInputTicketFilter,
+		ec.unmarshalInputTicketOrder,
+		ec.unmarshalInputTimeRange,
+		ec.unmarshalInputTimelineFilter,
+		ec.unmarshalInputTimelineOrder,
 		ec.unmarshalInputUpdateIdentitySettingsInput,
 		ec.unmarshalInputUpdateObjectiveInput,
 		ec.unmarshalInputUpdateSettingsInput,
@@ -4701,7 +5251,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/account.graphqls" "schema/common.graphqls" "schema/engagement.graphqls" "schema/health.graphqls" "schema/identity.graphqls" "schema/revenue.graphqls" "schema/source.graphqls" "schema/subscription.graphqls"
+//go:embed "schema/account.graphqls" "schema/apikey.graphqls" "schema/common.graphqls" "schema/engagement.graphqls" "schema/health.graphqls" "schema/identity.graphqls" "schema/node.graphqls" "schema/revenue.graphqls" "schema/source.graphqls" "schema/subscription.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -4714,10 +5264,12 @@ func sourceData(filename string) string {
 
 var sources = []*ast.Source{
 	{Name: "schema/account.graphqls", Input: sourceData("schema/account.graphqls"), BuiltIn: false},
+	{Name: "schema/apikey.graphqls", Input: sourceData("schema/apikey.graphqls"), BuiltIn: false},
 	{Name: "schema/common.graphqls", Input: sourceData("schema/common.graphqls"), BuiltIn: false},
 	{Name: "schema/engagement.graphqls", Input: sourceData("schema/engagement.graphqls"), BuiltIn: false},
 	{Name: "schema/health.graphqls", Input: sourceData("schema/health.graphqls"), BuiltIn: false},
 	{Name: "schema/identity.graphqls", Input: sourceData("schema/identity.graphqls"), BuiltIn: false},
+	{Name: "schema/node.graphqls", Input: sourceData("schema/node.graphqls"), BuiltIn: false},
 	{Name: "schema/revenue.graphqls", Input: sourceData("schema/revenue.graphqls"), BuiltIn: false},
 	{Name: "schema/source.graphqls", Input: sourceData("schema/source.graphqls"), BuiltIn: false},
 	{Name: "schema/subscription.graphqls", Input: sourceData("schema/subscription.graphqls"), BuiltIn: false},
@@ -4892,12 +5444,36 @@ func (ec *executionContext) childFields_Activity(ctx context.Context, field grap
 		return ec.fieldContext_Activity_subject(ctx, field)
 	case "person":
 		return ec.fieldContext_Activity_person(ctx, field)
+	case "author":
+		return ec.fieldContext_Activity_author(ctx, field)
 	case "custom":
 		return ec.fieldContext_Activity_custom(ctx, field)
 	case "provenance":
 		return ec.fieldContext_Activity_provenance(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Activity", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ApiKey_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ApiKey_name(ctx, field)
+	case "role":
+		return ec.fieldContext_ApiKey_role(ctx, field)
+	case "prefix":
+		return ec.fieldContext_ApiKey_prefix(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_ApiKey_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ApiKey_createdAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_ApiKey_revokedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
 }
 
 func (ec *executionContext) childFields_AppliedScorecard(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4942,6 +5518,36 @@ func (ec *executionContext) childFields_BacktestBand(ctx context.Context, field 
 		return ec.fieldContext_BacktestBand_churned(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BacktestBand", field.Name)
+}
+
+func (ec *executionContext) childFields_BandCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "accounts":
+		return ec.fieldContext_BandCounts_accounts(ctx, field)
+	case "red":
+		return ec.fieldContext_BandCounts_red(ctx, field)
+	case "yellow":
+		return ec.fieldContext_BandCounts_yellow(ctx, field)
+	case "green":
+		return ec.fieldContext_BandCounts_green(ctx, field)
+	case "unscored":
+		return ec.fieldContext_BandCounts_unscored(ctx, field)
+	case "mrr":
+		return ec.fieldContext_BandCounts_mrr(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BandCounts", field.Name)
+}
+
+func (ec *executionContext) childFields_BandMrr(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "band":
+		return ec.fieldContext_BandMrr_band(ctx, field)
+	case "accounts":
+		return ec.fieldContext_BandMrr_accounts(ctx, field)
+	case "mrr":
+		return ec.fieldContext_BandMrr_mrr(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BandMrr", field.Name)
 }
 
 func (ec *executionContext) childFields_Cohort(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5012,6 +5618,8 @@ func (ec *executionContext) childFields_ContactConnection(ctx context.Context, f
 		return ec.fieldContext_ContactConnection_edges(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_ContactConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ContactConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ContactConnection", field.Name)
 }
@@ -5068,6 +5676,16 @@ func (ec *executionContext) childFields_CoverageReport(ctx context.Context, fiel
 		return ec.fieldContext_CoverageReport_owners(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CoverageReport", field.Name)
+}
+
+func (ec *executionContext) childFields_CreatedApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_CreatedApiKey_key(ctx, field)
+	case "secret":
+		return ec.fieldContext_CreatedApiKey_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreatedApiKey", field.Name)
 }
 
 func (ec *executionContext) childFields_CsHandoffGap(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5144,6 +5762,28 @@ func (ec *executionContext) childFields_Deal(ctx context.Context, field graphql.
 		return ec.fieldContext_Deal_provenance(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Deal", field.Name)
+}
+
+func (ec *executionContext) childFields_DealConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DealConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DealConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_DealConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DealConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DealEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_DealEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_DealEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DealEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_EngagementRules(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5330,6 +5970,30 @@ func (ec *executionContext) childFields_HealthFactor(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type HealthFactor", field.Name)
 }
 
+func (ec *executionContext) childFields_HealthSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "asOf":
+		return ec.fieldContext_HealthSummary_asOf(ctx, field)
+	case "day":
+		return ec.fieldContext_HealthSummary_day(ctx, field)
+	case "ownerRole":
+		return ec.fieldContext_HealthSummary_ownerRole(ctx, field)
+	case "all":
+		return ec.fieldContext_HealthSummary_all(ctx, field)
+	case "byTier":
+		return ec.fieldContext_HealthSummary_byTier(ctx, field)
+	case "bySegment":
+		return ec.fieldContext_HealthSummary_bySegment(ctx, field)
+	case "byLifecycle":
+		return ec.fieldContext_HealthSummary_byLifecycle(ctx, field)
+	case "byOwner":
+		return ec.fieldContext_HealthSummary_byOwner(ctx, field)
+	case "mrrByBand":
+		return ec.fieldContext_HealthSummary_mrrByBand(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HealthSummary", field.Name)
+}
+
 func (ec *executionContext) childFields_IdentityChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5410,6 +6074,16 @@ func (ec *executionContext) childFields_IdentitySuggestionEdge(ctx context.Conte
 		return ec.fieldContext_IdentitySuggestionEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IdentitySuggestionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_LifecycleBandCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "lifecycle":
+		return ec.fieldContext_LifecycleBandCounts_lifecycle(ctx, field)
+	case "counts":
+		return ec.fieldContext_LifecycleBandCounts_counts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LifecycleBandCounts", field.Name)
 }
 
 func (ec *executionContext) childFields_MissingRate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5574,6 +6248,16 @@ func (ec *executionContext) childFields_OnboardingGap(ctx context.Context, field
 		return ec.fieldContext_OnboardingGap_firstOnboardingTouchAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OnboardingGap", field.Name)
+}
+
+func (ec *executionContext) childFields_OwnerBandCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "owner":
+		return ec.fieldContext_OwnerBandCounts_owner(ctx, field)
+	case "counts":
+		return ec.fieldContext_OwnerBandCounts_counts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OwnerBandCounts", field.Name)
 }
 
 func (ec *executionContext) childFields_OwnerCoverage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5858,6 +6542,16 @@ func (ec *executionContext) childFields_ScorecardMeasure(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type ScorecardMeasure", field.Name)
 }
 
+func (ec *executionContext) childFields_SegmentBandCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "segment":
+		return ec.fieldContext_SegmentBandCounts_segment(ctx, field)
+	case "counts":
+		return ec.fieldContext_SegmentBandCounts_counts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SegmentBandCounts", field.Name)
+}
+
 func (ec *executionContext) childFields_Source(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5964,6 +6658,28 @@ func (ec *executionContext) childFields_SurveyResponse(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type SurveyResponse", field.Name)
 }
 
+func (ec *executionContext) childFields_SurveyResponseConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SurveyResponseConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SurveyResponseConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SurveyResponseConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SurveyResponseConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SurveyResponseEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SurveyResponseEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SurveyResponseEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SurveyResponseEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_SyncIssue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "stream":
@@ -6012,6 +6728,28 @@ func (ec *executionContext) childFields_SyncRun(ctx context.Context, field graph
 		return ec.fieldContext_SyncRun_issues(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SyncRun", field.Name)
+}
+
+func (ec *executionContext) childFields_SyncRunConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SyncRunConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SyncRunConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SyncRunConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SyncRunConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SyncRunEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SyncRunEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SyncRunEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SyncRunEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_SyncRunStream(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6088,6 +6826,8 @@ func (ec *executionContext) childFields_TicketConnection(ctx context.Context, fi
 		return ec.fieldContext_TicketConnection_edges(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_TicketConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TicketConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TicketConnection", field.Name)
 }
@@ -6110,6 +6850,16 @@ func (ec *executionContext) childFields_TierAccounts(ctx context.Context, field 
 		return ec.fieldContext_TierAccounts_accounts(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TierAccounts", field.Name)
+}
+
+func (ec *executionContext) childFields_TierBandCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tier":
+		return ec.fieldContext_TierBandCounts_tier(ctx, field)
+	case "counts":
+		return ec.fieldContext_TierBandCounts_counts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TierBandCounts", field.Name)
 }
 
 func (ec *executionContext) childFields_TimelineConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6313,6 +7063,92 @@ func (ec *executionContext) field_Account_contacts_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ContactFilter, error) {
+			return ec.unmarshalOContactFilter2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐContactFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]model.ContactOrder, error) {
+			return ec.unmarshalOContactOrder2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐContactOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Account_deals_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.DealFilter, error) {
+			return ec.unmarshalODealFilter2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐDealFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]model.DealOrder, error) {
+			return ec.unmarshalODealOrder2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐDealOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg5
 	return args, nil
 }
 
@@ -6372,6 +7208,60 @@ func (ec *executionContext) field_Account_mrr_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Account_surveys_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.SurveyFilter, error) {
+			return ec.unmarshalOSurveyFilter2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSurveyFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]model.SurveyOrder, error) {
+			return ec.unmarshalOSurveyOrder2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSurveyOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Account_tickets_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6391,6 +7281,38 @@ func (ec *executionContext) field_Account_tickets_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.TicketFilter, error) {
+			return ec.unmarshalOTicketFilter2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐTicketFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]model.TicketOrder, error) {
+			return ec.unmarshalOTicketOrder2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐTicketOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg5
 	return args, nil
 }
 
@@ -6413,22 +7335,106 @@ func (ec *executionContext) field_Account_timeline_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "teams",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "teams",
 		func(ctx context.Context, v any) ([]string, error) {
 			return ec.unmarshalOTeam2ᚕstringᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["teams"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+	args["teams"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
 		func(ctx context.Context, v any) ([]domain.TimelineKind, error) {
 			return ec.unmarshalOTimelineKind2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐTimelineKindᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["kinds"] = arg3
+	args["kinds"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.TimelineFilter, error) {
+			return ec.unmarshalOTimelineFilter2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐTimelineFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.TimelineOrder, error) {
+			return ec.unmarshalOTimelineOrder2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐTimelineOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg7
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addNote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "body",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["body"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "contactId",
+		func(ctx context.Context, v any) (*uuid.UUID, error) {
+			return ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactId"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "role",
+		func(ctx context.Context, v any) (domain.Access, error) {
+			return ec.unmarshalNApiKeyRole2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐAccess(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["role"] = arg1
 	return args, nil
 }
 
@@ -6529,6 +7535,20 @@ func (ec *executionContext) field_Mutation_rescoreHealth_args(ctx context.Contex
 		return nil, err
 	}
 	args["rescoreHistory"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
 	return args, nil
 }
 
@@ -6731,22 +7751,38 @@ func (ec *executionContext) field_Query_accounts_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.AccountFilter, error) {
 			return ec.unmarshalOAccountFilter2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐAccountFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.AccountOrder, error) {
-			return ec.unmarshalOAccountOrder2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐAccountOrder(ctx, v)
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]model.AccountOrder, error) {
+			return ec.unmarshalOAccountOrder2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐAccountOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["orderBy"] = arg3
+	args["orderBy"] = arg5
 	return args, nil
 }
 
@@ -6946,6 +7982,36 @@ func (ec *executionContext) field_Query_healthBacktest_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_healthSummary_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.AccountFilter, error) {
+			return ec.unmarshalOAccountFilter2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐAccountFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "ownerRole",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalORole2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ownerRole"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_identityChanges_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6979,6 +8045,38 @@ func (ec *executionContext) field_Query_identitySuggestions_args(ctx context.Con
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.IdentitySuggestionFilter, error) {
+			return ec.unmarshalOIdentitySuggestionFilter2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐIdentitySuggestionFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]model.IdentitySuggestionOrder, error) {
+			return ec.unmarshalOIdentitySuggestionOrder2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐIdentitySuggestionOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg5
 	return args, nil
 }
 
@@ -7031,6 +8129,34 @@ func (ec *executionContext) field_Query_mrrMovements_args(ctx context.Context, r
 		return nil, err
 	}
 	args["interval"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]uuid.UUID, error) {
+			return ec.unmarshalNID2ᚕgithubᚗcomᚋgoogleᚋuuidᚐUUIDᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
 	return args, nil
 }
 
@@ -7203,6 +8329,46 @@ func (ec *executionContext) field_Source_syncRuns_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.SyncRunFilter, error) {
+			return ec.unmarshalOSyncRunFilter2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSyncRunFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]model.SyncRunOrder, error) {
+			return ec.unmarshalOSyncRunOrder2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSyncRunOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg5
 	return args, nil
 }
 
@@ -7635,7 +8801,7 @@ func (ec *executionContext) _Account_contacts(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Account().Contacts(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Account().Contacts(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.ContactFilter), fc.Args["orderBy"].([]model.ContactOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ContactConnection) graphql.Marshaler {
@@ -7679,7 +8845,7 @@ func (ec *executionContext) _Account_timeline(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Account().Timeline(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["teams"].([]string), fc.Args["kinds"].([]domain.TimelineKind))
+			return ec.Resolvers.Account().Timeline(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["teams"].([]string), fc.Args["kinds"].([]domain.TimelineKind), fc.Args["filter"].(*model.TimelineFilter), fc.Args["orderBy"].(*model.TimelineOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TimelineConnection) graphql.Marshaler {
@@ -7866,7 +9032,7 @@ func (ec *executionContext) _Account_tickets(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Account().Tickets(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Account().Tickets(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.TicketFilter), fc.Args["orderBy"].([]model.TicketOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketConnection) graphql.Marshaler {
@@ -7909,25 +9075,37 @@ func (ec *executionContext) _Account_deals(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Account_deals(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Account().Deals(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Account().Deals(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.DealFilter), fc.Args["orderBy"].([]model.DealOrder))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []domain.Deal) graphql.Marshaler {
-			return ec.marshalNDeal2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐDealᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DealConnection) graphql.Marshaler {
+			return ec.marshalNDealConnection2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐDealConnection(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Account_deals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Account_deals(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Account",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Deal(ctx, field)
+			return ec.childFields_DealConnection(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Account_deals_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -7941,25 +9119,37 @@ func (ec *executionContext) _Account_surveys(ctx context.Context, field graphql.
 			return ec.fieldContext_Account_surveys(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Account().Surveys(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Account().Surveys(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.SurveyFilter), fc.Args["orderBy"].([]model.SurveyOrder))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []domain.SurveyResponse) graphql.Marshaler {
-			return ec.marshalNSurveyResponse2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSurveyResponseᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SurveyResponseConnection) graphql.Marshaler {
+			return ec.marshalNSurveyResponseConnection2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSurveyResponseConnection(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Account_surveys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Account_surveys(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Account",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_SurveyResponse(ctx, field)
+			return ec.childFields_SurveyResponseConnection(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Account_surveys_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -8221,7 +9411,7 @@ func (ec *executionContext) _AccountConnection_totalCount(ctx context.Context, f
 			return ec.fieldContext_AccountConnection_totalCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AccountConnection().TotalCount(ctx, obj)
+			return obj.TotalCount(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -8232,7 +9422,7 @@ func (ec *executionContext) _AccountConnection_totalCount(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_AccountConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccountConnection", field, true, true, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("AccountConnection", field, true, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _AccountCoverage_account(ctx context.Context, field graphql.CollectedField, obj *model.AccountCoverage) (ret graphql.Marshaler) {
@@ -9006,6 +10196,29 @@ func (ec *executionContext) fieldContext_Activity_person(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Activity_author(ctx context.Context, field graphql.CollectedField, obj *domain.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_author(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Author, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_author(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _Activity_custom(ctx context.Context, field graphql.CollectedField, obj *domain.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9192,6 +10405,190 @@ func (ec *executionContext) fieldContext_ActivityEvent_activity(_ context.Contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *domain.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ApiKey_name(ctx context.Context, field graphql.CollectedField, obj *domain.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ApiKey_role(ctx context.Context, field graphql.CollectedField, obj *domain.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Access) graphql.Marshaler {
+			return ec.marshalNApiKeyRole2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐAccess(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type ApiKeyRole does not have child fields"))
+}
+
+func (ec *executionContext) _ApiKey_prefix(ctx context.Context, field graphql.CollectedField, obj *domain.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_prefix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Prefix, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_prefix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ApiKey_createdBy(ctx context.Context, field graphql.CollectedField, obj *domain.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ApiKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ApiKey_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *domain.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastUsedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ApiKey_revokedAt(ctx context.Context, field graphql.CollectedField, obj *domain.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_revokedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _AppliedScorecard_name(ctx context.Context, field graphql.CollectedField, obj *model.AppliedScorecard) (ret graphql.Marshaler) {
@@ -9500,6 +10897,231 @@ func (ec *executionContext) _BacktestBand_churned(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_BacktestBand_churned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("BacktestBand", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BandCounts_accounts(ctx context.Context, field graphql.CollectedField, obj *model.BandCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BandCounts_accounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accounts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BandCounts_accounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BandCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BandCounts_red(ctx context.Context, field graphql.CollectedField, obj *model.BandCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BandCounts_red(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Red, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BandCounts_red(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BandCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BandCounts_yellow(ctx context.Context, field graphql.CollectedField, obj *model.BandCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BandCounts_yellow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Yellow, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BandCounts_yellow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BandCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BandCounts_green(ctx context.Context, field graphql.CollectedField, obj *model.BandCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BandCounts_green(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Green, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BandCounts_green(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BandCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BandCounts_unscored(ctx context.Context, field graphql.CollectedField, obj *model.BandCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BandCounts_unscored(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unscored, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BandCounts_unscored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BandCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BandCounts_mrr(ctx context.Context, field graphql.CollectedField, obj *model.BandCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BandCounts_mrr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mrr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BandCounts_mrr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BandCounts",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BandMrr_band(ctx context.Context, field graphql.CollectedField, obj *model.BandMrr) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BandMrr_band(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Band, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HealthBand) graphql.Marshaler {
+			return ec.marshalOHealthBand2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐHealthBand(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BandMrr_band(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BandMrr", field, false, false, errors.New("field of type HealthBand does not have child fields"))
+}
+
+func (ec *executionContext) _BandMrr_accounts(ctx context.Context, field graphql.CollectedField, obj *model.BandMrr) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BandMrr_accounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accounts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BandMrr_accounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BandMrr", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BandMrr_mrr(ctx context.Context, field graphql.CollectedField, obj *model.BandMrr) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BandMrr_mrr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mrr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BandMrr_mrr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BandMrr",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Cohort_month(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
@@ -10048,6 +11670,29 @@ func (ec *executionContext) fieldContext_ContactConnection_pageInfo(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _ContactConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ContactConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactConnection", field, true, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _ContactEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ContactEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10481,6 +12126,61 @@ func (ec *executionContext) fieldContext_CoverageReport_owners(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CreatedApiKey_key(ctx context.Context, field graphql.CollectedField, obj *model.CreatedAPIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatedApiKey_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreatedApiKey_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreatedApiKey",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreatedApiKey_secret(ctx context.Context, field graphql.CollectedField, obj *model.CreatedAPIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatedApiKey_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreatedApiKey_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreatedApiKey", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CsHandoffGap_account(ctx context.Context, field graphql.CollectedField, obj *model.CsHandoffGap) (ret graphql.Marshaler) {
@@ -11121,6 +12821,148 @@ func (ec *executionContext) fieldContext_Deal_provenance(_ context.Context, fiel
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Provenance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DealConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.DealConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.DealEdge) graphql.Marshaler {
+			return ec.marshalNDealEdge2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐDealEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DealConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DealConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DealEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DealConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.DealConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DealConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DealConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DealConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.DealConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DealConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealConnection", field, true, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _DealEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.DealEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DealEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DealEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.DealEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Deal) graphql.Marshaler {
+			return ec.marshalNDeal2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐDeal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DealEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DealEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Deal(ctx, field)
 		},
 	}
 	return fc, nil
@@ -12862,6 +14704,267 @@ func (ec *executionContext) fieldContext_HealthFactor_note(_ context.Context, fi
 	return graphql.NewScalarFieldContext("HealthFactor", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _HealthSummary_asOf(ctx context.Context, field graphql.CollectedField, obj *model.HealthSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HealthSummary_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HealthSummary_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HealthSummary", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _HealthSummary_day(ctx context.Context, field graphql.CollectedField, obj *model.HealthSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HealthSummary_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HealthSummary_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HealthSummary", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _HealthSummary_ownerRole(ctx context.Context, field graphql.CollectedField, obj *model.HealthSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HealthSummary_ownerRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OwnerRole, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNRole2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HealthSummary_ownerRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HealthSummary", field, false, false, errors.New("field of type Role does not have child fields"))
+}
+
+func (ec *executionContext) _HealthSummary_all(ctx context.Context, field graphql.CollectedField, obj *model.HealthSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HealthSummary_all(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.All, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.BandCounts) graphql.Marshaler {
+			return ec.marshalNBandCounts2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐBandCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HealthSummary_all(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HealthSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BandCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HealthSummary_byTier(ctx context.Context, field graphql.CollectedField, obj *model.HealthSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HealthSummary_byTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByTier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.TierBandCounts) graphql.Marshaler {
+			return ec.marshalNTierBandCounts2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐTierBandCountsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HealthSummary_byTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HealthSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TierBandCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HealthSummary_bySegment(ctx context.Context, field graphql.CollectedField, obj *model.HealthSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HealthSummary_bySegment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BySegment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.SegmentBandCounts) graphql.Marshaler {
+			return ec.marshalNSegmentBandCounts2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSegmentBandCountsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HealthSummary_bySegment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HealthSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SegmentBandCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HealthSummary_byLifecycle(ctx context.Context, field graphql.CollectedField, obj *model.HealthSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HealthSummary_byLifecycle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByLifecycle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.LifecycleBandCounts) graphql.Marshaler {
+			return ec.marshalNLifecycleBandCounts2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐLifecycleBandCountsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HealthSummary_byLifecycle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HealthSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LifecycleBandCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HealthSummary_byOwner(ctx context.Context, field graphql.CollectedField, obj *model.HealthSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HealthSummary_byOwner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByOwner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.OwnerBandCounts) graphql.Marshaler {
+			return ec.marshalNOwnerBandCounts2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐOwnerBandCountsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HealthSummary_byOwner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HealthSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OwnerBandCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HealthSummary_mrrByBand(ctx context.Context, field graphql.CollectedField, obj *model.HealthSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HealthSummary_mrrByBand(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MrrByBand, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.BandMrr) graphql.Marshaler {
+			return ec.marshalNBandMrr2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐBandMrrᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HealthSummary_mrrByBand(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HealthSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BandMrr(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _IdentityChange_id(ctx context.Context, field graphql.CollectedField, obj *model.IdentityChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13472,7 +15575,7 @@ func (ec *executionContext) _IdentitySuggestionConnection_totalCount(ctx context
 			return ec.fieldContext_IdentitySuggestionConnection_totalCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
+			return obj.TotalCount(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -13483,7 +15586,7 @@ func (ec *executionContext) _IdentitySuggestionConnection_totalCount(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_IdentitySuggestionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("IdentitySuggestionConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("IdentitySuggestionConnection", field, true, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _IdentitySuggestionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.IdentitySuggestionEdge) (ret graphql.Marshaler) {
@@ -13536,6 +15639,61 @@ func (ec *executionContext) fieldContext_IdentitySuggestionEdge_node(_ context.C
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_IdentitySuggestion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LifecycleBandCounts_lifecycle(ctx context.Context, field graphql.CollectedField, obj *model.LifecycleBandCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LifecycleBandCounts_lifecycle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lifecycle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOLifecycle2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LifecycleBandCounts_lifecycle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LifecycleBandCounts", field, false, false, errors.New("field of type Lifecycle does not have child fields"))
+}
+
+func (ec *executionContext) _LifecycleBandCounts_counts(ctx context.Context, field graphql.CollectedField, obj *model.LifecycleBandCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LifecycleBandCounts_counts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.BandCounts) graphql.Marshaler {
+			return ec.marshalNBandCounts2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐBandCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LifecycleBandCounts_counts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LifecycleBandCounts",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BandCounts(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14584,6 +16742,138 @@ func (ec *executionContext) fieldContext_MrrMovementTable_missingRates(_ context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_addNote(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddNote(ctx, fc.Args["accountId"].(uuid.UUID), fc.Args["body"].(string), fc.Args["contactId"].(*uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐActivity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addNote(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Activity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addNote_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAPIKey(ctx, fc.Args["name"].(string), fc.Args["role"].(domain.Access))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreatedAPIKey) graphql.Marshaler {
+			return ec.marshalNCreatedApiKey2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐCreatedAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreatedApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeAPIKey(ctx, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_saveScorecard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15512,6 +17802,70 @@ func (ec *executionContext) fieldContext_OnboardingGap_firstOnboardingTouchAt(_ 
 	return graphql.NewScalarFieldContext("OnboardingGap", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _OwnerBandCounts_owner(ctx context.Context, field graphql.CollectedField, obj *model.OwnerBandCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnerBandCounts_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Owner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OwnerBandCounts_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OwnerBandCounts",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OwnerBandCounts_counts(ctx context.Context, field graphql.CollectedField, obj *model.OwnerBandCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnerBandCounts_counts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.BandCounts) graphql.Marshaler {
+			return ec.marshalNBandCounts2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐBandCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OwnerBandCounts_counts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OwnerBandCounts",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BandCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OwnerCoverage_owner(ctx context.Context, field graphql.CollectedField, obj *model.OwnerCoverage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15949,7 +18303,7 @@ func (ec *executionContext) _Query_accounts(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Accounts(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.AccountFilter), fc.Args["orderBy"].(*model.AccountOrder))
+			return ec.Resolvers.Query().Accounts(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.AccountFilter), fc.Args["orderBy"].([]model.AccountOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountConnection) graphql.Marshaler {
@@ -16023,6 +18377,38 @@ func (ec *executionContext) fieldContext_Query_account(ctx context.Context, fiel
 	if fc.Args, err = ec.field_Query_account_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_apiKeys(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_apiKeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().APIKeys(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐAPIKeyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_apiKeys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -16367,6 +18753,50 @@ func (ec *executionContext) fieldContext_Query_renewals(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_healthSummary(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_healthSummary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().HealthSummary(ctx, fc.Args["asOf"].(*time.Time), fc.Args["filter"].(*model.AccountFilter), fc.Args["ownerRole"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HealthSummary) graphql.Marshaler {
+			return ec.marshalNHealthSummary2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐHealthSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_healthSummary(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HealthSummary(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_healthSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_identitySuggestions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16377,7 +18807,7 @@ func (ec *executionContext) _Query_identitySuggestions(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().IdentitySuggestions(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().IdentitySuggestions(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.IdentitySuggestionFilter), fc.Args["orderBy"].([]model.IdentitySuggestionOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.IdentitySuggestionConnection) graphql.Marshaler {
@@ -16483,6 +18913,94 @@ func (ec *executionContext) fieldContext_Query_identitySettings(_ context.Contex
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_IdentitySettings(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Node) graphql.Marshaler {
+			return ec.marshalONode2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_nodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Nodes(ctx, fc.Args["ids"].([]uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Node) graphql.Marshaler {
+			return ec.marshalNNode2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -18963,6 +21481,61 @@ func (ec *executionContext) fieldContext_ScorecardMeasure_thresholds(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _SegmentBandCounts_segment(ctx context.Context, field graphql.CollectedField, obj *model.SegmentBandCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentBandCounts_segment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Segment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentBandCounts_segment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentBandCounts", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SegmentBandCounts_counts(ctx context.Context, field graphql.CollectedField, obj *model.SegmentBandCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentBandCounts_counts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.BandCounts) graphql.Marshaler {
+			return ec.marshalNBandCounts2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐBandCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentBandCounts_counts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SegmentBandCounts",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BandCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Source_id(ctx context.Context, field graphql.CollectedField, obj *domain.Source) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19157,11 +21730,11 @@ func (ec *executionContext) _Source_syncRuns(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Source().SyncRuns(ctx, obj, fc.Args["first"].(*int))
+			return ec.Resolvers.Source().SyncRuns(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.SyncRunFilter), fc.Args["orderBy"].([]model.SyncRunOrder))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []domain.SyncRun) graphql.Marshaler {
-			return ec.marshalNSyncRun2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSyncRunᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncRunConnection) graphql.Marshaler {
+			return ec.marshalNSyncRunConnection2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSyncRunConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -19174,7 +21747,7 @@ func (ec *executionContext) fieldContext_Source_syncRuns(ctx context.Context, fi
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_SyncRun(ctx, field)
+			return ec.childFields_SyncRunConnection(ctx, field)
 		},
 	}
 	defer func() {
@@ -20257,6 +22830,148 @@ func (ec *executionContext) fieldContext_SurveyResponse_provenance(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _SurveyResponseConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SurveyResponseConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResponseConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.SurveyResponseEdge) graphql.Marshaler {
+			return ec.marshalNSurveyResponseEdge2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSurveyResponseEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResponseConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyResponseConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyResponseEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyResponseConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SurveyResponseConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResponseConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResponseConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyResponseConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyResponseConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SurveyResponseConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResponseConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResponseConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyResponseConnection", field, true, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyResponseEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SurveyResponseEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResponseEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResponseEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyResponseEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyResponseEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SurveyResponseEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResponseEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.SurveyResponse) graphql.Marshaler {
+			return ec.marshalNSurveyResponse2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSurveyResponse(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResponseEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyResponseEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyResponse(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SyncIssue_stream(ctx context.Context, field graphql.CollectedField, obj *domain.SyncIssue) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20720,6 +23435,148 @@ func (ec *executionContext) fieldContext_SyncRun_issues(ctx context.Context, fie
 	if fc.Args, err = ec.field_SyncRun_issues_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncRunConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SyncRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncRunConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.SyncRunEdge) graphql.Marshaler {
+			return ec.marshalNSyncRunEdge2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSyncRunEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncRunConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncRunEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncRunConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SyncRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncRunConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncRunConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncRunConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SyncRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncRunConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncRunConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncRunConnection", field, true, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SyncRunEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SyncRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncRunEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncRunEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncRunEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SyncRunEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SyncRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncRunEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.SyncRun) graphql.Marshaler {
+			return ec.marshalNSyncRun2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSyncRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncRunEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncRunEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncRun(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -21303,6 +24160,29 @@ func (ec *executionContext) fieldContext_TicketConnection_pageInfo(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _TicketConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.TicketConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketConnection", field, true, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _TicketEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TicketEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21541,6 +24421,61 @@ func (ec *executionContext) fieldContext_TierAccounts_accounts(_ context.Context
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AccountCoverage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TierBandCounts_tier(ctx context.Context, field graphql.CollectedField, obj *model.TierBandCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierBandCounts_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOTier2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TierBandCounts_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TierBandCounts", field, false, false, errors.New("field of type Tier does not have child fields"))
+}
+
+func (ec *executionContext) _TierBandCounts_counts(ctx context.Context, field graphql.CollectedField, obj *model.TierBandCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierBandCounts_counts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.BandCounts) graphql.Marshaler {
+			return ec.marshalNBandCounts2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐBandCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierBandCounts_counts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TierBandCounts",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BandCounts(ctx, field)
 		},
 	}
 	return fc, nil
@@ -23066,7 +26001,7 @@ func (ec *executionContext) unmarshalInputAccountFilter(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"tier", "segment", "lifecycle", "ownerId", "nameContains"}
+	fieldsInOrder := [...]string{"tier", "segment", "lifecycle", "ownerId", "nameContains", "renewalDate", "health"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -23108,6 +26043,20 @@ func (ec *executionContext) unmarshalInputAccountFilter(ctx context.Context, obj
 				return it, err
 			}
 			it.NameContains = data
+		case "renewalDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("renewalDate"))
+			data, err := ec.unmarshalODateRange2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐDateRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RenewalDate = data
+		case "health":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("health"))
+			data, err := ec.unmarshalOHealthBand2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐHealthBandᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Health = data
 		}
 	}
 	return it, nil
@@ -23141,6 +26090,94 @@ func (ec *executionContext) unmarshalInputAccountOrder(ctx context.Context, obj 
 		case "field":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
 			data, err := ec.unmarshalNAccountOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐAccountSort(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNSortDirection2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSortDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputContactFilter(ctx context.Context, obj any) (model.ContactFilter, error) {
+	var it model.ContactFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"search", "email", "titleContains"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "search":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Search = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "titleContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleContains = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputContactOrder(ctx context.Context, obj any) (model.ContactOrder, error) {
+	var it model.ContactOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["field"]; !present {
+		asMap["field"] = "NAME"
+	}
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNContactOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐContactSort(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -23266,6 +26303,189 @@ func (ec *executionContext) unmarshalInputCreateSourceInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputDateRange(ctx context.Context, obj any) (model.DateRange, error) {
+	var it model.DateRange
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputDealFilter(ctx context.Context, obj any) (model.DealFilter, error) {
+	var it model.DealFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"status", "kind", "stage", "closedAt", "amount", "nameContains"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalODealStatus2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalODealKind2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "stage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stage"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Stage = data
+		case "closedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("closedAt"))
+			data, err := ec.unmarshalOTimeRange2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClosedAt = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalODecimalRange2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐDecimalRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "nameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContains = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputDealOrder(ctx context.Context, obj any) (model.DealOrder, error) {
+	var it model.DealOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["field"]; !present {
+		asMap["field"] = "OCCURRED_AT"
+	}
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "DESC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNDealOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐDealSort(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNSortDirection2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSortDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputDecimalRange(ctx context.Context, obj any) (model.DecimalRange, error) {
+	var it model.DecimalRange
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"min", "max"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "min":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("min"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Min = data
+		case "max":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("max"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Max = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputExternalRefInput(ctx context.Context, obj any) (model.ExternalRefInput, error) {
 	var it model.ExternalRefInput
 	if obj == nil {
@@ -23340,6 +26560,43 @@ func (ec *executionContext) unmarshalInputFieldPrecedenceInput(ctx context.Conte
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputFloatRange(ctx context.Context, obj any) (model.FloatRange, error) {
+	var it model.FloatRange
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"min", "max"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "min":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("min"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Min = data
+		case "max":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("max"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Max = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputHealthChangeFilter(ctx context.Context, obj any) (model.HealthChangeFilter, error) {
 	var it model.HealthChangeFilter
 	if obj == nil {
@@ -23379,6 +26636,531 @@ func (ec *executionContext) unmarshalInputHealthChangeFilter(ctx context.Context
 				return it, err
 			}
 			it.Tier = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputIdentitySuggestionFilter(ctx context.Context, obj any) (model.IdentitySuggestionFilter, error) {
+	var it model.IdentitySuggestionFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"matchedBy", "confidence", "accountId", "createdAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "matchedBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedBy"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedBy = data
+		case "confidence":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidence"))
+			data, err := ec.unmarshalOFloatRange2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐFloatRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Confidence = data
+		case "accountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountId"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountID = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTimeRange2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputIdentitySuggestionOrder(ctx context.Context, obj any) (model.IdentitySuggestionOrder, error) {
+	var it model.IdentitySuggestionOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["field"]; !present {
+		asMap["field"] = "CREATED_AT"
+	}
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "DESC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNIdentitySuggestionOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚋidentityᚐSuggestionSort(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNSortDirection2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSortDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputIntRange(ctx context.Context, obj any) (model.IntRange, error) {
+	var it model.IntRange
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"min", "max"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "min":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("min"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Min = data
+		case "max":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("max"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Max = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSurveyFilter(ctx context.Context, obj any) (model.SurveyFilter, error) {
+	var it model.SurveyFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "touchpoint", "score", "respondedAt", "commentContains"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOSurveyKind2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "touchpoint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("touchpoint"))
+			data, err := ec.unmarshalOTouchpoint2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Touchpoint = data
+		case "score":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("score"))
+			data, err := ec.unmarshalOIntRange2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐIntRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Score = data
+		case "respondedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("respondedAt"))
+			data, err := ec.unmarshalOTimeRange2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RespondedAt = data
+		case "commentContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentContains = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSurveyOrder(ctx context.Context, obj any) (model.SurveyOrder, error) {
+	var it model.SurveyOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["field"]; !present {
+		asMap["field"] = "RESPONDED_AT"
+	}
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "DESC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNSurveyOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSurveySort(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNSortDirection2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSortDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSyncRunFilter(ctx context.Context, obj any) (model.SyncRunFilter, error) {
+	var it model.SyncRunFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"status", "trigger", "startedAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOSyncRunStatus2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "trigger":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trigger"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Trigger = data
+		case "startedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAt"))
+			data, err := ec.unmarshalOTimeRange2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAt = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSyncRunOrder(ctx context.Context, obj any) (model.SyncRunOrder, error) {
+	var it model.SyncRunOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["field"]; !present {
+		asMap["field"] = "STARTED_AT"
+	}
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "DESC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNSyncRunOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSyncRunSort(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNSortDirection2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSortDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputTicketFilter(ctx context.Context, obj any) (model.TicketFilter, error) {
+	var it model.TicketFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"status", "priority", "openedAt", "subjectContains"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOTicketStatus2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "priority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
+			data, err := ec.unmarshalOTicketPriority2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Priority = data
+		case "openedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("openedAt"))
+			data, err := ec.unmarshalOTimeRange2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OpenedAt = data
+		case "subjectContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectContains = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputTicketOrder(ctx context.Context, obj any) (model.TicketOrder, error) {
+	var it model.TicketOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["field"]; !present {
+		asMap["field"] = "OPENED_AT"
+	}
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "DESC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNTicketOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐTicketSort(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNSortDirection2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSortDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputTimeRange(ctx context.Context, obj any) (domain.TimeRange, error) {
+	var it domain.TimeRange
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputTimelineFilter(ctx context.Context, obj any) (model.TimelineFilter, error) {
+	var it model.TimelineFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"occurredAt", "search"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "occurredAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredAt"))
+			data, err := ec.unmarshalOTimeRange2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OccurredAt = data
+		case "search":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Search = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputTimelineOrder(ctx context.Context, obj any) (model.TimelineOrder, error) {
+	var it model.TimelineOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "DESC"
+	}
+
+	fieldsInOrder := [...]string{"direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNSortDirection2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSortDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
 		}
 	}
 	return it, nil
@@ -23578,6 +27360,124 @@ func (ec *executionContext) unmarshalInputUpdateSourceInput(ctx context.Context,
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj model.Node) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case domain.Ticket:
+		return ec._Ticket(ctx, sel, &obj)
+	case *domain.Ticket:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Ticket(ctx, sel, obj)
+	case domain.SyncRun:
+		return ec._SyncRun(ctx, sel, &obj)
+	case *domain.SyncRun:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SyncRun(ctx, sel, obj)
+	case domain.SurveyResponse:
+		return ec._SurveyResponse(ctx, sel, &obj)
+	case *domain.SurveyResponse:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SurveyResponse(ctx, sel, obj)
+	case model.SuccessPlanObjective:
+		return ec._SuccessPlanObjective(ctx, sel, &obj)
+	case *model.SuccessPlanObjective:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SuccessPlanObjective(ctx, sel, obj)
+	case domain.SubscriptionItem:
+		return ec._SubscriptionItem(ctx, sel, &obj)
+	case *domain.SubscriptionItem:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SubscriptionItem(ctx, sel, obj)
+	case domain.Source:
+		return ec._Source(ctx, sel, &obj)
+	case *domain.Source:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Source(ctx, sel, obj)
+	case domain.Person:
+		return ec._Person(ctx, sel, &obj)
+	case *domain.Person:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Person(ctx, sel, obj)
+	case model.IdentitySuggestion:
+		return ec._IdentitySuggestion(ctx, sel, &obj)
+	case *model.IdentitySuggestion:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._IdentitySuggestion(ctx, sel, obj)
+	case model.IdentityChange:
+		return ec._IdentityChange(ctx, sel, &obj)
+	case *model.IdentityChange:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._IdentityChange(ctx, sel, obj)
+	case domain.Deal:
+		return ec._Deal(ctx, sel, &obj)
+	case *domain.Deal:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Deal(ctx, sel, obj)
+	case domain.Contact:
+		return ec._Contact(ctx, sel, &obj)
+	case *domain.Contact:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Contact(ctx, sel, obj)
+	case domain.APIKey:
+		return ec._ApiKey(ctx, sel, &obj)
+	case *domain.APIKey:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ApiKey(ctx, sel, obj)
+	case domain.Activity:
+		return ec._Activity(ctx, sel, &obj)
+	case *domain.Activity:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Activity(ctx, sel, obj)
+	case domain.AccountTeamMember:
+		return ec._AccountTeamMember(ctx, sel, &obj)
+	case *domain.AccountTeamMember:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AccountTeamMember(ctx, sel, obj)
+	case domain.Account:
+		return ec._Account(ctx, sel, &obj)
+	case *domain.Account:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Account(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Node must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 func (ec *executionContext) _TimelineItem(ctx context.Context, sel ast.SelectionSet, obj model.TimelineItem) graphql.Marshaler {
 	switch obj := (obj).(type) {
 	case nil:
@@ -23630,7 +27530,7 @@ func (ec *executionContext) _TimelineItem(ctx context.Context, sel ast.Selection
 
 // region    **************************** object.gotpl ****************************
 
-var accountImplementors = []string{"Account"}
+var accountImplementors = []string{"Account", "Node"}
 
 func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, obj *domain.Account) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountImplementors)
@@ -24601,7 +28501,7 @@ func (ec *executionContext) _AccountPressure(ctx context.Context, sel ast.Select
 	return out
 }
 
-var accountTeamMemberImplementors = []string{"AccountTeamMember"}
+var accountTeamMemberImplementors = []string{"AccountTeamMember", "Node"}
 
 func (ec *executionContext) _AccountTeamMember(ctx context.Context, sel ast.SelectionSet, obj *domain.AccountTeamMember) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountTeamMemberImplementors)
@@ -24682,7 +28582,7 @@ func (ec *executionContext) _AccountTeamMember(ctx context.Context, sel ast.Sele
 	return out
 }
 
-var activityImplementors = []string{"Activity"}
+var activityImplementors = []string{"Activity", "Node"}
 
 func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet, obj *domain.Activity) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, activityImplementors)
@@ -24767,6 +28667,11 @@ func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet,
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "author":
+			out.Values[i] = ec._Activity_author(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "custom":
 			out.Values[i] = ec._Activity_custom(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -24867,6 +28772,79 @@ func (ec *executionContext) _ActivityEvent(ctx context.Context, sel ast.Selectio
 			out.Values[i] = ec._ActivityEvent_activity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var apiKeyImplementors = []string{"ApiKey", "Node"}
+
+func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, obj *domain.APIKey) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiKey")
+		case "id":
+			out.Values[i] = ec._ApiKey_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ApiKey_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "role":
+			out.Values[i] = ec._ApiKey_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "prefix":
+			out.Values[i] = ec._ApiKey_prefix(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdBy":
+			out.Values[i] = ec._ApiKey_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._ApiKey_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastUsedAt":
+			out.Values[i] = ec._ApiKey_lastUsedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "revokedAt":
+			out.Values[i] = ec._ApiKey_revokedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -25029,6 +29007,117 @@ func (ec *executionContext) _BacktestBand(ctx context.Context, sel ast.Selection
 			}
 		case "churned":
 			out.Values[i] = ec._BacktestBand_churned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var bandCountsImplementors = []string{"BandCounts"}
+
+func (ec *executionContext) _BandCounts(ctx context.Context, sel ast.SelectionSet, obj *model.BandCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bandCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BandCounts")
+		case "accounts":
+			out.Values[i] = ec._BandCounts_accounts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "red":
+			out.Values[i] = ec._BandCounts_red(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "yellow":
+			out.Values[i] = ec._BandCounts_yellow(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "green":
+			out.Values[i] = ec._BandCounts_green(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unscored":
+			out.Values[i] = ec._BandCounts_unscored(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mrr":
+			out.Values[i] = ec._BandCounts_mrr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var bandMrrImplementors = []string{"BandMrr"}
+
+func (ec *executionContext) _BandMrr(ctx context.Context, sel ast.SelectionSet, obj *model.BandMrr) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bandMrrImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BandMrr")
+		case "band":
+			out.Values[i] = ec._BandMrr_band(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "accounts":
+			out.Values[i] = ec._BandMrr_accounts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mrr":
+			out.Values[i] = ec._BandMrr_mrr(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25217,7 +29306,7 @@ func (ec *executionContext) _CohortTable(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-var contactImplementors = []string{"Contact"}
+var contactImplementors = []string{"Contact", "Node"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *domain.Contact) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
@@ -25295,13 +29384,51 @@ func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.Sele
 		case "edges":
 			out.Values[i] = ec._ContactConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._ContactConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "totalCount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ContactConnection_totalCount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25530,6 +29657,49 @@ func (ec *executionContext) _CoverageReport(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var createdApiKeyImplementors = []string{"CreatedApiKey"}
+
+func (ec *executionContext) _CreatedApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.CreatedAPIKey) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createdApiKeyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreatedApiKey")
+		case "key":
+			out.Values[i] = ec._CreatedApiKey_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "secret":
+			out.Values[i] = ec._CreatedApiKey_secret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var csHandoffGapImplementors = []string{"CsHandoffGap"}
 
 func (ec *executionContext) _CsHandoffGap(ctx context.Context, sel ast.SelectionSet, obj *model.CsHandoffGap) graphql.Marshaler {
@@ -25704,7 +29874,7 @@ func (ec *executionContext) _CsatSourceScore(ctx context.Context, sel ast.Select
 	return out
 }
 
-var dealImplementors = []string{"Deal"}
+var dealImplementors = []string{"Deal", "Node"}
 
 func (ec *executionContext) _Deal(ctx context.Context, sel ast.SelectionSet, obj *domain.Deal) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, dealImplementors)
@@ -25768,6 +29938,130 @@ func (ec *executionContext) _Deal(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "provenance":
 			out.Values[i] = ec._Deal_provenance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var dealConnectionImplementors = []string{"DealConnection"}
+
+func (ec *executionContext) _DealConnection(ctx context.Context, sel ast.SelectionSet, obj *model.DealConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dealConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DealConnection")
+		case "edges":
+			out.Values[i] = ec._DealConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._DealConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._DealConnection_totalCount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var dealEdgeImplementors = []string{"DealEdge"}
+
+func (ec *executionContext) _DealEdge(ctx context.Context, sel ast.SelectionSet, obj *model.DealEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dealEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DealEdge")
+		case "cursor":
+			out.Values[i] = ec._DealEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._DealEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -26538,7 +30832,85 @@ func (ec *executionContext) _HealthFactor(ctx context.Context, sel ast.Selection
 	return out
 }
 
-var identityChangeImplementors = []string{"IdentityChange"}
+var healthSummaryImplementors = []string{"HealthSummary"}
+
+func (ec *executionContext) _HealthSummary(ctx context.Context, sel ast.SelectionSet, obj *model.HealthSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, healthSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HealthSummary")
+		case "asOf":
+			out.Values[i] = ec._HealthSummary_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "day":
+			out.Values[i] = ec._HealthSummary_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ownerRole":
+			out.Values[i] = ec._HealthSummary_ownerRole(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "all":
+			out.Values[i] = ec._HealthSummary_all(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byTier":
+			out.Values[i] = ec._HealthSummary_byTier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bySegment":
+			out.Values[i] = ec._HealthSummary_bySegment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byLifecycle":
+			out.Values[i] = ec._HealthSummary_byLifecycle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byOwner":
+			out.Values[i] = ec._HealthSummary_byOwner(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mrrByBand":
+			out.Values[i] = ec._HealthSummary_mrrByBand(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var identityChangeImplementors = []string{"IdentityChange", "Node"}
 
 func (ec *executionContext) _IdentityChange(ctx context.Context, sel ast.SelectionSet, obj *model.IdentityChange) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, identityChangeImplementors)
@@ -26674,7 +31046,7 @@ func (ec *executionContext) _IdentitySettings(ctx context.Context, sel ast.Selec
 	return out
 }
 
-var identitySuggestionImplementors = []string{"IdentitySuggestion"}
+var identitySuggestionImplementors = []string{"IdentitySuggestion", "Node"}
 
 func (ec *executionContext) _IdentitySuggestion(ctx context.Context, sel ast.SelectionSet, obj *model.IdentitySuggestion) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, identitySuggestionImplementors)
@@ -26757,18 +31129,51 @@ func (ec *executionContext) _IdentitySuggestionConnection(ctx context.Context, s
 		case "edges":
 			out.Values[i] = ec._IdentitySuggestionConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._IdentitySuggestionConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.Values[i] = ec._IdentitySuggestionConnection_totalCount(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._IdentitySuggestionConnection_totalCount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26809,6 +31214,49 @@ func (ec *executionContext) _IdentitySuggestionEdge(ctx context.Context, sel ast
 			}
 		case "node":
 			out.Values[i] = ec._IdentitySuggestionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var lifecycleBandCountsImplementors = []string{"LifecycleBandCounts"}
+
+func (ec *executionContext) _LifecycleBandCounts(ctx context.Context, sel ast.SelectionSet, obj *model.LifecycleBandCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, lifecycleBandCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LifecycleBandCounts")
+		case "lifecycle":
+			out.Values[i] = ec._LifecycleBandCounts_lifecycle(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "counts":
+			out.Values[i] = ec._LifecycleBandCounts_counts(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -27299,6 +31747,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Mutation")
+		case "addNote":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addNote(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "saveScorecard":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_saveScorecard(ctx, field)
@@ -27544,6 +32013,49 @@ func (ec *executionContext) _OnboardingGap(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var ownerBandCountsImplementors = []string{"OwnerBandCounts"}
+
+func (ec *executionContext) _OwnerBandCounts(ctx context.Context, sel ast.SelectionSet, obj *model.OwnerBandCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ownerBandCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OwnerBandCounts")
+		case "owner":
+			out.Values[i] = ec._OwnerBandCounts_owner(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "counts":
+			out.Values[i] = ec._OwnerBandCounts_counts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var ownerCoverageImplementors = []string{"OwnerCoverage"}
 
 func (ec *executionContext) _OwnerCoverage(ctx context.Context, sel ast.SelectionSet, obj *model.OwnerCoverage) graphql.Marshaler {
@@ -27660,7 +32172,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-var personImplementors = []string{"Person"}
+var personImplementors = []string{"Person", "Node"}
 
 func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, obj *domain.Person) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, personImplementors)
@@ -27858,6 +32370,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "apiKeys":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_apiKeys(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "coverage":
 			field := field
 
@@ -28034,6 +32568,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "healthSummary":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_healthSummary(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "identitySuggestions":
 			field := field
 
@@ -28088,6 +32644,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_identitySettings(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "node":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_node(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "nodes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_nodes(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -29033,7 +33633,50 @@ func (ec *executionContext) _ScorecardMeasure(ctx context.Context, sel ast.Selec
 	return out
 }
 
-var sourceImplementors = []string{"Source"}
+var segmentBandCountsImplementors = []string{"SegmentBandCounts"}
+
+func (ec *executionContext) _SegmentBandCounts(ctx context.Context, sel ast.SelectionSet, obj *model.SegmentBandCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, segmentBandCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SegmentBandCounts")
+		case "segment":
+			out.Values[i] = ec._SegmentBandCounts_segment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "counts":
+			out.Values[i] = ec._SegmentBandCounts_counts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var sourceImplementors = []string{"Source", "Node"}
 
 func (ec *executionContext) _Source(ctx context.Context, sel ast.SelectionSet, obj *domain.Source) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, sourceImplementors)
@@ -29328,7 +33971,7 @@ func (ec *executionContext) _SubscriptionEvent(ctx context.Context, sel ast.Sele
 	return out
 }
 
-var subscriptionItemImplementors = []string{"SubscriptionItem"}
+var subscriptionItemImplementors = []string{"SubscriptionItem", "Node"}
 
 func (ec *executionContext) _SubscriptionItem(ctx context.Context, sel ast.SelectionSet, obj *domain.SubscriptionItem) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionItemImplementors)
@@ -29454,7 +34097,7 @@ func (ec *executionContext) _SuccessPlan(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-var successPlanObjectiveImplementors = []string{"SuccessPlanObjective"}
+var successPlanObjectiveImplementors = []string{"SuccessPlanObjective", "Node"}
 
 func (ec *executionContext) _SuccessPlanObjective(ctx context.Context, sel ast.SelectionSet, obj *model.SuccessPlanObjective) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, successPlanObjectiveImplementors)
@@ -29618,7 +34261,7 @@ func (ec *executionContext) _SurveyEvent(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-var surveyResponseImplementors = []string{"SurveyResponse"}
+var surveyResponseImplementors = []string{"SurveyResponse", "Node"}
 
 func (ec *executionContext) _SurveyResponse(ctx context.Context, sel ast.SelectionSet, obj *domain.SurveyResponse) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, surveyResponseImplementors)
@@ -29667,6 +34310,130 @@ func (ec *executionContext) _SurveyResponse(ctx context.Context, sel ast.Selecti
 			}
 		case "provenance":
 			out.Values[i] = ec._SurveyResponse_provenance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var surveyResponseConnectionImplementors = []string{"SurveyResponseConnection"}
+
+func (ec *executionContext) _SurveyResponseConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SurveyResponseConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surveyResponseConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SurveyResponseConnection")
+		case "edges":
+			out.Values[i] = ec._SurveyResponseConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SurveyResponseConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SurveyResponseConnection_totalCount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var surveyResponseEdgeImplementors = []string{"SurveyResponseEdge"}
+
+func (ec *executionContext) _SurveyResponseEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SurveyResponseEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surveyResponseEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SurveyResponseEdge")
+		case "cursor":
+			out.Values[i] = ec._SurveyResponseEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SurveyResponseEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -29754,7 +34521,7 @@ func (ec *executionContext) _SyncIssue(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
-var syncRunImplementors = []string{"SyncRun"}
+var syncRunImplementors = []string{"SyncRun", "Node"}
 
 func (ec *executionContext) _SyncRun(ctx context.Context, sel ast.SelectionSet, obj *domain.SyncRun) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, syncRunImplementors)
@@ -29864,6 +34631,130 @@ func (ec *executionContext) _SyncRun(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var syncRunConnectionImplementors = []string{"SyncRunConnection"}
+
+func (ec *executionContext) _SyncRunConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SyncRunConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, syncRunConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SyncRunConnection")
+		case "edges":
+			out.Values[i] = ec._SyncRunConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SyncRunConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SyncRunConnection_totalCount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var syncRunEdgeImplementors = []string{"SyncRunEdge"}
+
+func (ec *executionContext) _SyncRunEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SyncRunEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, syncRunEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SyncRunEdge")
+		case "cursor":
+			out.Values[i] = ec._SyncRunEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SyncRunEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -30044,7 +34935,7 @@ func (ec *executionContext) _Threshold(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
-var ticketImplementors = []string{"Ticket"}
+var ticketImplementors = []string{"Ticket", "Node"}
 
 func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, obj *domain.Ticket) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, ticketImplementors)
@@ -30175,13 +35066,51 @@ func (ec *executionContext) _TicketConnection(ctx context.Context, sel ast.Selec
 		case "edges":
 			out.Values[i] = ec._TicketConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._TicketConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "totalCount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TicketConnection_totalCount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -30356,6 +35285,49 @@ func (ec *executionContext) _TierAccounts(ctx context.Context, sel ast.Selection
 			}
 		case "accounts":
 			out.Values[i] = ec._TierAccounts_accounts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var tierBandCountsImplementors = []string{"TierBandCounts"}
+
+func (ec *executionContext) _TierBandCounts(ctx context.Context, sel ast.SelectionSet, obj *model.TierBandCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tierBandCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TierBandCounts")
+		case "tier":
+			out.Values[i] = ec._TierBandCounts_tier(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "counts":
+			out.Values[i] = ec._TierBandCounts_counts(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -31121,6 +36093,11 @@ func (ec *executionContext) marshalNAccountHealth2ᚕgithubᚗcomᚋpulseproject
 	return ret
 }
 
+func (ec *executionContext) unmarshalNAccountOrder2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐAccountOrder(ctx context.Context, v any) (model.AccountOrder, error) {
+	res, err := ec.unmarshalInputAccountOrder(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNAccountOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐAccountSort(ctx context.Context, v any) (domain.AccountSort, error) {
 	res, err := model.UnmarshalAccountOrderField(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -31177,6 +36154,10 @@ func (ec *executionContext) marshalNAccountTeamMember2ᚕgithubᚗcomᚋpulsepro
 	return ret
 }
 
+func (ec *executionContext) marshalNActivity2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐActivity(ctx context.Context, sel ast.SelectionSet, v domain.Activity) graphql.Marshaler {
+	return ec._Activity(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNActivity2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐActivity(ctx context.Context, sel ast.SelectionSet, v *domain.Activity) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -31195,6 +36176,52 @@ func (ec *executionContext) unmarshalNActivityKind2string(ctx context.Context, v
 func (ec *executionContext) marshalNActivityKind2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
 	res := model.MarshalActivityKind(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNApiKey2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v domain.APIKey) graphql.Marshaler {
+	return ec._ApiKey(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNApiKey2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐAPIKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.APIKey) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApiKey2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐAPIKey(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApiKey2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v *domain.APIKey) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ApiKey(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNApiKeyRole2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐAccess(ctx context.Context, v any) (domain.Access, error) {
+	res, err := model.UnmarshalApiKeyRole(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApiKeyRole2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐAccess(ctx context.Context, sel ast.SelectionSet, v domain.Access) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalApiKeyRole(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -31236,6 +36263,30 @@ func (ec *executionContext) marshalNBacktestBand2ᚕgithubᚗcomᚋpulseproject�
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBacktestBand2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐBacktestBand(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBandCounts2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐBandCounts(ctx context.Context, sel ast.SelectionSet, v model.BandCounts) graphql.Marshaler {
+	return ec._BandCounts(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBandMrr2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐBandMrr(ctx context.Context, sel ast.SelectionSet, v model.BandMrr) graphql.Marshaler {
+	return ec._BandMrr(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBandMrr2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐBandMrrᚄ(ctx context.Context, sel ast.SelectionSet, v []model.BandMrr) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBandMrr2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐBandMrr(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -31381,6 +36432,27 @@ func (ec *executionContext) marshalNContactEdge2ᚕgithubᚗcomᚋpulseproject�
 	return ret
 }
 
+func (ec *executionContext) unmarshalNContactOrder2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐContactOrder(ctx context.Context, v any) (model.ContactOrder, error) {
+	res, err := ec.unmarshalInputContactOrder(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNContactOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐContactSort(ctx context.Context, v any) (domain.ContactSort, error) {
+	res, err := model.UnmarshalContactOrderField(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNContactOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐContactSort(ctx context.Context, sel ast.SelectionSet, v domain.ContactSort) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalContactOrderField(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNContactPressure2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐContactPressure(ctx context.Context, sel ast.SelectionSet, v model.ContactPressure) graphql.Marshaler {
 	return ec._ContactPressure(ctx, sel, &v)
 }
@@ -31437,6 +36509,20 @@ func (ec *executionContext) unmarshalNCreateObjectiveInput2githubᚗcomᚋpulsep
 func (ec *executionContext) unmarshalNCreateSourceInput2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐCreateSourceInput(ctx context.Context, v any) (model.CreateSourceInput, error) {
 	res, err := ec.unmarshalInputCreateSourceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreatedApiKey2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐCreatedAPIKey(ctx context.Context, sel ast.SelectionSet, v model.CreatedAPIKey) graphql.Marshaler {
+	return ec._CreatedApiKey(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreatedApiKey2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐCreatedAPIKey(ctx context.Context, sel ast.SelectionSet, v *model.CreatedAPIKey) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CreatedApiKey(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCsHandoffGap2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐCsHandoffGap(ctx context.Context, sel ast.SelectionSet, v model.CsHandoffGap) graphql.Marshaler {
@@ -31523,11 +36609,39 @@ func (ec *executionContext) marshalNDeal2githubᚗcomᚋpulseprojectᚋpulseᚋd
 	return ec._Deal(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNDeal2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐDealᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Deal) graphql.Marshaler {
+func (ec *executionContext) marshalNDeal2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐDeal(ctx context.Context, sel ast.SelectionSet, v *domain.Deal) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Deal(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDealConnection2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐDealConnection(ctx context.Context, sel ast.SelectionSet, v model.DealConnection) graphql.Marshaler {
+	return ec._DealConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDealConnection2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐDealConnection(ctx context.Context, sel ast.SelectionSet, v *model.DealConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DealConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDealEdge2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐDealEdge(ctx context.Context, sel ast.SelectionSet, v model.DealEdge) graphql.Marshaler {
+	return ec._DealEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDealEdge2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐDealEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.DealEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNDeal2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐDeal(ctx, sel, v[i])
+		return ec.marshalNDealEdge2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐDealEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -31539,14 +36653,57 @@ func (ec *executionContext) marshalNDeal2ᚕgithubᚗcomᚋpulseprojectᚋpulse�
 	return ret
 }
 
-func (ec *executionContext) marshalNDeal2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐDeal(ctx context.Context, sel ast.SelectionSet, v *domain.Deal) graphql.Marshaler {
-	if v == nil {
+func (ec *executionContext) unmarshalNDealKind2string(ctx context.Context, v any) (string, error) {
+	res, err := model.UnmarshalDealKind(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDealKind2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalDealKind(v)
+	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
 		}
-		return graphql.Null
 	}
-	return ec._Deal(ctx, sel, v)
+	return res
+}
+
+func (ec *executionContext) unmarshalNDealOrder2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐDealOrder(ctx context.Context, v any) (model.DealOrder, error) {
+	res, err := ec.unmarshalInputDealOrder(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDealOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐDealSort(ctx context.Context, v any) (domain.DealSort, error) {
+	res, err := model.UnmarshalDealOrderField(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDealOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐDealSort(ctx context.Context, sel ast.SelectionSet, v domain.DealSort) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalDealOrderField(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNDealStatus2string(ctx context.Context, v any) (string, error) {
+	res, err := model.UnmarshalDealStatus(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDealStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalDealStatus(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, v any) (decimal.Decimal, error) {
@@ -31751,6 +36908,20 @@ func (ec *executionContext) marshalNHealthFactor2ᚕgithubᚗcomᚋpulseproject�
 	return ret
 }
 
+func (ec *executionContext) marshalNHealthSummary2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐHealthSummary(ctx context.Context, sel ast.SelectionSet, v model.HealthSummary) graphql.Marshaler {
+	return ec._HealthSummary(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNHealthSummary2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐHealthSummary(ctx context.Context, sel ast.SelectionSet, v *model.HealthSummary) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._HealthSummary(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx context.Context, v any) (uuid.UUID, error) {
 	res, err := model.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -31898,6 +37069,27 @@ func (ec *executionContext) marshalNIdentitySuggestionEdge2ᚕgithubᚗcomᚋpul
 	return ret
 }
 
+func (ec *executionContext) unmarshalNIdentitySuggestionOrder2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐIdentitySuggestionOrder(ctx context.Context, v any) (model.IdentitySuggestionOrder, error) {
+	res, err := ec.unmarshalInputIdentitySuggestionOrder(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNIdentitySuggestionOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚋidentityᚐSuggestionSort(ctx context.Context, v any) (identity.SuggestionSort, error) {
+	res, err := model.UnmarshalIdentitySuggestionOrderField(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIdentitySuggestionOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚋidentityᚐSuggestionSort(ctx context.Context, sel ast.SelectionSet, v identity.SuggestionSort) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalIdentitySuggestionOrderField(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -31966,6 +37158,26 @@ func (ec *executionContext) marshalNLifecycle2string(ctx context.Context, sel as
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNLifecycleBandCounts2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐLifecycleBandCounts(ctx context.Context, sel ast.SelectionSet, v model.LifecycleBandCounts) graphql.Marshaler {
+	return ec._LifecycleBandCounts(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNLifecycleBandCounts2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐLifecycleBandCountsᚄ(ctx context.Context, sel ast.SelectionSet, v []model.LifecycleBandCounts) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLifecycleBandCounts2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐLifecycleBandCounts(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNMissingRate2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐMissingRate(ctx context.Context, sel ast.SelectionSet, v model.MissingRate) graphql.Marshaler {
@@ -32100,6 +37312,16 @@ func (ec *executionContext) marshalNMrrMovementTable2ᚖgithubᚗcomᚋpulseproj
 	return ec._MrrMovementTable(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalONode2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐNode(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalNNpsReport2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐNpsReport(ctx context.Context, sel ast.SelectionSet, v model.NpsReport) graphql.Marshaler {
 	return ec._NpsReport(ctx, sel, &v)
 }
@@ -32133,6 +37355,26 @@ func (ec *executionContext) marshalNOnboardingGap2ᚕgithubᚗcomᚋpulseproject
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOnboardingGap2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐOnboardingGap(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOwnerBandCounts2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐOwnerBandCounts(ctx context.Context, sel ast.SelectionSet, v model.OwnerBandCounts) graphql.Marshaler {
+	return ec._OwnerBandCounts(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNOwnerBandCounts2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐOwnerBandCountsᚄ(ctx context.Context, sel ast.SelectionSet, v []model.OwnerBandCounts) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOwnerBandCounts2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐOwnerBandCounts(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -32368,6 +37610,26 @@ func (ec *executionContext) marshalNScorecardMeasure2ᚕgithubᚗcomᚋpulseproj
 	return ret
 }
 
+func (ec *executionContext) marshalNSegmentBandCounts2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSegmentBandCounts(ctx context.Context, sel ast.SelectionSet, v model.SegmentBandCounts) graphql.Marshaler {
+	return ec._SegmentBandCounts(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSegmentBandCounts2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSegmentBandCountsᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SegmentBandCounts) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSegmentBandCounts2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSegmentBandCounts(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNSortDirection2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSortDirection(ctx context.Context, v any) (model.SortDirection, error) {
 	var res model.SortDirection
 	err := res.UnmarshalGQL(v)
@@ -32543,24 +37805,29 @@ func (ec *executionContext) marshalNSurveyKind2string(ctx context.Context, sel a
 	return res
 }
 
-func (ec *executionContext) marshalNSurveyResponse2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSurveyResponse(ctx context.Context, sel ast.SelectionSet, v domain.SurveyResponse) graphql.Marshaler {
-	return ec._SurveyResponse(ctx, sel, &v)
+func (ec *executionContext) unmarshalNSurveyOrder2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSurveyOrder(ctx context.Context, v any) (model.SurveyOrder, error) {
+	res, err := ec.unmarshalInputSurveyOrder(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNSurveyResponse2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSurveyResponseᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.SurveyResponse) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNSurveyResponse2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSurveyResponse(ctx, sel, v[i])
-	})
+func (ec *executionContext) unmarshalNSurveyOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSurveySort(ctx context.Context, v any) (domain.SurveySort, error) {
+	res, err := model.UnmarshalSurveyOrderField(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
 
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
+func (ec *executionContext) marshalNSurveyOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSurveySort(ctx context.Context, sel ast.SelectionSet, v domain.SurveySort) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalSurveyOrderField(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
 		}
 	}
+	return res
+}
 
-	return ret
+func (ec *executionContext) marshalNSurveyResponse2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSurveyResponse(ctx context.Context, sel ast.SelectionSet, v domain.SurveyResponse) graphql.Marshaler {
+	return ec._SurveyResponse(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNSurveyResponse2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSurveyResponse(ctx context.Context, sel ast.SelectionSet, v *domain.SurveyResponse) graphql.Marshaler {
@@ -32571,6 +37838,40 @@ func (ec *executionContext) marshalNSurveyResponse2ᚖgithubᚗcomᚋpulseprojec
 		return graphql.Null
 	}
 	return ec._SurveyResponse(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSurveyResponseConnection2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSurveyResponseConnection(ctx context.Context, sel ast.SelectionSet, v model.SurveyResponseConnection) graphql.Marshaler {
+	return ec._SurveyResponseConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSurveyResponseConnection2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSurveyResponseConnection(ctx context.Context, sel ast.SelectionSet, v *model.SurveyResponseConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SurveyResponseConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSurveyResponseEdge2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSurveyResponseEdge(ctx context.Context, sel ast.SelectionSet, v model.SurveyResponseEdge) graphql.Marshaler {
+	return ec._SurveyResponseEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSurveyResponseEdge2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSurveyResponseEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SurveyResponseEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSurveyResponseEdge2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSurveyResponseEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNSyncIssue2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSyncIssue(ctx context.Context, sel ast.SelectionSet, v domain.SyncIssue) graphql.Marshaler {
@@ -32613,11 +37914,39 @@ func (ec *executionContext) marshalNSyncRun2githubᚗcomᚋpulseprojectᚋpulse�
 	return ec._SyncRun(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNSyncRun2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSyncRunᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.SyncRun) graphql.Marshaler {
+func (ec *executionContext) marshalNSyncRun2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSyncRun(ctx context.Context, sel ast.SelectionSet, v *domain.SyncRun) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SyncRun(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSyncRunConnection2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSyncRunConnection(ctx context.Context, sel ast.SelectionSet, v model.SyncRunConnection) graphql.Marshaler {
+	return ec._SyncRunConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSyncRunConnection2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSyncRunConnection(ctx context.Context, sel ast.SelectionSet, v *model.SyncRunConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SyncRunConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSyncRunEdge2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSyncRunEdge(ctx context.Context, sel ast.SelectionSet, v model.SyncRunEdge) graphql.Marshaler {
+	return ec._SyncRunEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSyncRunEdge2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSyncRunEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SyncRunEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNSyncRun2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSyncRun(ctx, sel, v[i])
+		return ec.marshalNSyncRunEdge2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSyncRunEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -32629,14 +37958,25 @@ func (ec *executionContext) marshalNSyncRun2ᚕgithubᚗcomᚋpulseprojectᚋpul
 	return ret
 }
 
-func (ec *executionContext) marshalNSyncRun2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSyncRun(ctx context.Context, sel ast.SelectionSet, v *domain.SyncRun) graphql.Marshaler {
-	if v == nil {
+func (ec *executionContext) unmarshalNSyncRunOrder2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSyncRunOrder(ctx context.Context, v any) (model.SyncRunOrder, error) {
+	res, err := ec.unmarshalInputSyncRunOrder(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSyncRunOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSyncRunSort(ctx context.Context, v any) (domain.SyncRunSort, error) {
+	res, err := model.UnmarshalSyncRunOrderField(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSyncRunOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSyncRunSort(ctx context.Context, sel ast.SelectionSet, v domain.SyncRunSort) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalSyncRunOrderField(v)
+	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
 		}
-		return graphql.Null
 	}
-	return ec._SyncRun(ctx, sel, v)
+	return res
 }
 
 func (ec *executionContext) unmarshalNSyncRunStatus2string(ctx context.Context, v any) (string, error) {
@@ -32789,6 +38129,59 @@ func (ec *executionContext) marshalNTicketEdge2ᚕgithubᚗcomᚋpulseprojectᚋ
 	return ret
 }
 
+func (ec *executionContext) unmarshalNTicketOrder2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐTicketOrder(ctx context.Context, v any) (model.TicketOrder, error) {
+	res, err := ec.unmarshalInputTicketOrder(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNTicketOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐTicketSort(ctx context.Context, v any) (domain.TicketSort, error) {
+	res, err := model.UnmarshalTicketOrderField(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTicketOrderField2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐTicketSort(ctx context.Context, sel ast.SelectionSet, v domain.TicketSort) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalTicketOrderField(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNTicketPriority2string(ctx context.Context, v any) (string, error) {
+	res, err := model.UnmarshalTicketPriority(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTicketPriority2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalTicketPriority(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNTicketStatus2string(ctx context.Context, v any) (string, error) {
+	res, err := model.UnmarshalTicketStatus(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTicketStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalTicketStatus(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNTier2string(ctx context.Context, v any) (string, error) {
 	res, err := model.UnmarshalTier(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -32814,6 +38207,26 @@ func (ec *executionContext) marshalNTierAccounts2ᚕgithubᚗcomᚋpulseproject�
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTierAccounts2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐTierAccounts(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTierBandCounts2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐTierBandCounts(ctx context.Context, sel ast.SelectionSet, v model.TierBandCounts) graphql.Marshaler {
+	return ec._TierBandCounts(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTierBandCounts2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐTierBandCountsᚄ(ctx context.Context, sel ast.SelectionSet, v []model.TierBandCounts) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTierBandCounts2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐTierBandCounts(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -33137,12 +38550,21 @@ func (ec *executionContext) marshalOAccountHealth2ᚖgithubᚗcomᚋpulseproject
 	return ec._AccountHealth(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOAccountOrder2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐAccountOrder(ctx context.Context, v any) (*model.AccountOrder, error) {
+func (ec *executionContext) unmarshalOAccountOrder2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐAccountOrderᚄ(ctx context.Context, v any) ([]model.AccountOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := ec.unmarshalInputAccountOrder(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.AccountOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAccountOrder2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐAccountOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalOActivity2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐActivity(ctx context.Context, sel ast.SelectionSet, v *domain.Activity) graphql.Marshaler {
@@ -33214,6 +38636,31 @@ func (ec *executionContext) marshalOCohortMeasure2ᚖgithubᚗcomᚋpulseproject
 	return v
 }
 
+func (ec *executionContext) unmarshalOContactFilter2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐContactFilter(ctx context.Context, v any) (*model.ContactFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputContactFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOContactOrder2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐContactOrderᚄ(ctx context.Context, v any) ([]model.ContactOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.ContactOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNContactOrder2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐContactOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalODate2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
 	if v == nil {
 		return nil, nil
@@ -33232,6 +38679,22 @@ func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
+func (ec *executionContext) unmarshalODateRange2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐDateRange(ctx context.Context, v any) (*model.DateRange, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDateRange(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalODealFilter2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐDealFilter(ctx context.Context, v any) (*model.DealFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDealFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalODealKind2string(ctx context.Context, v any) (string, error) {
 	res, err := model.UnmarshalDealKind(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -33244,6 +38707,59 @@ func (ec *executionContext) marshalODealKind2string(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalODealKind2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDealKind2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalODealKind2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDealKind2string(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalODealOrder2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐDealOrderᚄ(ctx context.Context, v any) ([]model.DealOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.DealOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDealOrder2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐDealOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalODealStatus2string(ctx context.Context, v any) (string, error) {
 	res, err := model.UnmarshalDealStatus(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -33254,6 +38770,42 @@ func (ec *executionContext) marshalODealStatus2string(ctx context.Context, sel a
 	_ = ctx
 	res := model.MarshalDealStatus(v)
 	return res
+}
+
+func (ec *executionContext) unmarshalODealStatus2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDealStatus2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalODealStatus2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDealStatus2string(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, v any) (*decimal.Decimal, error) {
@@ -33272,6 +38824,14 @@ func (ec *executionContext) marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecim
 	_ = ctx
 	res := model.MarshalDecimal(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalODecimalRange2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐDecimalRange(ctx context.Context, v any) (*model.DecimalRange, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDecimalRange(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalODirection2string(ctx context.Context, v any) (string, error) {
@@ -33318,6 +38878,14 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalOFloatRange2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐFloatRange(ctx context.Context, v any) (*model.FloatRange, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputFloatRange(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOHealthBand2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐHealthBandᚄ(ctx context.Context, v any) ([]model.HealthBand, error) {
@@ -33440,6 +39008,31 @@ func (ec *executionContext) marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ct
 	return res
 }
 
+func (ec *executionContext) unmarshalOIdentitySuggestionFilter2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐIdentitySuggestionFilter(ctx context.Context, v any) (*model.IdentitySuggestionFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputIdentitySuggestionFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOIdentitySuggestionOrder2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐIdentitySuggestionOrderᚄ(ctx context.Context, v any) ([]model.IdentitySuggestionOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.IdentitySuggestionOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIdentitySuggestionOrder2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐIdentitySuggestionOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -33456,6 +39049,14 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOIntRange2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐIntRange(ctx context.Context, v any) (*model.IntRange, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputIntRange(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOJSON2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐCustom(ctx context.Context, v any) (domain.Custom, error) {
@@ -33524,6 +39125,24 @@ func (ec *executionContext) marshalOLifecycle2ᚕstringᚄ(ctx context.Context, 
 	return ret
 }
 
+func (ec *executionContext) unmarshalOLifecycle2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := model.UnmarshalLifecycle(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLifecycle2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := model.MarshalLifecycle(*v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOMovementInterval2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐMovementInterval(ctx context.Context, v any) (*model.MovementInterval, error) {
 	if v == nil {
 		return nil, nil
@@ -33538,6 +39157,13 @@ func (ec *executionContext) marshalOMovementInterval2ᚖgithubᚗcomᚋpulseproj
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalONode2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Node(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOObjectiveStatus2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐObjectiveStatus(ctx context.Context, v any) (*model.ObjectiveStatus, error) {
@@ -33680,11 +39306,133 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalOSurveyFilter2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSurveyFilter(ctx context.Context, v any) (*model.SurveyFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSurveyFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSurveyKind2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSurveyKind2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSurveyKind2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSurveyKind2string(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOSurveyOrder2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSurveyOrderᚄ(ctx context.Context, v any) ([]model.SurveyOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.SurveyOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSurveyOrder2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSurveyOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalOSyncRun2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐSyncRun(ctx context.Context, sel ast.SelectionSet, v *domain.SyncRun) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._SyncRun(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSyncRunFilter2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSyncRunFilter(ctx context.Context, v any) (*model.SyncRunFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSyncRunFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSyncRunOrder2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSyncRunOrderᚄ(ctx context.Context, v any) ([]model.SyncRunOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.SyncRunOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSyncRunOrder2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐSyncRunOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOSyncRunStatus2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSyncRunStatus2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSyncRunStatus2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSyncRunStatus2string(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOTeam2string(ctx context.Context, v any) (string, error) {
@@ -33753,6 +39501,31 @@ func (ec *executionContext) marshalOTeam2ᚖstring(ctx context.Context, sel ast.
 	return res
 }
 
+func (ec *executionContext) unmarshalOTicketFilter2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐTicketFilter(ctx context.Context, v any) (*model.TicketFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTicketFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOTicketOrder2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐTicketOrderᚄ(ctx context.Context, v any) ([]model.TicketOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.TicketOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTicketOrder2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐTicketOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalOTicketPriority2string(ctx context.Context, v any) (string, error) {
 	res, err := model.UnmarshalTicketPriority(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -33765,6 +39538,42 @@ func (ec *executionContext) marshalOTicketPriority2string(ctx context.Context, s
 	return res
 }
 
+func (ec *executionContext) unmarshalOTicketPriority2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTicketPriority2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOTicketPriority2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketPriority2string(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOTicketStatus2string(ctx context.Context, v any) (string, error) {
 	res, err := model.UnmarshalTicketStatus(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -33775,6 +39584,42 @@ func (ec *executionContext) marshalOTicketStatus2string(ctx context.Context, sel
 	_ = ctx
 	res := model.MarshalTicketStatus(v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOTicketStatus2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTicketStatus2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOTicketStatus2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketStatus2string(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOTier2string(ctx context.Context, v any) (string, error) {
@@ -33861,6 +39706,22 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
+func (ec *executionContext) unmarshalOTimeRange2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐTimeRange(ctx context.Context, v any) (*domain.TimeRange, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTimeRange(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOTimelineFilter2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐTimelineFilter(ctx context.Context, v any) (*model.TimelineFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTimelineFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOTimelineKind2ᚕgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐTimelineKindᚄ(ctx context.Context, v any) ([]domain.TimelineKind, error) {
 	if v == nil {
 		return nil, nil
@@ -33897,6 +39758,14 @@ func (ec *executionContext) marshalOTimelineKind2ᚕgithubᚗcomᚋpulseproject�
 	return ret
 }
 
+func (ec *executionContext) unmarshalOTimelineOrder2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐTimelineOrder(ctx context.Context, v any) (*model.TimelineOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTimelineOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOTouchpoint2string(ctx context.Context, v any) (string, error) {
 	res, err := model.UnmarshalTouchpoint(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -33907,6 +39776,42 @@ func (ec *executionContext) marshalOTouchpoint2string(ctx context.Context, sel a
 	_ = ctx
 	res := model.MarshalTouchpoint(v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOTouchpoint2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTouchpoint2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOTouchpoint2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTouchpoint2string(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

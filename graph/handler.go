@@ -43,6 +43,9 @@ type Options struct {
 	// Keys authenticates requests by their bearer API key; nil lets every
 	// request in as an admin, which only tests and embedders should want.
 	Keys Authenticator
+	// APIKeys lets admins list, create and revoke keys over GraphQL; nil
+	// answers those fields INTERNAL.
+	APIKeys APIKeyService
 	// Revenue, Engagement and Health answer the RevOps, engagement and
 	// health reports.
 	Revenue    RevenueReports
@@ -75,7 +78,7 @@ func NewHandler(backend Backend, sources SourceService, syncs SyncRunner, opts O
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{
 		backend: backend, sources: sources, syncs: syncs,
 		revenue: opts.Revenue, engagement: opts.Engagement, health: opts.Health,
-		identity: opts.Identity, events: opts.Events,
+		identity: opts.Identity, apiKeys: opts.APIKeys, events: opts.Events,
 	}}))
 	limits := opts.Limits.withDefaults()
 	srv.AddTransport(transport.GET{})

@@ -33,7 +33,9 @@ type page struct {
 	}
 }
 
-const accountsPage = `query($first: Int, $after: String, $order: AccountOrder) {
+// accountsPage declares $order a list, as orderBy is; its value may still
+// be a single key, which variables coerce to a list of one.
+const accountsPage = `query($first: Int, $after: String, $order: [AccountOrder!]) {
 	accounts(first: $first, after: $after, orderBy: $order) {
 		edges { cursor node { id name } }
 		pageInfo { hasNextPage endCursor hasPreviousPage }
@@ -269,8 +271,9 @@ func countStatements(db *gorm.DB) *atomic.Int64 {
 }
 
 // seedMany adds n accounts, each with two teammates of four, a
-// subscription item, seven touches and two tickets, one open, for counting
-// statements.
+// subscription item, seven touches, two tickets, one open, and two
+// contacts, deals and survey responses, older than the touches, for
+// counting statements.
 func seedMany(t *testing.T, db *gorm.DB, n int) {
 	t.Helper()
 	src := fixtureSources()[0]
@@ -286,6 +289,9 @@ func seedMany(t *testing.T, db *gorm.DB, n int) {
 	var items []domain.SubscriptionItem
 	var activities []domain.Activity
 	var tickets []domain.Ticket
+	var contacts []domain.Contact
+	var deals []domain.Deal
+	var surveys []domain.SurveyResponse
 	for i := range n {
 		id := fid(accountIDs, i+1)
 		accounts = append(accounts, domain.Account{ID: id, Name: fmt.Sprintf("Account %03d", i+1), Provenance: domain.Provenance{SourceID: &src.ID, ExternalID: fmt.Sprint(i)}})
@@ -300,9 +306,15 @@ func seedMany(t *testing.T, db *gorm.DB, n int) {
 		for j, status := range []string{"open", "solved"} {
 			tickets = append(tickets, domain.Ticket{ID: fid(ticketIDs, 2*i+j+1), AccountID: id, Subject: "help", Priority: "normal", Status: status,
 				OpenedAt: at("2025-02-01T00:00:00Z").AddDate(0, 0, j), Provenance: domain.Provenance{ExternalID: fmt.Sprint(2*i + j)}})
+			ext := domain.Provenance{ExternalID: fmt.Sprint(2*i + j)}
+			contacts = append(contacts, domain.Contact{ID: fid(contactIDs, 2*i+j+1), AccountID: id, Name: fmt.Sprint("Contact ", j), Provenance: ext})
+			deals = append(deals, domain.Deal{ID: fid(dealIDs, 2*i+j+1), AccountID: id, Name: fmt.Sprint("Deal ", j), Status: "won", Kind: "new",
+				Amount: dec("1000"), Currency: "USD", ClosedAt: ptr(at("2023-06-01T00:00:00Z").AddDate(0, 0, j)), Provenance: ext})
+			surveys = append(surveys, domain.SurveyResponse{ID: fid(surveyIDs, 2*i+j+1), AccountID: id, Kind: "nps", Score: 7 + j,
+				RespondedAt: at("2023-07-01T00:00:00Z").AddDate(0, 0, j), Provenance: ext})
 		}
 	}
-	for _, rows := range []any{&people, &accounts, &members, &items, &activities, &tickets} {
+	for _, rows := range []any{&people, &accounts, &members, &items, &activities, &tickets, &contacts, &deals, &surveys} {
 		if err := db.Create(rows).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -397,6 +409,89 @@ func TestStatementsPerPage(t *testing.T) {
 	if counts[10] != counts[100] || counts[100] > 2 {
 		t.Errorf("statements with health for 10 and 100 accounts = %d and %d, want the same, at most 2", counts[10], counts[100])
 	}
+
+	// The connections under each account, with their totals: one
+	// statement per list for the pages of every account, one per list
+	// for the totals.
+	const lq = `query($first: Int) {
+		accounts(first: $first) { edges { node {
+			contacts(first: 1) { totalCount edges { node { name } } }
+			tickets(first: 1, filter: {status: [OPEN]}) { totalCount edges { node { subject } } }
+			deals(first: 1, orderBy: {field: AMOUNT, direction: DESC}) { totalCount edges { node { name } } pageInfo { hasNextPage } }
+			surveys(last: 1) { totalCount edges { node { score } } pageInfo { hasPreviousPage } }
+		} } }
+	}`
+	for _, first := range []int{10, 100} {
+		counter.Store(0)
+		r := query[struct {
+			Accounts struct {
+				Edges []struct {
+					Node map[string]struct {
+						TotalCount int
+						Edges      []any
+					}
+				}
+			}
+		}](s, lq, map[string]any{"first": first})
+		if len(r.Errors) > 0 {
+			t.Fatal(r.Errors)
+		}
+		last := r.Data.Accounts.Edges[first-1].Node
+		for name, want := range map[string]int{"contacts": 2, "tickets": 1, "deals": 2, "surveys": 2} {
+			if last[name].TotalCount != want || len(last[name].Edges) != 1 {
+				t.Fatalf("first %d: %s of the last account: %+v", first, name, last[name])
+			}
+		}
+		counts[first] = counter.Load()
+	}
+	t.Logf("statements with the lists: %v", counts)
+	if counts[10] != counts[100] || counts[100] > 9 {
+		t.Errorf("statements with the lists for 10 and 100 accounts = %d and %d, want the same, at most 9", counts[10], counts[100])
+	}
+
+	// The dashboard's figures are counted in the database: as many
+	// statements for 9 accounts as for 100.
+	const sq = `query($filter: AccountFilter) { healthSummary(filter: $filter) {
+		all { accounts green mrr { amount } } byTier { counts { accounts } } byOwner { owner { name } counts { accounts } }
+	} }`
+	for n, filter := range map[int]map[string]any{9: {"nameContains": "Account 00"}, 100: nil} {
+		counter.Store(0)
+		r := query[struct {
+			HealthSummary struct {
+				All struct{ Accounts int }
+			}
+		}](s, sq, map[string]any{"filter": filter})
+		if len(r.Errors) > 0 || r.Data.HealthSummary.All.Accounts != n {
+			t.Fatalf("summary of %d accounts: %+v", n, r)
+		}
+		counts[n] = counter.Load()
+	}
+	t.Logf("statements of healthSummary: %v", counts)
+	if counts[9] != counts[100] || counts[100] > 3 {
+		t.Errorf("statements of healthSummary for 9 and 100 accounts = %d and %d, want the same, at most 3", counts[9], counts[100])
+	}
+
+	// Objects by id: one statement finds the kinds of them all, then one
+	// per kind loads them.
+	ids := func(n int) []string {
+		var out []string
+		for i := range n {
+			out = append(out, fid(accountIDs, i+1).String(), fid(contactIDs, i+1).String())
+		}
+		return out
+	}
+	for _, n := range []int{5, 50} {
+		counter.Store(0)
+		r := query[struct{ Nodes []*struct{ ID string } }](s, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": ids(n)})
+		if len(r.Errors) > 0 || len(r.Data.Nodes) != 2*n || r.Data.Nodes[2*n-1] == nil {
+			t.Fatalf("nodes of %d: %+v", 2*n, r)
+		}
+		counts[n] = counter.Load()
+	}
+	t.Logf("statements of nodes: %v", counts)
+	if counts[5] != 3 || counts[50] != 3 {
+		t.Errorf("statements of nodes for 10 and 100 ids = %d and %d, want 3", counts[5], counts[50])
+	}
 }
 
 // brokenBackend is the store with one method failing the way a database
@@ -407,7 +502,7 @@ type brokenBackend struct {
 	panics bool
 }
 
-func (b brokenBackend) Deals(ctx context.Context, accountID uuid.UUID) ([]domain.Deal, error) {
+func (b brokenBackend) Deals(ctx context.Context, accountIDs []uuid.UUID, q domain.DealQuery) (map[uuid.UUID]domain.DealPage, error) {
 	if b.panics {
 		var m map[string]int
 		m["boom"]++
@@ -426,8 +521,8 @@ func TestInternalErrorsDoNotLeak(t *testing.T) {
 		"panic": brokenBackend{Store: store.New(db), panics: true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			s := newServerWith(t, backend)
-			body := string(s.post(`{ account(id: "000000a1-0000-0000-0000-000000000001") { name deals { id } } }`, nil))
+			s := newServerWith(t, backend, nil)
+			body := string(s.post(`{ account(id: "000000a1-0000-0000-0000-000000000001") { name deals { edges { node { id } } } } }`, nil))
 			want := `{"errors":[{"message":"internal error","path":["account","deals"],"locations":[{"line":1,"column":62}],"extensions":{"code":"INTERNAL"}}],"data":{"account":null}}`
 			if body != want {
 				t.Errorf("response\n%s\nwant\n%s", body, want)

@@ -39,6 +39,10 @@ type HealthService interface {
 	Renewals(ctx context.Context, q health.RenewalQuery, first int) ([]health.Renewal, error)
 	// Objectives returns an account's success plan.
 	Objectives(ctx context.Context, accountID uuid.UUID) ([]health.Objective, error)
+	// ObjectivesByID returns the objectives with these ids, by id.
+	ObjectivesByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]health.Objective, error)
+	// HealthSummary answers healthSummary, in the database.
+	HealthSummary(ctx context.Context, q health.SummaryQuery) (*health.Summary, error)
 	// CreateObjective adds an objective to a success plan.
 	CreateObjective(ctx context.Context, in health.ObjectiveInput, now time.Time) (*health.Objective, error)
 	// UpdateObjective changes an objective; an unknown id wraps
@@ -227,3 +231,44 @@ func objectivePatch(in model.UpdateObjectiveInput) health.ObjectivePatch {
 
 // inputErr returns err with its fields named under the input argument.
 func inputErr(err error) error { return inputPrefixed(err, "input") }
+
+// summaryModel is s as the API shows it, with the owners loaded in one
+// batch.
+func summaryModel(ctx context.Context, s *health.Summary) (*model.HealthSummary, error) {
+	counts := func(c health.BandCounts) model.BandCounts {
+		return model.BandCounts{Accounts: c.Accounts, Red: c.Red, Yellow: c.Yellow, Green: c.Green, Unscored: c.Unscored, Mrr: c.MRR}
+	}
+	out := &model.HealthSummary{AsOf: s.Query.AsOf, Day: s.Day, OwnerRole: s.Query.OwnerRole, All: counts(s.All),
+		ByTier: []model.TierBandCounts{}, BySegment: []model.SegmentBandCounts{}, ByLifecycle: []model.LifecycleBandCounts{},
+		ByOwner: []model.OwnerBandCounts{}, MrrByBand: []model.BandMrr{}}
+	for _, g := range s.ByTier {
+		out.ByTier = append(out.ByTier, model.TierBandCounts{Tier: nonEmpty(g.Key), Counts: counts(g.Counts)})
+	}
+	for _, g := range s.BySegment {
+		out.BySegment = append(out.BySegment, model.SegmentBandCounts{Segment: g.Key, Counts: counts(g.Counts)})
+	}
+	for _, g := range s.ByLifecycle {
+		out.ByLifecycle = append(out.ByLifecycle, model.LifecycleBandCounts{Lifecycle: nonEmpty(g.Key), Counts: counts(g.Counts)})
+	}
+	var owners []uuid.UUID
+	for _, g := range s.ByOwner {
+		if id, err := uuid.Parse(g.Key); err == nil {
+			owners = append(owners, id)
+		}
+	}
+	people, err := requestOf(ctx).person.LoadAll(ctx, owners)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range s.ByOwner {
+		o := model.OwnerBandCounts{Counts: counts(g.Counts)}
+		if g.Key != "" {
+			o.Owner, people = people[0], people[1:]
+		}
+		out.ByOwner = append(out.ByOwner, o)
+	}
+	for _, b := range s.MRRByBand {
+		out.MrrByBand = append(out.MrrByBand, model.BandMrr{Band: bandModel(b.Band), Accounts: b.Accounts, Mrr: b.MRR})
+	}
+	return out, nil
+}

@@ -210,3 +210,25 @@ func (r *queryResolver) Renewals(ctx context.Context, withinDays *int, band *mod
 	}
 	return out, nil
 }
+
+func (r *queryResolver) HealthSummary(ctx context.Context, asOf *time.Time, filter *model.AccountFilter, ownerRole *string) (*model.HealthSummary, error) {
+	svc, err := r.healthService()
+	if err != nil {
+		return nil, err
+	}
+	q := health.SummaryQuery{AsOf: requestOf(ctx).now, OwnerRole: "cs"}
+	if asOf != nil {
+		q.AsOf = *asOf
+	}
+	if ownerRole != nil {
+		q.OwnerRole = *ownerRole
+	}
+	if q.Filter, err = accountFilter(filter); err != nil {
+		return nil, err
+	}
+	sum, err := svc.HealthSummary(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return summaryModel(ctx, sum)
+}

@@ -22,6 +22,14 @@ import (
 type IdentityService interface {
 	// IdentitySuggestions returns a page of the suggestions still to decide.
 	IdentitySuggestions(ctx context.Context, q identity.SuggestionQuery) (identity.SuggestionPage, error)
+	// CountIdentitySuggestions counts the suggestions still to decide
+	// that f keeps.
+	CountIdentitySuggestions(ctx context.Context, f identity.SuggestionFilter) (int, error)
+	// IdentitySuggestionsByID returns the suggestions with these ids,
+	// decided or not, by id.
+	IdentitySuggestionsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]identity.Suggestion, error)
+	// IdentityChangesByID returns the changes with these ids, by id.
+	IdentityChangesByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]identity.Change, error)
 	// IdentityChanges returns the changes involving an account, newest first.
 	IdentityChanges(ctx context.Context, accountID uuid.UUID) ([]identity.Change, error)
 	// MergeAccounts folds r.IDs[1:] into r.IDs[0].

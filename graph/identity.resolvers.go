@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/google/uuid"
+	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/domain/identity"
 	"github.com/pulseproject/pulse/graph/model"
 )
@@ -76,31 +77,34 @@ func (r *mutationResolver) UpdateIdentitySettings(ctx context.Context, input mod
 	return identitySettingsModel(s), nil
 }
 
-func (r *queryResolver) IdentitySuggestions(ctx context.Context, first *int, after *string) (*model.IdentitySuggestionConnection, error) {
+func (r *queryResolver) IdentitySuggestions(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.IdentitySuggestionFilter, orderBy []model.IdentitySuggestionOrder) (*model.IdentitySuggestionConnection, error) {
 	if r.identity == nil {
 		return nil, errNoIdentity
 	}
-	n, err := pageSize(first, maxPage)
+	var q identity.SuggestionQuery
+	var err error
+	if q.Window, err = window[domain.Cursor](first, after, last, before); err != nil {
+		return nil, err
+	}
+	if q.Filter, err = suggestionFilter(filter); err != nil {
+		return nil, err
+	}
+	if q.Order, err = orders(orderBy, func(o model.IdentitySuggestionOrder) (identity.SuggestionSort, model.SortDirection) {
+		return o.Field, o.Direction
+	}); err != nil {
+		return nil, err
+	}
+	page, err := r.identity.IdentitySuggestions(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	cur, err := decodeCursor[identity.SuggestionCursor](after)
-	if err != nil {
-		return nil, err
-	}
-	page, err := r.identity.IdentitySuggestions(ctx, identity.SuggestionQuery{First: n, After: cur})
-	if err != nil {
-		return nil, err
-	}
-	out := &model.IdentitySuggestionConnection{Edges: make([]model.IdentitySuggestionEdge, len(page.Suggestions)), TotalCount: page.Total,
-		PageInfo: model.PageInfo{HasNextPage: page.HasNext, HasPreviousPage: after != nil}}
-	for i, s := range page.Suggestions {
-		out.Edges[i] = model.IdentitySuggestionEdge{Cursor: encodeCursor(identity.SuggestionCursor{CreatedAt: s.CreatedAt, ID: s.ID}), Node: *suggestionModel(s)}
-	}
-	if len(out.Edges) > 0 {
-		out.PageInfo.StartCursor, out.PageInfo.EndCursor = &out.Edges[0].Cursor, &out.Edges[len(out.Edges)-1].Cursor
-	}
-	return out, nil
+	conn := &model.IdentitySuggestionConnection{Total: model.Total{Count: func(ctx context.Context) (int, error) {
+		return r.identity.CountIdentitySuggestions(ctx, q.Filter)
+	}}}
+	conn.Edges, conn.PageInfo = edges(page, func(cursor string, node identity.Suggestion) model.IdentitySuggestionEdge {
+		return model.IdentitySuggestionEdge{Cursor: cursor, Node: *suggestionModel(node)}
+	})
+	return conn, nil
 }
 
 func (r *queryResolver) IdentityChanges(ctx context.Context, accountID uuid.UUID) ([]model.IdentityChange, error) {

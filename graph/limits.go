@@ -30,7 +30,8 @@ const (
 type Limits struct {
 	// MaxCost bounds an operation's cost: each field costs 1 plus its
 	// children's cost times its page size (first or last, else the
-	// argument's default; a list without either counts as ListCost).
+	// argument's default, 20 for a connection; the number of ids of
+	// nodes(ids); a list without either counts as ListCost).
 	// Every alias is a field of its own, so batching by alias pays in
 	// full. Default 10,000: a page of 100 accounts with their team, MRR,
 	// health and 5 timeline items costs about 7,000.
@@ -147,11 +148,13 @@ func (m measure) selection(set ast.SelectionSet, depth int) (cost, maxDepth int)
 	return cost, maxDepth
 }
 
-// pageSize is how many of its children a field multiplies. The edges and
-// nodes of a connection multiply nothing: the connection's page size
-// already counted them.
+// pageSize is how many of its children a field multiplies: its first or
+// last, else the default of its first (defaultPage for a connection, whose
+// first has none in the schema), else, for nodes(ids), the number of ids.
+// The edges and nodes of a connection multiply nothing: the connection's
+// page size already counted them.
 func (m measure) pageSize(f *ast.Field) int {
-	if f.Name == "edges" || f.Name == "nodes" {
+	if f.Name == "edges" || f.Name == "nodes" && f.Arguments.ForName("ids") == nil {
 		return 1
 	}
 	for _, name := range []string{"first", "last"} {
@@ -159,10 +162,31 @@ func (m measure) pageSize(f *ast.Field) int {
 			return max(n, 1)
 		}
 	}
+	if f.Definition != nil && f.Definition.Arguments.ForName("last") != nil {
+		return defaultPage
+	}
+	if n, ok := m.listArg(f, "ids"); ok {
+		return max(n, 1)
+	}
 	if f.Definition != nil && f.Definition.Type.Elem != nil {
 		return m.listCost
 	}
 	return 1
+}
+
+// listArg is the length of a list argument, given in the query or in a
+// variable.
+func (m measure) listArg(f *ast.Field, name string) (int, bool) {
+	a := f.Arguments.ForName(name)
+	if a == nil {
+		return 0, false
+	}
+	v, err := a.Value.Value(m.vars)
+	if err != nil {
+		return 0, false
+	}
+	list, ok := v.([]any)
+	return len(list), ok
 }
 
 // intArg is the value of an Int argument, given or by default.

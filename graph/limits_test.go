@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -101,6 +102,9 @@ func TestHostileQueries(t *testing.T) {
 		{"50 aliases of an expensive field", queryBody("{" + aliases50.String() + " }"), http.StatusOK, "COMPLEXITY_LIMIT_EXCEEDED", "the query costs 120050; the limit is 10000"},
 		{"500 aliases", queryBody("{" + aliases500.String() + " }"), http.StatusOK, "GRAPHQL_PARSE_FAILED", "token limit"},
 		{"first: 100000", queryBody("{ accounts(first: 100000) { edges { node { name } } } }"), http.StatusOK, "COMPLEXITY_LIMIT_EXCEEDED", "costs 300001"},
+		{"last: 100000", queryBody("{ accounts(last: 100000) { edges { node { name } } } }"), http.StatusOK, "COMPLEXITY_LIMIT_EXCEEDED", "costs 300001"},
+		{"deals(last: 100000) under 100 accounts", queryBody("{ accounts(first: 100) { edges { node { deals(last: 100000) { edges { node { name } } } } } } }"),
+			http.StatusOK, "COMPLEXITY_LIMIT_EXCEEDED", "the query costs"},
 		{"a 10 MB body", queryBody("{ accounts { totalCount } } #" + strings.Repeat("x", 10<<20)), http.StatusRequestEntityTooLarge, "BAD_USER_INPUT", "larger than"},
 	}
 	for _, tc := range tests {
@@ -116,6 +120,26 @@ func TestHostileQueries(t *testing.T) {
 	status, _, out := g.ask(t, queryBody("{ accounts(first: 100) { totalCount edges { node { name team { person { name } } } } } }"))
 	require.Equal(t, http.StatusOK, status, out)
 	require.Nil(t, out["errors"])
+}
+
+// TestCostOfPages checks what a page costs: first or last alike, 20 for a
+// connection given neither, and the number of ids for nodes. With a limit
+// of 1, every query is refused with its cost.
+func TestCostOfPages(t *testing.T) {
+	g := newGuarded(t, graph.Limits{MaxCost: 1}, false)
+	for q, cost := range map[string]int{
+		"{ accounts(first: 5) { edges { node { name } } } }":                                                      1 + 5*3,
+		"{ accounts(last: 5) { edges { node { name } } } }":                                                       1 + 5*3,
+		"{ accounts { edges { node { name } } } }":                                                                1 + 20*3,
+		"{ accounts(last: 2) { edges { node { deals(last: 3) { edges { node { name } } } } } } }":                 1 + 2*(1+(1+(1+3*3))),
+		"query($l: Int) { accounts(last: $l) { totalCount } }":                                                    1 + 20*1,
+		`{ nodes(ids: ["000000a1-0000-0000-0000-000000000001", "000000a1-0000-0000-0000-000000000002"]) { id } }`: 1 + 2*1,
+	} {
+		_, _, out := g.ask(t, queryBody(q))
+		msg, code := firstError(out)
+		require.Equal(t, "COMPLEXITY_LIMIT_EXCEEDED", code, q)
+		require.Contains(t, msg, fmt.Sprintf("the query costs %d;", cost), q)
+	}
 }
 
 func TestDepthLimit(t *testing.T) {

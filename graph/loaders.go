@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -30,12 +29,15 @@ type request struct {
 	// health serves Account.health; see healthLoader.
 	healthOnce sync.Once
 	health     *dataloadgen.Loader[uuid.UUID, *health.Snapshot]
-	// timelines gathers the first pages of a list's timelines, one loader
-	// per set of arguments, so that a page of accounts with their 5 latest
-	// events costs a constant number of statements.
-	timelineMu sync.Mutex
-	timelines  map[string]*dataloadgen.Loader[uuid.UUID, domain.TimelinePage]
-	backend    Backend
+	// lists gathers the pages of the lists under a page's accounts (their
+	// timelines, deals, contacts...) and their counts, one loader per list
+	// and set of arguments, so that a page of accounts with their 5 latest
+	// events costs a constant number of statements (see loadPage); and
+	// the records of node(id), one loader per kind (see loadByID).
+	listMu sync.Mutex
+	lists  map[string]any
+	// nodeKind says which kind of record an id names, for node(id).
+	nodeKind *dataloadgen.Loader[uuid.UUID, domain.NodeKind]
 }
 
 // lastTouchKey asks for an account's last touch, by any team ("") or one.
@@ -113,25 +115,9 @@ func newRequest(now time.Time, backend Backend, sources SourceService) *request 
 			return out, nil
 		}, pointerIfFound[domain.Activity])),
 		openTickets: dataloadgen.NewLoader(byKey(backend.OpenTicketCounts, func(n int, _ bool) int { return n })),
-		timelines:   map[string]*dataloadgen.Loader[uuid.UUID, domain.TimelinePage]{},
-		backend:     backend,
+		lists:       map[string]any{},
+		nodeKind:    dataloadgen.NewLoader(byKey(backend.NodeKinds, func(k domain.NodeKind, _ bool) domain.NodeKind { return k })),
 	}
-}
-
-// firstTimelinePage loads the first page of an account's timeline with
-// those of the other accounts asking for the same page.
-func (r *request) firstTimelinePage(ctx context.Context, q domain.TimelineQuery) (domain.TimelinePage, error) {
-	key := fmt.Sprint(q.First, q.Teams, q.Kinds)
-	r.timelineMu.Lock()
-	l := r.timelines[key]
-	if l == nil {
-		l = dataloadgen.NewLoader(byKey(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.TimelinePage, error) {
-			return r.backend.Timelines(ctx, ids, q)
-		}, func(p domain.TimelinePage, _ bool) domain.TimelinePage { return p }))
-		r.timelines[key] = l
-	}
-	r.timelineMu.Unlock()
-	return l.Load(ctx, q.AccountID)
 }
 
 // byKey adapts a fetch answering with a map to dataloadgen's slices in the

@@ -35,23 +35,26 @@ type server struct {
 
 func newServer(t testing.TB, db *gorm.DB) *server {
 	t.Helper()
-	return newServerWith(t, store.New(db))
+	return newServerWith(t, store.New(db), func(o *graph.Options) { o.APIKeys = store.NewKeys(db) })
 }
 
-func newServerWith(t testing.TB, backend graph.Backend) *server {
+// newServerWith serves backend; more, when not nil, sets more options.
+func newServerWith(t testing.TB, backend graph.Backend, more func(*graph.Options)) *server {
 	t.Helper()
 	s := &server{t: t, sources: &fakeSources{sources: fixtureSources()}, syncs: &fakeSyncs{}, logs: &syncBuffer{}}
-	// The store also scores health; a backend wrapping it does not.
-	var hs graph.HealthService
-	if st, ok := backend.(*store.Store); ok {
-		hs = st
-	}
-	h := graph.NewHandler(backend, s.sources, s.syncs, graph.Options{
+	opts := graph.Options{
 		Logger: slog.New(slog.NewTextHandler(s.logs, nil)),
 		Now:    func() time.Time { return fixtureNow },
-		Health: hs,
-	})
-	srv := httptest.NewServer(h)
+	}
+	// The store also scores health and keeps identity; a backend
+	// wrapping it does not.
+	if st, ok := backend.(*store.Store); ok {
+		opts.Health, opts.Identity = st, st
+	}
+	if more != nil {
+		more(&opts)
+	}
+	srv := httptest.NewServer(graph.NewHandler(backend, s.sources, s.syncs, opts))
 	t.Cleanup(srv.Close)
 	s.url = srv.URL
 	return s

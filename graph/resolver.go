@@ -12,6 +12,7 @@ type Resolver struct {
 	engagement EngagementReports
 	health     HealthService
 	identity   IdentityService
+	apiKeys    APIKeyService
 	// events feeds the subscriptions; nil answers them INTERNAL.
 	events Events
 }

@@ -64,12 +64,27 @@ func (r *sourceResolver) SecretFields(ctx context.Context, obj *domain.Source) (
 	return keys, nil
 }
 
-func (r *sourceResolver) SyncRuns(ctx context.Context, obj *domain.Source, first *int) ([]domain.SyncRun, error) {
-	n, err := pageSize(first, maxPage)
+func (r *sourceResolver) SyncRuns(ctx context.Context, obj *domain.Source, first *int, after *string, last *int, before *string, filter *model.SyncRunFilter, orderBy []model.SyncRunOrder) (*model.SyncRunConnection, error) {
+	var q domain.SyncRunQuery
+	var err error
+	if q.Window, err = window[domain.Cursor](first, after, last, before); err != nil {
+		return nil, err
+	}
+	if q.Filter, err = syncRunFilter(filter); err != nil {
+		return nil, err
+	}
+	if q.Order, err = orders(orderBy, func(o model.SyncRunOrder) (domain.SyncRunSort, model.SortDirection) { return o.Field, o.Direction }); err != nil {
+		return nil, err
+	}
+	page, total, err := loadList(ctx, "syncRuns", obj.ID, q, q.Filter, r.backend.SyncRuns, r.backend.CountSyncRuns)
 	if err != nil {
 		return nil, err
 	}
-	return r.backend.SyncRuns(ctx, obj.ID, n)
+	conn := &model.SyncRunConnection{Total: total}
+	conn.Edges, conn.PageInfo = edges(page, func(cursor string, node domain.SyncRun) model.SyncRunEdge {
+		return model.SyncRunEdge{Cursor: cursor, Node: node}
+	})
+	return conn, nil
 }
 
 func (r *sourceResolver) LastRun(ctx context.Context, obj *domain.Source) (*domain.SyncRun, error) {
@@ -77,7 +92,7 @@ func (r *sourceResolver) LastRun(ctx context.Context, obj *domain.Source) (*doma
 }
 
 func (r *syncRunResolver) Issues(ctx context.Context, obj *domain.SyncRun, first *int) ([]domain.SyncIssue, error) {
-	n, err := pageSize(first, maxIssues)
+	n, err := pageSize(first, "first", maxIssues)
 	if err != nil {
 		return nil, err
 	}

@@ -42,13 +42,9 @@ func (s *Store) raw(ctx context.Context, q *sqlText) *gorm.DB {
 	return s.db.WithContext(ctx).Raw(q.b.String(), q.args...)
 }
 
-func badCursor() error {
-	return domain.Invalid(domain.FieldError{Field: "after", Message: "is not a cursor of this list"})
-}
-
 // sentinel stands for a missing renewal date or last touch, so that the
-// keyset comparison (key, id) > (?, ?) needs no case for NULL, and
-// accounts without a value come last in either direction.
+// keyset comparison needs no case for NULL, and accounts without a value
+// come last in either direction.
 func sentinel(desc bool) string {
 	if desc {
 		return "-infinity"
@@ -56,163 +52,105 @@ func sentinel(desc bool) string {
 	return "infinity"
 }
 
-// accountSort says how accounts are ordered by one AccountSort.
-type accountSort struct {
-	// join computes the key of an account a; each of its ? is the
-	// instant the order is taken at.
-	join string
-	// key is the SQL of the value ordered by.
-	key func(desc bool) string
-	// typ is the key's SQL type, to cast a cursor's key back to.
-	typ string
-	// cursor selects what a cursor's key is made of, beyond the account's
-	// own columns: sort_text, a key rendered by the database, or
-	// last_touch.
-	cursor string
-	// valid reports whether a cursor's key could come from this order,
-	// so that a forged cursor is refused rather than failing the cast.
-	valid func(key string) bool
-}
+// The joins that compute the keys of accounts beyond their own columns;
+// each ? is the instant the order is taken at.
+var (
+	mrrJoin = "CROSS JOIN LATERAL (SELECT " + mrrAmount + " AS mrr FROM (" + activeItems + " AND i.account_id = a.id) x) m"
+	// The index on (account_id, occurred_at DESC, id DESC) finds each
+	// account's latest touch without reading the others.
+	lastTouchJoin = `LEFT JOIN LATERAL (SELECT x.occurred_at AS last_touch FROM activities x
+		WHERE x.account_id = a.id AND x.deleted_at IS NULL AND x.occurred_at <= ? AND x.kind IN ` + touchKindList + `
+		ORDER BY x.occurred_at DESC LIMIT 1) t ON true`
+	// The primary key (account_id, day) finds each account's latest score.
+	healthJoin = `LEFT JOIN LATERAL (SELECT h.score FROM account_health h WHERE h.account_id = a.id
+		ORDER BY h.day DESC LIMIT 1) hs ON true`
+)
 
-var accountSorts = map[domain.AccountSort]accountSort{
-	domain.SortByName: {
-		key:    func(bool) string { return "lower(a.name)" },
-		typ:    "text",
-		cursor: ", lower(a.name) AS sort_text",
-		valid:  func(string) bool { return true },
-	},
-	domain.SortByMRR: {
-		join:   "CROSS JOIN LATERAL (SELECT " + mrrAmount + " AS mrr FROM (" + activeItems + " AND i.account_id = a.id) x) m",
-		key:    func(bool) string { return "m.mrr" },
-		typ:    "numeric",
-		cursor: ", m.mrr::text AS sort_text",
-		valid: func(key string) bool {
-			_, err := decimal.NewFromString(key)
-			return err == nil
-		},
-	},
-	domain.SortByRenewalDate: {
-		key:   func(desc bool) string { return "COALESCE(a.renewal_date, '" + sentinel(desc) + "'::date)" },
-		typ:   "date",
-		valid: validTime(dateLayout),
-	},
-	domain.SortByLastTouch: {
-		// The index on (account_id, occurred_at DESC, id DESC) finds each
-		// account's latest touch without reading the others.
-		join: `LEFT JOIN LATERAL (SELECT x.occurred_at AS last_touch FROM activities x
-			WHERE x.account_id = a.id AND x.deleted_at IS NULL AND x.occurred_at <= ? AND x.kind IN ` + touchKindList + `
-			ORDER BY x.occurred_at DESC LIMIT 1) t ON true`,
-		key:    func(desc bool) string { return "COALESCE(t.last_touch, '" + sentinel(desc) + "'::timestamptz)" },
-		typ:    "timestamptz",
-		cursor: ", t.last_touch",
-		valid:  validTime(time.RFC3339Nano),
-	},
+// accountKeys are the keys of each order of accounts, and the join each
+// needs.
+var accountKeys = map[domain.AccountSort]struct {
+	join string
+	keys func(desc bool) []orderKey
+}{
+	domain.SortByName: {keys: func(desc bool) []orderKey { return []orderKey{{expr: "lower(a.name)", typ: "text", desc: desc}} }},
+	domain.SortByMRR:  {join: mrrJoin, keys: func(desc bool) []orderKey { return []orderKey{{expr: "m.mrr", typ: "numeric", desc: desc}} }},
+	domain.SortByRenewalDate: {keys: func(desc bool) []orderKey {
+		return []orderKey{{expr: "COALESCE(a.renewal_date, '" + sentinel(desc) + "'::date)", typ: "date", desc: desc}}
+	}},
+	domain.SortByLastTouch: {join: lastTouchJoin, keys: func(desc bool) []orderKey {
+		return []orderKey{{expr: "COALESCE(t.last_touch, '" + sentinel(desc) + "'::timestamptz)", typ: "timestamptz", desc: desc}}
+	}},
+	domain.SortByCreatedAt: {keys: func(desc bool) []orderKey {
+		return []orderKey{{expr: "a.created_at", typ: "timestamptz", desc: desc}}
+	}},
+	domain.SortByTier:        {keys: func(desc bool) []orderKey { return blankLast("a.tier", desc) }},
+	domain.SortBySegment:     {keys: func(desc bool) []orderKey { return blankLast("a.segment", desc) }},
+	domain.SortByHealthScore: {join: healthJoin, keys: func(desc bool) []orderKey { return nullable("hs.score", "numeric", "0", desc) }},
 }
 
 // touchKindList is engagement.TouchKinds as an SQL list: the last touch an
 // account is ordered by is the one its lastTouch field shows.
 var touchKindList = "('" + strings.Join(engagement.TouchKinds, "', '") + "')"
 
-const dateLayout = "2006-01-02"
-
-func validTime(layout string) func(string) bool {
-	return func(key string) bool {
-		if key == "infinity" || key == "-infinity" {
-			return true
-		}
-		_, err := time.Parse(layout, key)
-		return err == nil
-	}
-}
-
-// accountRow is an account with what its cursor is made of, when the
-// order selects it.
+// accountRow is an account with its place in a page.
 type accountRow struct {
 	domain.Account
-	SortText  *string
-	LastTouch *time.Time
+	Page pageRow `gorm:"embedded"`
 }
 
-func (r accountRow) key(by domain.AccountSort, desc bool) string {
-	switch {
-	case r.SortText != nil:
-		return *r.SortText
-	case by == domain.SortByRenewalDate && r.RenewalDate != nil:
-		return r.RenewalDate.Format(dateLayout)
-	case by == domain.SortByLastTouch && r.LastTouch != nil:
-		return r.LastTouch.UTC().Format(time.RFC3339Nano)
-	}
-	return sentinel(desc)
-}
-
-// Accounts returns a page of the accounts q asks for, reading on after
-// q.After by keyset, so that rows inserted or deleted between two pages
-// neither repeat nor hide the others.
+// Accounts returns a page of the accounts q asks for, in keyset order.
 func (s *Store) Accounts(ctx context.Context, q domain.AccountQuery) (domain.AccountPage, error) {
-	var page domain.AccountPage
-	sort, ok := accountSorts[q.Order.By]
-	if !ok {
-		return page, fmt.Errorf("store: accounts: unknown order %q", q.Order.By)
+	l := listRead{name: "accounts", table: "accounts", alias: "a", where: accountConds(q.Filter)}
+	var err error
+	var joins []string
+	l.order, l.keys, err = sortKeys(q.Order, domain.AccountOrder{By: domain.SortByName}, func(by domain.AccountSort, desc bool) ([]orderKey, error) {
+		k, ok := accountKeys[by]
+		if !ok {
+			return nil, fmt.Errorf("store: accounts: unknown order %q", by)
+		}
+		if k.join != "" && !slices.Contains(joins, k.join) {
+			joins = append(joins, k.join)
+		}
+		return k.keys(desc), nil
+	})
+	if err != nil {
+		return domain.AccountPage{}, err
 	}
-	if q.After != nil && (q.After.Order != q.Order || !sort.valid(q.After.Key)) {
-		return page, badCursor()
-	}
-	key := sort.key(q.Order.Desc)
-	var sql sqlText
-	sql.add("SELECT a.*" + sort.cursor + " FROM accounts a ")
-	sql.add(sort.join, slices.Repeat([]any{q.At}, strings.Count(sort.join, "?"))...)
-	sql.add(" WHERE a.deleted_at IS NULL")
-	filterAccounts(&sql, q.Filter)
-	dir, cmp := "ASC", ">"
-	if q.Order.Desc {
-		dir, cmp = "DESC", "<"
-	}
-	if q.After != nil {
-		sql.add(fmt.Sprintf(" AND (%s, a.id) %s (CAST(? AS %s), ?)", key, cmp, sort.typ), q.After.Key, q.After.ID)
-	}
-	sql.add(fmt.Sprintf(" ORDER BY %s %s, a.id %s LIMIT ?", key, dir, dir), q.First+1)
-
-	var rows []accountRow
-	if err := s.raw(ctx, &sql).Scan(&rows).Error; err != nil {
-		return page, fmt.Errorf("store: accounts: %w", err)
-	}
-	if len(rows) > q.First {
-		rows, page.HasNext = rows[:q.First], true
-	}
-	page.Items = make([]domain.Account, len(rows))
-	page.Cursors = make([]domain.AccountCursor, len(rows))
-	for i, r := range rows {
-		page.Items[i] = r.Account
-		page.Cursors[i] = domain.AccountCursor{Order: q.Order, Key: r.key(q.Order.By, q.Order.Desc), ID: r.ID}
-	}
-	return page, nil
+	l.joins = strings.Join(joins, " ")
+	l.joinArgs = slices.Repeat([]any{q.At}, strings.Count(l.joins, "?"))
+	return readPage(ctx, s, l, q.Window, func(r accountRow) (domain.Account, uuid.UUID, pageRow) { return r.Account, r.ID, r.Page })
 }
 
-func filterAccounts(sql *sqlText, f domain.AccountFilter) {
-	if len(f.Tiers) > 0 {
-		sql.add(" AND a.tier IN ?", f.Tiers)
-	}
-	if len(f.Segments) > 0 {
-		sql.add(" AND a.segment IN ?", f.Segments)
-	}
-	if len(f.Lifecycles) > 0 {
-		sql.add(" AND a.lifecycle IN ?", f.Lifecycles)
-	}
+// accountConds are the conditions of the live accounts f keeps.
+func accountConds(f domain.AccountFilter) conds {
+	var c conds
+	c.add("a.deleted_at IS NULL")
+	c.in("a.tier", f.Tiers)
+	c.in("a.segment", f.Segments)
+	c.in("a.lifecycle", f.Lifecycles)
 	if f.OwnerID != nil {
-		sql.add(" AND EXISTS (SELECT 1 FROM account_team m WHERE m.account_id = a.id AND m.person_id = ? AND m.deleted_at IS NULL)", *f.OwnerID)
+		c.add("EXISTS (SELECT 1 FROM account_team m WHERE m.account_id = a.id AND m.person_id = ? AND m.deleted_at IS NULL)", *f.OwnerID)
 	}
-	if f.NameContains != "" {
-		// strpos rather than ILIKE: the text is matched as it is, with no
-		// wildcard to escape.
-		sql.add(" AND strpos(lower(a.name), lower(?)) > 0", f.NameContains)
+	c.contains(f.NameContains, "a.name")
+	// Days as text, so that comparing with the date column does not
+	// depend on the session's timezone.
+	if f.RenewalDate.Min != nil {
+		c.add("a.renewal_date >= CAST(? AS date)", dateOnly(*f.RenewalDate.Min))
 	}
+	if f.RenewalDate.Max != nil {
+		c.add("a.renewal_date <= CAST(? AS date)", dateOnly(*f.RenewalDate.Max))
+	}
+	if len(f.HealthBands) > 0 {
+		c.add("(SELECT h.band FROM account_health h WHERE h.account_id = a.id ORDER BY h.day DESC LIMIT 1) IN ?", f.HealthBands)
+	}
+	return c
 }
 
 // CountAccounts counts the accounts f keeps.
 func (s *Store) CountAccounts(ctx context.Context, f domain.AccountFilter) (int, error) {
 	var sql sqlText
-	sql.add("SELECT count(*) FROM accounts a WHERE a.deleted_at IS NULL")
-	filterAccounts(&sql, f)
+	sql.add("SELECT count(*) FROM accounts a WHERE ")
+	accountConds(f).write(&sql)
 	var n int
 	if err := s.raw(ctx, &sql).Scan(&n).Error; err != nil {
 		return 0, fmt.Errorf("store: count accounts: %w", err)
@@ -310,50 +248,6 @@ func (s *Store) MRR(ctx context.Context, accountIDs []uuid.UUID, at time.Time) (
 	return out, nil
 }
 
-// Contacts returns a page of an account's contacts by name.
-func (s *Store) Contacts(ctx context.Context, q domain.ContactQuery) (domain.ContactPage, error) {
-	var page domain.ContactPage
-	tx := s.db.WithContext(ctx).Where("account_id = ? AND deleted_at IS NULL", q.AccountID)
-	if q.After != nil {
-		tx = tx.Where("(name, id) > (?, ?)", q.After.Name, q.After.ID)
-	}
-	var rows []domain.Contact
-	if err := tx.Order("name, id").Limit(q.First + 1).Find(&rows).Error; err != nil {
-		return page, fmt.Errorf("store: contacts: %w", err)
-	}
-	if len(rows) > q.First {
-		rows, page.HasNext = rows[:q.First], true
-	}
-	page.Items = rows
-	page.Cursors = make([]domain.ContactCursor, len(rows))
-	for i, c := range rows {
-		page.Cursors[i] = domain.ContactCursor{Name: c.Name, ID: c.ID}
-	}
-	return page, nil
-}
-
-// Tickets returns a page of an account's tickets, newest first.
-func (s *Store) Tickets(ctx context.Context, q domain.TicketQuery) (domain.TicketPage, error) {
-	var page domain.TicketPage
-	tx := s.db.WithContext(ctx).Where("account_id = ? AND deleted_at IS NULL", q.AccountID)
-	if q.After != nil {
-		tx = tx.Where("(opened_at, id) < (?, ?)", q.After.OpenedAt, q.After.ID)
-	}
-	var rows []domain.Ticket
-	if err := tx.Order("opened_at DESC, id DESC").Limit(q.First + 1).Find(&rows).Error; err != nil {
-		return page, fmt.Errorf("store: tickets: %w", err)
-	}
-	if len(rows) > q.First {
-		rows, page.HasNext = rows[:q.First], true
-	}
-	page.Items = rows
-	page.Cursors = make([]domain.TicketCursor, len(rows))
-	for i, t := range rows {
-		page.Cursors[i] = domain.TicketCursor{OpenedAt: t.OpenedAt, ID: t.ID}
-	}
-	return page, nil
-}
-
 // Subscriptions returns an account's subscription items by start.
 func (s *Store) Subscriptions(ctx context.Context, accountID uuid.UUID) ([]domain.SubscriptionItem, error) {
 	out := []domain.SubscriptionItem{}
@@ -361,29 +255,6 @@ func (s *Store) Subscriptions(ctx context.Context, accountID uuid.UUID) ([]domai
 		Order("starts_at, id").Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: subscriptions: %w", err)
-	}
-	return out, nil
-}
-
-// Deals returns an account's deals, newest first by the time the timeline
-// shows them at.
-func (s *Store) Deals(ctx context.Context, accountID uuid.UUID) ([]domain.Deal, error) {
-	out := []domain.Deal{}
-	err := s.db.WithContext(ctx).Where("account_id = ? AND deleted_at IS NULL", accountID).
-		Order(dealTime + " DESC, id DESC").Find(&out).Error
-	if err != nil {
-		return nil, fmt.Errorf("store: deals: %w", err)
-	}
-	return out, nil
-}
-
-// Surveys returns an account's survey responses, newest first.
-func (s *Store) Surveys(ctx context.Context, accountID uuid.UUID) ([]domain.SurveyResponse, error) {
-	out := []domain.SurveyResponse{}
-	err := s.db.WithContext(ctx).Where("account_id = ? AND deleted_at IS NULL", accountID).
-		Order("responded_at DESC, id DESC").Find(&out).Error
-	if err != nil {
-		return nil, fmt.Errorf("store: surveys: %w", err)
 	}
 	return out, nil
 }

@@ -55,21 +55,31 @@ func ts(s string) time.Time {
 
 func ptr[T any](v T) *T { return &v }
 
+// created is the timestamps of a row created at s.
+func created(s string) domain.Timestamps {
+	return domain.Timestamps{CreatedAt: ts(s), UpdatedAt: ts(s)}
+}
+
 // ext is the provenance of a row from no source in particular: tables keyed
 // on (source, external id) need the id.
 func ext(externalID string) domain.Provenance { return domain.Provenance{ExternalID: externalID} }
 
 func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
-// readAll pages through q one account at a time and returns the names.
+// readAll pages through q one account at a time and returns the names;
+// checking on the way that each page says rows come before it exactly
+// when it is not the first.
 func readAll(t *testing.T, s *store.Store, q domain.AccountQuery) []string {
 	t.Helper()
 	var names []string
-	q.First = 1
+	q.Window = domain.Window[domain.Cursor]{First: 1}
 	for {
 		page, err := s.Accounts(context.Background(), q)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if page.HasPrevious != (q.After != nil) {
+			t.Errorf("after %v: hasPrevious %v", q.After, page.HasPrevious)
 		}
 		for _, a := range page.Items {
 			names = append(names, a.Name)
@@ -81,15 +91,41 @@ func readAll(t *testing.T, s *store.Store, q domain.AccountQuery) []string {
 	}
 }
 
+// readBack pages through q back from its end, two accounts at a time, and
+// returns the names in the list's order.
+func readBack(t *testing.T, s *store.Store, q domain.AccountQuery) []string {
+	t.Helper()
+	var names []string
+	q.Window = domain.Window[domain.Cursor]{Last: 2}
+	for {
+		page, err := s.Accounts(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.HasNext != (q.Before != nil) {
+			t.Errorf("before %v: hasNext %v", q.Before, page.HasNext)
+		}
+		var these []string
+		for _, a := range page.Items {
+			these = append(these, a.Name)
+		}
+		names = append(these, names...)
+		if !page.HasPrevious {
+			return names
+		}
+		q.Before = &page.Cursors[0]
+	}
+}
+
 func TestAccountOrders(t *testing.T) {
 	s, db := openStore(t)
 	now := ts("2025-06-01T00:00:00Z")
 	insert(t, db,
 		&[]domain.Account{
-			{ID: id(1), Name: "beta", RenewalDate: ptr(ts("2025-07-01T00:00:00Z"))},
-			{ID: id(2), Name: "Alpha", RenewalDate: ptr(ts("2025-07-01T00:00:00Z"))},
-			{ID: id(3), Name: "ALPHA"},
-			{ID: id(4), Name: "gamma", RenewalDate: ptr(ts("2025-08-01T00:00:00Z"))},
+			{ID: id(1), Name: "beta", Tier: "B", RenewalDate: ptr(ts("2025-07-01T00:00:00Z")), Timestamps: created("2025-01-01T00:00:00Z")},
+			{ID: id(2), Name: "Alpha", Tier: "C", RenewalDate: ptr(ts("2025-07-01T00:00:00Z")), Timestamps: created("2025-01-02T00:00:00Z")},
+			{ID: id(3), Name: "ALPHA", Timestamps: created("2025-01-03T00:00:00Z")},
+			{ID: id(4), Name: "gamma", Tier: "A", RenewalDate: ptr(ts("2025-08-01T00:00:00Z")), Timestamps: created("2025-01-04T00:00:00Z")},
 			{ID: id(5), Name: "deleted", Timestamps: domain.Timestamps{DeletedAt: ptr(now)}},
 		},
 		&[]domain.SubscriptionItem{
@@ -107,6 +143,18 @@ func TestAccountOrders(t *testing.T) {
 			{ID: id(24), AccountID: id(4), Kind: "call", OccurredAt: ts("2025-05-30T00:00:00Z"), Provenance: ext("4"), Timestamps: domain.Timestamps{DeletedAt: ptr(now)}},
 		},
 	)
+	// beta's latest score (55.5) counts, not its older one; ALPHA and
+	// gamma were never scored.
+	for _, h := range []struct {
+		account uuid.UUID
+		day     string
+		score   string
+	}{{id(1), "2025-04-01", "10"}, {id(1), "2025-05-01", "55.5"}, {id(2), "2025-05-01", "40"}} {
+		if err := db.Exec(`INSERT INTO account_health (account_id, day, score, band, factors, scorecard_name, scorecard_version, scorecard_match, computed_at)
+			VALUES (?, ?, ?, 'yellow', '[]', 'default', 1, 'default', now())`, h.account, h.day, h.score).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, tc := range []struct {
 		by   domain.AccountSort
 		asc  []string
@@ -120,13 +168,18 @@ func TestAccountOrders(t *testing.T) {
 		{domain.SortByRenewalDate, []string{"beta", "Alpha", "gamma", "ALPHA"}, []string{"gamma", "Alpha", "beta", "ALPHA"}},
 		// Alpha's future call and gamma's deleted one are not touches.
 		{domain.SortByLastTouch, []string{"Alpha", "beta", "ALPHA", "gamma"}, []string{"beta", "Alpha", "gamma", "ALPHA"}},
+		{domain.SortByCreatedAt, []string{"beta", "Alpha", "ALPHA", "gamma"}, []string{"gamma", "ALPHA", "Alpha", "beta"}},
+		// No tier (ALPHA): last either way.
+		{domain.SortByTier, []string{"gamma", "beta", "Alpha", "ALPHA"}, []string{"Alpha", "beta", "gamma", "ALPHA"}},
+		// Never scored (ALPHA, gamma): last either way.
+		{domain.SortByHealthScore, []string{"Alpha", "beta", "ALPHA", "gamma"}, []string{"beta", "Alpha", "gamma", "ALPHA"}},
 	} {
 		for _, desc := range []bool{false, true} {
 			want := tc.asc
 			if desc {
 				want = tc.desc
 			}
-			q := domain.AccountQuery{Order: domain.AccountOrder{By: tc.by, Desc: desc}, At: now, First: 10}
+			q := domain.AccountQuery{Order: []domain.AccountOrder{{By: tc.by, Desc: desc}}, At: now, Window: domain.Window[domain.Cursor]{First: 10}}
 			page, err := s.Accounts(context.Background(), q)
 			if err != nil {
 				t.Fatal(err)
@@ -141,6 +194,9 @@ func TestAccountOrders(t *testing.T) {
 			if diff := cmp.Diff(want, readAll(t, s, q)); diff != "" {
 				t.Errorf("%s desc=%v one at a time (-want +got):\n%s", tc.by, desc, diff)
 			}
+			if diff := cmp.Diff(want, readBack(t, s, q)); diff != "" {
+				t.Errorf("%s desc=%v back from the end (-want +got):\n%s", tc.by, desc, diff)
+			}
 		}
 	}
 }
@@ -148,20 +204,77 @@ func TestAccountOrders(t *testing.T) {
 func TestAccountCursorsRefused(t *testing.T) {
 	s, db := openStore(t)
 	insert(t, db, &domain.Account{ID: id(1), Name: "a"})
-	byName := domain.AccountOrder{By: domain.SortByName}
-	byMRR := domain.AccountOrder{By: domain.SortByMRR}
+	byName := []domain.AccountOrder{{By: domain.SortByName}}
+	byMRR := []domain.AccountOrder{{By: domain.SortByMRR}}
+	byDate := []domain.AccountOrder{{By: domain.SortByRenewalDate}}
+	cursor := func(list, order string, keys ...string) *domain.Cursor {
+		return &domain.Cursor{List: list, Order: order, Keys: keys, ID: id(1)}
+	}
 	for name, q := range map[string]domain.AccountQuery{
-		"another order": {Order: byMRR, After: &domain.AccountCursor{Order: byName, Key: "a", ID: id(1)}},
-		"forged number": {Order: byMRR, After: &domain.AccountCursor{Order: byMRR, Key: "lots", ID: id(1)}},
-		"forged date": {Order: domain.AccountOrder{By: domain.SortByRenewalDate}, After: &domain.AccountCursor{
-			Order: domain.AccountOrder{By: domain.SortByRenewalDate}, Key: "tomorrow", ID: id(1)}},
+		"another order":   {Order: byMRR, Window: domain.Window[domain.Cursor]{First: 1, After: cursor("accounts", "name", "a")}},
+		"another list":    {Order: byName, Window: domain.Window[domain.Cursor]{First: 1, After: cursor("contacts", "name", "a")}},
+		"forged number":   {Order: byMRR, Window: domain.Window[domain.Cursor]{First: 1, After: cursor("accounts", "mrr", "lots")}},
+		"forged date":     {Order: byDate, Window: domain.Window[domain.Cursor]{First: 1, After: cursor("accounts", "renewal_date", "tomorrow")}},
+		"too many keys":   {Order: byName, Window: domain.Window[domain.Cursor]{First: 1, After: cursor("accounts", "name", "a", "b")}},
+		"before, forged":  {Order: byMRR, Window: domain.Window[domain.Cursor]{Last: 1, Before: cursor("accounts", "mrr", "1e")}},
+		"before, another": {Order: byName, Window: domain.Window[domain.Cursor]{Last: 1, Before: cursor("accounts", "-name", "a")}},
 	} {
-		q.First = 1
 		_, err := s.Accounts(context.Background(), q)
+		_, field := q.Cursor()
 		var inputErr *domain.InputError
-		if !errors.As(err, &inputErr) || inputErr.Problems[0].Field != "after" {
-			t.Errorf("%s: %v, want an InputError naming after", name, err)
+		if !errors.As(err, &inputErr) || inputErr.Problems[0].Field != field {
+			t.Errorf("%s: %v, want an InputError naming %s", name, err, field)
 		}
+	}
+}
+
+// TestAccountOrderOfSeveralKeys orders by tier, then MRR down, then name:
+// each key breaks the ties of the one before, the id the last ties, and
+// every page of one or two, forward or back, adds up to the whole.
+func TestAccountOrderOfSeveralKeys(t *testing.T) {
+	s, db := openStore(t)
+	now := ts("2025-06-01T00:00:00Z")
+	insert(t, db,
+		&[]domain.Account{
+			{ID: id(1), Name: "a1", Tier: "A"}, {ID: id(2), Name: "a2", Tier: "A"}, {ID: id(3), Name: "a3", Tier: "A"},
+			{ID: id(4), Name: "b1", Tier: "B"}, {ID: id(5), Name: "b2", Tier: "B"},
+			{ID: id(6), Name: "none", Tier: ""}, {ID: id(7), Name: "none", Tier: ""},
+		},
+		&[]domain.SubscriptionItem{
+			{ID: id(11), AccountID: id(1), Amount: dec("10"), Currency: "USD", Interval: "month", StartsAt: ts("2025-01-01T00:00:00Z"), Provenance: ext("1")},
+			{ID: id(13), AccountID: id(3), Amount: dec("10"), Currency: "USD", Interval: "month", StartsAt: ts("2025-01-01T00:00:00Z"), Provenance: ext("3")},
+			{ID: id(14), AccountID: id(4), Amount: dec("5"), Currency: "USD", Interval: "month", StartsAt: ts("2025-01-01T00:00:00Z"), Provenance: ext("4")},
+		},
+	)
+	q := domain.AccountQuery{At: now, Order: []domain.AccountOrder{
+		{By: domain.SortByTier}, {By: domain.SortByMRR, Desc: true}, {By: domain.SortByName, Desc: true},
+	}}
+	// Tier A: a1 and a3 at 10, by name down, then a2 at 0; tier B: b1 at
+	// 5, b2 at 0; no tier last, the two "none" by id down.
+	want := []string{"a3", "a1", "a2", "b1", "b2", "none", "none"}
+	q.Window = domain.Window[domain.Cursor]{First: 10}
+	page, err := s.Accounts(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range page.Items {
+		got = append(got, a.Name)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if page.Items[5].ID != id(7) {
+		t.Errorf("ties on every key go by id in the last key's direction: %s first", page.Items[5].ID)
+	}
+	if c := page.Cursors[0]; c.Order != "tier,-mrr,-name" || len(c.Keys) != 4 {
+		t.Errorf("cursor %+v, want every key of the order", c)
+	}
+	if diff := cmp.Diff(want, readAll(t, s, q)); diff != "" {
+		t.Errorf("one at a time (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, readBack(t, s, q)); diff != "" {
+		t.Errorf("back from the end (-want +got):\n%s", diff)
 	}
 }
 
@@ -170,8 +283,8 @@ func TestAccountFiltersAndCount(t *testing.T) {
 	insert(t, db,
 		&[]domain.Person{{ID: id(100), Name: "Pat", Provenance: ext("p")}},
 		&[]domain.Account{
-			{ID: id(1), Name: "100% Juice", Tier: "A", Segment: "smb", Lifecycle: "customer"},
-			{ID: id(2), Name: "Juicy_Co", Tier: "B", Segment: "smb", Lifecycle: "prospect"},
+			{ID: id(1), Name: "100% Juice", Tier: "A", Segment: "smb", Lifecycle: "customer", RenewalDate: ptr(ts("2025-06-30T00:00:00Z"))},
+			{ID: id(2), Name: "Juicy_Co", Tier: "B", Segment: "smb", Lifecycle: "prospect", RenewalDate: ptr(ts("2025-07-01T00:00:00Z"))},
 			{ID: id(3), Name: "Other", Tier: "A", Segment: "enterprise", Lifecycle: "customer"},
 		},
 		&[]domain.AccountTeamMember{
@@ -179,6 +292,16 @@ func TestAccountFiltersAndCount(t *testing.T) {
 			{ID: id(11), AccountID: id(3), PersonID: id(100), Role: "cs", Provenance: ext("2"), Timestamps: domain.Timestamps{DeletedAt: ptr(ts("2025-01-01T00:00:00Z"))}},
 		},
 	)
+	for _, h := range []struct {
+		account uuid.UUID
+		day     string
+		band    string
+	}{{id(1), "2025-05-01", "red"}, {id(3), "2025-04-01", "red"}, {id(3), "2025-05-01", "green"}} {
+		if err := db.Exec(`INSERT INTO account_health (account_id, day, score, band, factors, scorecard_name, scorecard_version, scorecard_match, computed_at)
+			VALUES (?, ?, 50, ?, '[]', 'default', 1, 'default', now())`, h.account, h.day, h.band).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, tc := range []struct {
 		filter domain.AccountFilter
 		want   []string
@@ -191,8 +314,14 @@ func TestAccountFiltersAndCount(t *testing.T) {
 		{domain.AccountFilter{NameContains: "0% j"}, []string{"100% Juice"}},
 		{domain.AccountFilter{NameContains: "y_c"}, []string{"Juicy_Co"}},
 		{domain.AccountFilter{NameContains: "%"}, []string{"100% Juice"}},
+		// Both ends of the range are included; no date is never in it.
+		{domain.AccountFilter{RenewalDate: domain.Range[time.Time]{Min: ptr(ts("2025-06-30T00:00:00Z"))}}, []string{"100% Juice", "Juicy_Co"}},
+		{domain.AccountFilter{RenewalDate: domain.Range[time.Time]{Max: ptr(ts("2025-06-30T00:00:00Z"))}}, []string{"100% Juice"}},
+		// The latest score's band: Other was red and is green now.
+		{domain.AccountFilter{HealthBands: []string{"red"}}, []string{"100% Juice"}},
+		{domain.AccountFilter{HealthBands: []string{"green", "yellow"}}, []string{"Other"}},
 	} {
-		q := domain.AccountQuery{Filter: tc.filter, Order: domain.AccountOrder{By: domain.SortByName}, First: 10}
+		q := domain.AccountQuery{Filter: tc.filter, Window: domain.Window[domain.Cursor]{First: 10}}
 		page, err := s.Accounts(context.Background(), q)
 		if err != nil {
 			t.Fatal(err)
@@ -272,13 +401,14 @@ func TestMRR(t *testing.T) {
 	}
 
 	// Ordering by MRR uses the same amounts.
-	page, err := s.Accounts(ctx, domain.AccountQuery{Order: domain.AccountOrder{By: domain.SortByMRR, Desc: true}, At: ts("2025-04-01T00:00:00Z"), First: 3})
+	page, err := s.Accounts(ctx, domain.AccountQuery{Order: []domain.AccountOrder{{By: domain.SortByMRR, Desc: true}}, At: ts("2025-04-01T00:00:00Z"),
+		Window: domain.Window[domain.Cursor]{First: 3}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var keys []string
 	for _, c := range page.Cursors {
-		keys = append(keys, c.Key)
+		keys = append(keys, c.Keys[0])
 	}
 	if diff := cmp.Diff([]string{"95.32", "20.00", "0.00"}, keys); diff != "" {
 		t.Errorf("MRR keys (-want +got):\n%s", diff)

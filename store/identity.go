@@ -607,32 +607,64 @@ const openSuggestions = `s.dismissed_at IS NULL AND s.resolved_at IS NULL
 	AND EXISTS (SELECT 1 FROM accounts b WHERE b.id = s.candidate_b AND b.deleted_at IS NULL)
 	AND NOT EXISTS (SELECT 1 FROM identity_rejections j WHERE j.account_lo = LEAST(s.account_a, s.candidate_b) AND j.account_hi = GREATEST(s.account_a, s.candidate_b))`
 
+var suggestionKeys = simpleKey("identity suggestions", map[identity.SuggestionSort]orderKey{
+	identity.SuggestionByCreatedAt:  {expr: "s.created_at", typ: "timestamptz"},
+	identity.SuggestionByConfidence: {expr: "s.confidence", typ: "double precision"},
+}, nil)
+
+func suggestionList(f identity.SuggestionFilter, order []domain.Order[identity.SuggestionSort]) (listRead, error) {
+	l := listRead{name: "identitySuggestions", table: "identity_suggestions", alias: "s"}
+	l.where.add(openSuggestions)
+	l.where.in("s.matched_by", f.MatchedBy)
+	between(&l.where, "s.confidence", f.Confidence)
+	l.where.during("s.created_at", f.CreatedAt)
+	if f.AccountID != nil {
+		l.where.add("? IN (s.account_a, s.candidate_b)", *f.AccountID)
+	}
+	var err error
+	l.order, l.keys, err = sortKeys(order, domain.Order[identity.SuggestionSort]{By: identity.SuggestionByCreatedAt, Desc: true}, suggestionKeys)
+	return l, err
+}
+
+// suggestionPageRow is a suggestion with its place in a page.
+type suggestionPageRow struct {
+	Row  suggestionRow `gorm:"embedded"`
+	Page pageRow       `gorm:"embedded"`
+}
+
 // IdentitySuggestions returns a page of the suggestions still to decide,
-// newest first.
+// newest first unless q orders otherwise.
 func (s *Store) IdentitySuggestions(ctx context.Context, q identity.SuggestionQuery) (identity.SuggestionPage, error) {
-	db := s.db.WithContext(ctx)
-	var total int64
-	if err := db.Raw(`SELECT count(*) FROM identity_suggestions s WHERE ` + openSuggestions).Scan(&total).Error; err != nil {
-		return identity.SuggestionPage{}, fmt.Errorf("store: count identity suggestions: %w", err)
-	}
-	where, args := openSuggestions, []any{}
-	if q.After != nil {
-		where += " AND (s.created_at, s.id) < (?, ?)"
-		args = append(args, q.After.CreatedAt, q.After.ID)
-	}
-	var rows []suggestionRow
-	err := db.Raw(`SELECT s.id, s.account_a, s.candidate_b, s.matched_by, s.key, s.confidence, s.created_at
-		FROM identity_suggestions s WHERE `+where+` ORDER BY s.created_at DESC, s.id DESC LIMIT ?`, append(args, q.First+1)...).Scan(&rows).Error
-	if err != nil {
-		return identity.SuggestionPage{}, fmt.Errorf("store: identity suggestions: %w", err)
-	}
-	page := identity.SuggestionPage{Total: int(total), HasNext: len(rows) > q.First}
-	rows = rows[:min(len(rows), q.First)]
-	page.Suggestions, err = s.suggestions(ctx, rows)
+	l, err := suggestionList(q.Filter, q.Order)
 	if err != nil {
 		return identity.SuggestionPage{}, err
 	}
-	return page, nil
+	page, err := readPage(ctx, s, l, q.Window, func(r suggestionPageRow) (suggestionRow, uuid.UUID, pageRow) { return r.Row, r.Row.ID, r.Page })
+	if err != nil {
+		return identity.SuggestionPage{}, err
+	}
+	out := identity.SuggestionPage{Cursors: page.Cursors, HasNext: page.HasNext, HasPrevious: page.HasPrevious}
+	if out.Items, err = s.suggestions(ctx, page.Items); err != nil {
+		return identity.SuggestionPage{}, err
+	}
+	return out, nil
+}
+
+// CountIdentitySuggestions counts the suggestions still to decide that f
+// keeps.
+func (s *Store) CountIdentitySuggestions(ctx context.Context, f identity.SuggestionFilter) (int, error) {
+	l, err := suggestionList(f, nil)
+	if err != nil {
+		return 0, err
+	}
+	var q sqlText
+	q.add("SELECT count(*) FROM identity_suggestions s WHERE ")
+	l.where.write(&q)
+	var n int
+	if err := s.raw(ctx, &q).Scan(&n).Error; err != nil {
+		return 0, fmt.Errorf("store: count identity suggestions: %w", err)
+	}
+	return n, nil
 }
 
 // suggestions loads the accounts of rows, in one statement.

@@ -37,12 +37,18 @@ func TestSyncRuns(t *testing.T) {
 	)
 	ctx := context.Background()
 
-	runs, err := s.SyncRuns(ctx, a, 2)
+	pages, err := s.SyncRuns(ctx, []uuid.UUID{a, never}, domain.SyncRunQuery{Window: domain.Window[domain.Cursor]{First: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if p := pages[never]; len(p.Items) != 0 || p.HasNext || p.HasPrevious {
+		t.Errorf("a source that never ran: %+v", p)
+	}
+	if !pages[a].HasNext || pages[a].HasPrevious {
+		t.Errorf("a's first page: hasNext %v, hasPrevious %v", pages[a].HasNext, pages[a].HasPrevious)
+	}
 	var got []string
-	for _, r := range runs {
+	for _, r := range pages[a].Items {
 		got = append(got, r.ID.String()[24:])
 		for _, st := range r.Streams {
 			got = append(got, "  "+st.Stream)
@@ -50,6 +56,33 @@ func TestSyncRuns(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"000000000011", "  accounts", "  tickets", "000000000012"}, got); diff != "" {
 		t.Errorf("runs of a, newest first, streams by name (-want +got):\n%s", diff)
+	}
+
+	// The last page, back from the end, and the rest before it.
+	q := domain.SyncRunQuery{Window: domain.Window[domain.Cursor]{Last: 1}}
+	pages, err = s.SyncRuns(ctx, []uuid.UUID{a}, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := pages[a]; len(p.Items) != 1 || p.Items[0].ID != id(10) || !p.HasPrevious || p.HasNext || len(p.Items[0].Streams) != 1 {
+		t.Errorf("last run of a: %+v", p)
+	}
+	q.Before = &pages[a].Cursors[0]
+	q.Last = 5
+	pages, err = s.SyncRuns(ctx, []uuid.UUID{a}, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := pages[a]; len(p.Items) != 2 || p.Items[0].ID != id(11) || p.Items[1].ID != id(12) || p.HasPrevious || !p.HasNext {
+		t.Errorf("the runs before it: %+v", p)
+	}
+
+	counts, err := s.CountSyncRuns(ctx, []uuid.UUID{a, b, never}, domain.SyncRunFilter{StartedAt: domain.TimeRange{From: ptr(ts("2025-01-02T00:00:00Z"))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[uuid.UUID]int{a: 2, b: 0, never: 0}, counts); diff != "" {
+		t.Errorf("runs from 01-02 (-want +got):\n%s", diff)
 	}
 
 	last, err := s.LastSyncRuns(ctx, []uuid.UUID{a, b, never})

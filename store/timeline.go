@@ -22,74 +22,130 @@ type timelineBranch struct {
 	table string
 	at    string // the SQL of the event's instant
 	where string // what else a row needs to be an event of this kind
+	text  string // the column a search looks in
 }
 
 // timelineBranches lists the kinds in the order the timeline breaks ties
 // of equal instants on, last first: the rank of a kind, its place here
 // counting from 1, stands for it in the ordering and in cursors.
 var timelineBranches = []timelineBranch{
-	{domain.TimelineActivity, "activities", "occurred_at", ""},
-	{domain.TimelineTicket, "tickets", "opened_at", ""},
-	{domain.TimelineDeal, "deals", dealTime, ""},
-	{domain.TimelineSurvey, "survey_responses", "responded_at", ""},
-	{domain.TimelineSubscriptionStarted, "subscription_items", "starts_at", ""},
-	{domain.TimelineSubscriptionEnded, "subscription_items", "ends_at", " AND ends_at IS NOT NULL"},
+	{domain.TimelineActivity, "activities", "occurred_at", "", "subject"},
+	{domain.TimelineTicket, "tickets", "opened_at", "", "subject"},
+	{domain.TimelineDeal, "deals", dealTime, "", "name"},
+	{domain.TimelineSurvey, "survey_responses", "responded_at", "", "comment"},
+	{domain.TimelineSubscriptionStarted, "subscription_items", "starts_at", "", "plan"},
+	{domain.TimelineSubscriptionEnded, "subscription_items", "ends_at", " AND ends_at IS NOT NULL", "plan"},
 }
 
 func timelineRank(k domain.TimelineKind) int {
 	return slices.IndexFunc(timelineBranches, func(b timelineBranch) bool { return b.kind == k }) + 1
 }
 
-// Timeline returns a page of an account's timeline, newest first: one
-// statement merges the kinds (UNION ALL) into the page's events, then one
-// statement per kind of record on the page reads the records.
+// timelineScan is which way a statement reads a timeline, and from where.
+type timelineScan struct {
+	// desc reads newest first.
+	desc bool
+	// from is the cursor to read from, with its kind's rank; nil for an
+	// end of the timeline.
+	from *domain.TimelineCursor
+	rank int
+	// behind reads the events at or behind from rather than beyond it.
+	behind bool
+}
+
+// timelineScanOf is the scan of the page q asks for, after checking its cursor.
+func timelineScanOf(q domain.TimelineQuery) (timelineScan, error) {
+	cursor, field := q.Cursor()
+	sc := timelineScan{desc: !q.Oldest != q.Backward(), from: cursor}
+	if cursor != nil {
+		if sc.rank = timelineRank(cursor.Kind); sc.rank == 0 {
+			return sc, domain.Invalid(domain.FieldError{Field: field, Message: "is not a cursor of this list"})
+		}
+	}
+	return sc, nil
+}
+
+func (sc timelineScan) dir() string {
+	if sc.desc {
+		return "DESC"
+	}
+	return "ASC"
+}
+
+// Timeline returns a page of an account's timeline, newest first unless
+// q.Oldest: one statement merges the kinds (UNION ALL) into the page's
+// events, then one statement per kind of record on the page reads the
+// records; a page read from a cursor costs one more, which says whether
+// events lie on the cursor's other side.
 //
-// Each kind reads at most a page's worth of its newest rows after the
-// cursor, through the (account_id, time) indexes where the schema has them
+// Each kind reads at most a page's worth of its rows beyond the cursor,
+// through the (account_id, time) indexes where the schema has them
 // (activities, tickets, surveys, item starts), so a page costs about the
 // same however long the account's history.
 func (s *Store) Timeline(ctx context.Context, q domain.TimelineQuery) (domain.TimelinePage, error) {
 	var page domain.TimelinePage
-	var afterRank int
-	if q.After != nil {
-		if afterRank = timelineRank(q.After.Kind); afterRank == 0 {
-			return page, badCursor()
-		}
+	sc, err := timelineScanOf(q)
+	if err != nil {
+		return page, err
 	}
 	var sql sqlText
 	sql.add("SELECT rank, id, at FROM (")
-	if !timelineUnion(&sql, q, afterRank, func(sql *sqlText) { sql.add("?", q.AccountID) }) {
+	if !timelineUnion(&sql, q, sc, q.Size()+1, func(sql *sqlText) { sql.add("?", q.AccountID) }) {
 		return page, nil
 	}
-	sql.add(") t ORDER BY at DESC, rank DESC, id DESC LIMIT ?", q.First+1)
+	sql.add(fmt.Sprintf(") t ORDER BY at %[1]s, rank %[1]s, id %[1]s LIMIT ?", sc.dir()), q.Size()+1)
 
 	var events []timelineEvent
 	if err := s.raw(ctx, &sql).Scan(&events).Error; err != nil {
 		return page, fmt.Errorf("store: timeline: %w", err)
 	}
-	pages, err := s.timelinePages(ctx, events, q.First)
+	pages, err := s.timelinePages(ctx, events, q)
 	if err != nil {
 		return page, err
 	}
-	return pages[uuid.Nil], nil
+	page = pages[uuid.Nil]
+	if sc.from != nil {
+		sc.behind = true
+		var exists sqlText
+		exists.add("SELECT EXISTS (")
+		timelineUnion(&exists, q, sc, 1, func(sql *sqlText) { sql.add("?", q.AccountID) })
+		exists.add(")")
+		var behind bool
+		if err := s.raw(ctx, &exists).Scan(&behind).Error; err != nil {
+			return page, fmt.Errorf("store: timeline: events behind the cursor: %w", err)
+		}
+		if q.Backward() {
+			page.HasNext = behind
+		} else {
+			page.HasPrevious = behind
+		}
+	}
+	return page, nil
 }
 
-// Timelines returns the first page of the timeline of each of these
-// accounts, by account id, in one statement for the events and one per
-// kind of record: the account page of a list of accounts. q.AccountID and
-// q.After are ignored.
+// Timelines returns the page q asks for of each of these accounts'
+// timelines, by account id, in one statement for the events and one per
+// kind of record: the account page of a list of accounts. q.AccountID is
+// ignored, and q must not read from a cursor.
 func (s *Store) Timelines(ctx context.Context, accountIDs []uuid.UUID, q domain.TimelineQuery) (map[uuid.UUID]domain.TimelinePage, error) {
+	if c, field := q.Cursor(); c != nil {
+		return nil, fmt.Errorf("store: timelines: %s a cursor: read one timeline at a time", field)
+	}
+	sc, err := timelineScanOf(q)
+	if err != nil {
+		return nil, err
+	}
 	var sql sqlText
 	sql.add("SELECT a.id AS account, t.rank, t.id, t.at FROM unnest(string_to_array(?, ',')::uuid[]) AS a(id) CROSS JOIN LATERAL (SELECT rank, id, at FROM (", idList(accountIDs))
-	if !timelineUnion(&sql, q, 0, func(sql *sqlText) { sql.add("a.id") }) {
+	if !timelineUnion(&sql, q, sc, q.Size()+1, func(sql *sqlText) { sql.add("a.id") }) {
 		return map[uuid.UUID]domain.TimelinePage{}, nil
 	}
-	sql.add(") u ORDER BY at DESC, rank DESC, id DESC LIMIT ?) t ORDER BY 1, 4 DESC, 2 DESC, 3 DESC", q.First+1)
+	sql.add(fmt.Sprintf(") u ORDER BY at %[1]s, rank %[1]s, id %[1]s LIMIT ?) t ORDER BY 1, 4 %[1]s, 2 %[1]s, 3 %[1]s", sc.dir()), q.Size()+1)
 	var events []timelineEvent
 	if err := s.raw(ctx, &sql).Scan(&events).Error; err != nil {
 		return nil, fmt.Errorf("store: timelines: %w", err)
 	}
-	return s.timelinePages(ctx, events, q.First)
+	return s.timelinePages(ctx, events, q)
 }
 
 // timelineEvent is a row of a timeline's merged events; Account is set
@@ -101,10 +157,22 @@ type timelineEvent struct {
 	At      time.Time
 }
 
-// timelineUnion writes the UNION ALL of q's kinds, each its newest rows
-// of the account that account writes the SQL of, after q.After; it
-// reports false when q leaves no kind.
-func timelineUnion(sql *sqlText, q domain.TimelineQuery, afterRank int, account func(*sqlText)) bool {
+// timelineUnion writes the UNION ALL of q's kinds, each its first limit
+// rows of the account that account writes the SQL of, in sc's direction
+// from sc's cursor; it reports false when q leaves no kind.
+func timelineUnion(sql *sqlText, q domain.TimelineQuery, sc timelineScan, limit int, account func(*sqlText)) bool {
+	cmp, bound := ">", ">="
+	if sc.desc {
+		cmp, bound = "<", "<="
+	}
+	if sc.behind {
+		// The events at or behind the cursor: the comparison turned
+		// round, the cursor's own event included.
+		cmp, bound = "<=", "<="
+		if sc.desc {
+			cmp, bound = ">=", ">="
+		}
+	}
 	branches := 0
 	for i, b := range timelineBranches {
 		if len(q.Kinds) > 0 && !slices.Contains(q.Kinds, b.kind) {
@@ -121,20 +189,30 @@ func timelineUnion(sql *sqlText, q domain.TimelineQuery, afterRank int, account 
 		if b.kind == domain.TimelineActivity && len(q.Teams) > 0 {
 			sql.add(" AND team IN ?", q.Teams)
 		}
-		if q.After != nil {
+		if q.OccurredAt.From != nil {
+			sql.add(fmt.Sprintf(" AND %s >= ?", b.at), *q.OccurredAt.From)
+		}
+		if q.OccurredAt.To != nil {
+			sql.add(fmt.Sprintf(" AND %s < ?", b.at), *q.OccurredAt.To)
+		}
+		if q.Search != "" {
+			sql.add(fmt.Sprintf(" AND strpos(lower(%s), lower(?)) > 0", b.text), q.Search)
+		}
+		if c := sc.from; c != nil {
 			// The first condition alone can use the index; the row
 			// comparison settles ties.
-			sql.add(fmt.Sprintf(" AND %s <= ? AND (%s, %d, id) < (?, ?, ?)", b.at, b.at, rank),
-				q.After.OccurredAt, q.After.OccurredAt, afterRank, q.After.ID)
+			sql.add(fmt.Sprintf(" AND %s %s ? AND (%s, %d, id) %s (?, ?, ?)", b.at, bound, b.at, rank, cmp),
+				c.OccurredAt, c.OccurredAt, sc.rank, c.ID)
 		}
-		sql.add(fmt.Sprintf(" ORDER BY %s DESC, id DESC LIMIT ?)", b.at), q.First+1)
+		sql.add(fmt.Sprintf(" ORDER BY %[1]s %[2]s, id %[2]s LIMIT ?)", b.at, sc.dir()), limit)
 	}
 	return branches > 0
 }
 
 // timelinePages reads the records of events, one statement per kind, and
-// cuts them into pages of first by account.
-func (s *Store) timelinePages(ctx context.Context, events []timelineEvent, first int) (map[uuid.UUID]domain.TimelinePage, error) {
+// cuts them into the pages q asks for, by account: the event past a full
+// page says more follow in the direction read.
+func (s *Store) timelinePages(ctx context.Context, events []timelineEvent, q domain.TimelineQuery) (map[uuid.UUID]domain.TimelinePage, error) {
 	ids := map[string][]uuid.UUID{}
 	for _, e := range events {
 		table := timelineBranches[e.Rank-1].table
@@ -147,8 +225,12 @@ func (s *Store) timelinePages(ctx context.Context, events []timelineEvent, first
 	pages := map[uuid.UUID]domain.TimelinePage{}
 	for _, e := range events {
 		page := pages[e.Account]
-		if len(page.Cursors) == first {
-			page.HasNext = true
+		if len(page.Cursors) == q.Size() {
+			if q.Backward() {
+				page.HasPrevious = true
+			} else {
+				page.HasNext = true
+			}
 			pages[e.Account] = page
 			continue
 		}
@@ -160,6 +242,13 @@ func (s *Store) timelinePages(ctx context.Context, events []timelineEvent, first
 		page.Items = append(page.Items, item)
 		page.Cursors = append(page.Cursors, domain.TimelineCursor{OccurredAt: e.At, Kind: item.Kind, ID: e.ID})
 		pages[e.Account] = page
+	}
+	if q.Backward() {
+		for a, page := range pages {
+			slices.Reverse(page.Items)
+			slices.Reverse(page.Cursors)
+			pages[a] = page
+		}
 	}
 	return pages, nil
 }
@@ -214,7 +303,7 @@ func (r *timelineRecords) fill(item *domain.TimelineItem) bool {
 	}
 }
 
-// loadByID reads the rows of T's table with these ids, by id; none when
+// loadByID reads the live rows of T's table with these ids, by id; none when
 // there are no ids, without asking the database.
 func loadByID[T any](ctx context.Context, s *Store, ids []uuid.UUID, id func(*T) uuid.UUID) (map[uuid.UUID]*T, error) {
 	out := map[uuid.UUID]*T{}
@@ -223,7 +312,7 @@ func loadByID[T any](ctx context.Context, s *Store, ids []uuid.UUID, id func(*T)
 	}
 	var rows []T
 	if err := s.db.WithContext(ctx).Where("id IN ? AND deleted_at IS NULL", ids).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("store: timeline: %w", err)
+		return nil, fmt.Errorf("store: %T by id: %w", rows, err)
 	}
 	for i := range rows {
 		out[id(&rows[i])] = &rows[i]

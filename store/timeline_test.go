@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -35,6 +36,31 @@ func readTimeline(t *testing.T, s *store.Store, q domain.TimelineQuery) []string
 			return out
 		}
 		q.After = &page.Cursors[len(page.Cursors)-1]
+	}
+}
+
+// readTimelineBack pages back through q from its end, and returns the
+// events in the timeline's order, checking the flags of each page.
+func readTimelineBack(t *testing.T, s *store.Store, q domain.TimelineQuery) []string {
+	t.Helper()
+	var out []string
+	for {
+		page, err := s.Timeline(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.HasNext != (q.Before != nil) {
+			t.Errorf("before %v: hasNext %v", q.Before, page.HasNext)
+		}
+		var these []string
+		for _, item := range page.Items {
+			these = append(these, event(item))
+		}
+		out = append(these, out...)
+		if !page.HasPrevious {
+			return out
+		}
+		q.Before = &page.Cursors[0]
 	}
 }
 
@@ -94,10 +120,36 @@ func TestTimeline(t *testing.T) {
 		{"subscriptions", nil, []domain.TimelineKind{domain.TimelineSubscriptionStarted, domain.TimelineSubscriptionEnded}, all[7:]},
 	} {
 		for _, first := range []int{1, 2, 3, 20} {
-			got := readTimeline(t, s, domain.TimelineQuery{AccountID: acct, Teams: tc.teams, Kinds: tc.kinds, First: first})
+			got := readTimeline(t, s, domain.TimelineQuery{AccountID: acct, Teams: tc.teams, Kinds: tc.kinds, Window: domain.Window[domain.TimelineCursor]{First: first}})
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("%s, first %d (-want +got):\n%s", tc.name, first, diff)
 			}
+			got = readTimelineBack(t, s, domain.TimelineQuery{AccountID: acct, Teams: tc.teams, Kinds: tc.kinds, Window: domain.Window[domain.TimelineCursor]{Last: first}})
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s, last %d (-want +got):\n%s", tc.name, first, diff)
+			}
+			oldest := slices.Clone(tc.want)
+			slices.Reverse(oldest)
+			got = readTimeline(t, s, domain.TimelineQuery{AccountID: acct, Teams: tc.teams, Kinds: tc.kinds, Oldest: true, Window: domain.Window[domain.TimelineCursor]{First: first}})
+			if diff := cmp.Diff(oldest, got); diff != "" {
+				t.Errorf("%s, oldest first, first %d (-want +got):\n%s", tc.name, first, diff)
+			}
+		}
+	}
+
+	// A span of time, and a search in the events' text.
+	for _, tc := range []struct {
+		name string
+		q    domain.TimelineQuery
+		want []string
+	}{
+		{"february", domain.TimelineQuery{OccurredAt: domain.TimeRange{From: ptr(ts("2025-02-01T09:00:00Z")), To: ptr(ts("2025-03-01T10:00:00Z"))}},
+			all[2:5]},
+		{"help", domain.TimelineQuery{Search: "HELP"}, []string{all[2]}},
+	} {
+		tc.q.AccountID, tc.q.First = acct, 2
+		if diff := cmp.Diff(tc.want, readTimeline(t, s, tc.q)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
 		}
 	}
 
@@ -105,7 +157,7 @@ func TestTimeline(t *testing.T) {
 	// first page.
 	for _, first := range []int{1, 3, 20} {
 		for _, kinds := range [][]domain.TimelineKind{nil, {domain.TimelineActivity}} {
-			q := domain.TimelineQuery{First: first, Kinds: kinds, Teams: []string{"cs"}}
+			q := domain.TimelineQuery{Window: domain.Window[domain.TimelineCursor]{First: first}, Kinds: kinds, Teams: []string{"cs"}}
 			pages, err := s.Timelines(context.Background(), []uuid.UUID{acct, id(2), id(3)}, q)
 			if err != nil {
 				t.Fatal(err)
@@ -123,7 +175,7 @@ func TestTimeline(t *testing.T) {
 		}
 	}
 
-	page, err := s.Timeline(context.Background(), domain.TimelineQuery{AccountID: acct, First: 20})
+	page, err := s.Timeline(context.Background(), domain.TimelineQuery{AccountID: acct, Window: domain.Window[domain.TimelineCursor]{First: 20}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,8 +188,8 @@ func TestTimeline(t *testing.T) {
 		}
 	}
 
-	_, err = s.Timeline(context.Background(), domain.TimelineQuery{AccountID: acct, First: 1,
-		After: &domain.TimelineCursor{OccurredAt: ts("2025-01-01T00:00:00Z"), Kind: "meteor", ID: id(1)}})
+	_, err = s.Timeline(context.Background(), domain.TimelineQuery{AccountID: acct, Window: domain.Window[domain.TimelineCursor]{First: 1,
+		After: &domain.TimelineCursor{OccurredAt: ts("2025-01-01T00:00:00Z"), Kind: "meteor", ID: id(1)}}})
 	var inputErr *domain.InputError
 	if !errors.As(err, &inputErr) {
 		t.Errorf("a cursor of an unknown kind: %v, want an InputError", err)

@@ -13,9 +13,11 @@ import (
 // Syncs started through the API run under ctx, the server's life, not the
 // request's.
 func newAPI(ctx context.Context, e *env, production bool) http.Handler {
+	keys := store.NewKeys(e.db)
 	return graph.NewHandler(store.New(e.db), e.sources, apiSyncs{ctx: ctx, e: e}, graph.Options{
 		Logger:     e.logger,
-		Keys:       store.NewKeys(e.db),
+		Keys:       keys,
+		APIKeys:    keys,
 		Production: production,
 		Revenue:    store.New(e.db),
 		Engagement: store.New(e.db),

@@ -60,24 +60,36 @@ type Suggestion struct {
 	CreatedAt  time.Time
 }
 
-// SuggestionCursor is a position in the list of suggestions, newest first.
-type SuggestionCursor struct {
-	CreatedAt time.Time `json:"c"`
-	ID        uuid.UUID `json:"i"`
+// SuggestionSort is what the list of suggestions is ordered by.
+type SuggestionSort string
+
+// The keys of the list of suggestions.
+const (
+	SuggestionByCreatedAt  SuggestionSort = "created_at"
+	SuggestionByConfidence SuggestionSort = "confidence"
+)
+
+// SuggestionFilter narrows the list of suggestions; empty fields do not
+// narrow.
+type SuggestionFilter struct {
+	// MatchedBy keeps the suggestions found by these rules.
+	MatchedBy  []string              `json:",omitempty"`
+	Confidence domain.Range[float64] `json:",omitzero"`
+	CreatedAt  domain.TimeRange      `json:",omitzero"`
+	// AccountID keeps the suggestions with this account on either side.
+	AccountID *uuid.UUID `json:",omitempty"`
 }
 
-// SuggestionQuery asks for a page of open suggestions.
+// SuggestionQuery asks for a page of open suggestions, newest first when
+// Order is empty.
 type SuggestionQuery struct {
-	First int
-	After *SuggestionCursor
+	Filter SuggestionFilter
+	Order  []domain.Order[SuggestionSort]
+	domain.Window[domain.Cursor]
 }
 
 // SuggestionPage is a page of suggestions.
-type SuggestionPage struct {
-	Suggestions []Suggestion
-	HasNext     bool
-	Total       int
-}
+type SuggestionPage = domain.Page[Suggestion, domain.Cursor]
 
 // Moved says how many rows of a table a change moved.
 type Moved struct {

@@ -6,6 +6,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/domain/identity"
 )
 
 // vocabulary is one of the domain's closed sets of values and the names of
@@ -61,7 +62,15 @@ var (
 	runStatuses     = newVocabulary(domain.RunRunning, domain.RunSucceeded, domain.RunFailed, domain.RunPaused)
 	issueKinds      = newVocabulary(domain.IssueRejected, domain.IssueDeferred, domain.IssueSource)
 	timelineKinds   = newVocabulary(domain.TimelineKinds...)
-	accountOrderBys = newVocabulary(domain.SortByName, domain.SortByMRR, domain.SortByRenewalDate, domain.SortByLastTouch)
+	accountOrderBys = newVocabulary(domain.SortByName, domain.SortByMRR, domain.SortByRenewalDate, domain.SortByLastTouch,
+		domain.SortByCreatedAt, domain.SortByTier, domain.SortBySegment, domain.SortByHealthScore)
+	contactOrderBys    = newVocabulary(domain.ContactByName, domain.ContactByEmail, domain.ContactByTitle)
+	ticketOrderBys     = newVocabulary(domain.TicketByOpenedAt, domain.TicketByResolvedAt, domain.TicketByPriority)
+	dealOrderBys       = newVocabulary(domain.DealByOccurredAt, domain.DealByClosedAt, domain.DealByAmount, domain.DealByName)
+	surveyOrderBys     = newVocabulary(domain.SurveyByRespondedAt, domain.SurveyByScore)
+	syncRunOrderBys    = newVocabulary(domain.SyncRunByStartedAt, domain.SyncRunByFinishedAt)
+	suggestionOrderBys = newVocabulary(identity.SuggestionByCreatedAt, identity.SuggestionByConfidence)
+	apiKeyRoles        = newVocabulary(domain.AccessLevels...)
 )
 
 // The functions below bind each GraphQL enum to the domain's values.
@@ -106,3 +115,44 @@ func MarshalAccountOrderField(s domain.AccountSort) graphql.Marshaler {
 func UnmarshalAccountOrderField(v any) (domain.AccountSort, error) {
 	return accountOrderBys.unmarshal(v)
 }
+
+func MarshalContactOrderField(s domain.ContactSort) graphql.Marshaler {
+	return contactOrderBys.marshal(s)
+}
+func UnmarshalContactOrderField(v any) (domain.ContactSort, error) {
+	return contactOrderBys.unmarshal(v)
+}
+
+func MarshalTicketOrderField(s domain.TicketSort) graphql.Marshaler {
+	return ticketOrderBys.marshal(s)
+}
+func UnmarshalTicketOrderField(v any) (domain.TicketSort, error) {
+	return ticketOrderBys.unmarshal(v)
+}
+
+func MarshalDealOrderField(s domain.DealSort) graphql.Marshaler { return dealOrderBys.marshal(s) }
+func UnmarshalDealOrderField(v any) (domain.DealSort, error)    { return dealOrderBys.unmarshal(v) }
+
+func MarshalSurveyOrderField(s domain.SurveySort) graphql.Marshaler {
+	return surveyOrderBys.marshal(s)
+}
+func UnmarshalSurveyOrderField(v any) (domain.SurveySort, error) {
+	return surveyOrderBys.unmarshal(v)
+}
+
+func MarshalSyncRunOrderField(s domain.SyncRunSort) graphql.Marshaler {
+	return syncRunOrderBys.marshal(s)
+}
+func UnmarshalSyncRunOrderField(v any) (domain.SyncRunSort, error) {
+	return syncRunOrderBys.unmarshal(v)
+}
+
+func MarshalIdentitySuggestionOrderField(s identity.SuggestionSort) graphql.Marshaler {
+	return suggestionOrderBys.marshal(s)
+}
+func UnmarshalIdentitySuggestionOrderField(v any) (identity.SuggestionSort, error) {
+	return suggestionOrderBys.unmarshal(v)
+}
+
+func MarshalApiKeyRole(a domain.Access) graphql.Marshaler { return apiKeyRoles.marshal(a) }
+func UnmarshalApiKeyRole(v any) (domain.Access, error)    { return apiKeyRoles.unmarshal(v) }

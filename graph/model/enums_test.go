@@ -49,6 +49,10 @@ func TestEnumsMatchTheDomain(t *testing.T) {
 		"SurveyKind": names(surveyKinds), "Touchpoint": names(touchpoints),
 		"SyncRunStatus": names(runStatuses), "SyncIssueKind": names(issueKinds),
 		"TimelineKind": names(timelineKinds), "AccountOrderField": names(accountOrderBys),
+		"ContactOrderField": names(contactOrderBys), "TicketOrderField": names(ticketOrderBys),
+		"DealOrderField": names(dealOrderBys), "SurveyOrderField": names(surveyOrderBys),
+		"SyncRunOrderField": names(syncRunOrderBys), "IdentitySuggestionOrderField": names(suggestionOrderBys),
+		"ApiKeyRole": names(apiKeyRoles),
 	}
 	// Enums gqlgen generates (type X string in models_gen.go) are checked
 	// by the generated code; only those bound to a vocabulary need this.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/domain/identity"
 	"github.com/shopspring/decimal"
 )
 
@@ -32,7 +33,7 @@ type AccountCoverage struct {
 
 // An account and its position in the list.
 type AccountEdge struct {
-	// Pass as after to read on from this account.
+	// Pass as after, or before, to read on from this account.
 	Cursor string `json:"cursor"`
 	// The account.
 	Node domain.Account `json:"node"`
@@ -50,6 +51,10 @@ type AccountFilter struct {
 	OwnerID *uuid.UUID `json:"ownerId,omitempty"`
 	// Keeps accounts whose name contains this, ignoring case.
 	NameContains *string `json:"nameContains,omitempty"`
+	// Keeps accounts renewing on a day of this range; accounts without a renewal date are left out.
+	RenewalDate *DateRange `json:"renewalDate,omitempty"`
+	// Keeps accounts whose latest health score is in one of these bands; accounts never scored are left out.
+	Health []HealthBand `json:"health,omitempty"`
 }
 
 // An account's health score on one day.
@@ -68,7 +73,7 @@ type AccountHealth struct {
 	ComputedAt time.Time `json:"computedAt"`
 }
 
-// The order of a list of accounts. Ties are broken on the id.
+// A key of the order of a list of accounts. Ties of every key are broken on the id, in the direction of the last key.
 type AccountOrder struct {
 	// What to order by.
 	Field domain.AccountSort `json:"field"`
@@ -128,6 +133,33 @@ type BacktestBand struct {
 	Churned int `json:"churned"`
 }
 
+// How many accounts are in each health band, and their MRR.
+type BandCounts struct {
+	// The accounts counted.
+	Accounts int `json:"accounts"`
+	// Of those, the accounts in the red band.
+	Red int `json:"red"`
+	// Of those, the accounts in the yellow band.
+	Yellow int `json:"yellow"`
+	// Of those, the accounts in the green band.
+	Green int `json:"green"`
+	// Of those, the accounts with no score kept by the summary's day.
+	Unscored int `json:"unscored"`
+	// Their MRR at asOf, in the base currency; missingRates lists the
+	// currencies left out for want of a rate, as in Money.
+	Mrr domain.Money `json:"mrr"`
+}
+
+// The accounts of a band and their MRR.
+type BandMrr struct {
+	// The band; null for the accounts not scored.
+	Band *HealthBand `json:"band,omitempty"`
+	// How many accounts.
+	Accounts int `json:"accounts"`
+	// Their MRR at asOf, in the base currency.
+	Mrr domain.Money `json:"mrr"`
+}
+
 // The accounts whose MRR first became positive in one calendar month.
 type Cohort struct {
 	// The month, as its first day.
@@ -166,20 +198,30 @@ type CohortTable struct {
 	MissingRates []MissingRate `json:"missingRates"`
 }
 
-// A page of contacts.
-type ContactConnection struct {
-	// The contacts of the page, each with its cursor.
-	Edges []ContactEdge `json:"edges"`
-	// Where the page sits.
-	PageInfo PageInfo `json:"pageInfo"`
-}
-
 // A contact and its position in the list.
 type ContactEdge struct {
-	// Pass as after to read on from this contact.
+	// Pass as after, or before, to read on from this contact.
 	Cursor string `json:"cursor"`
 	// The contact.
 	Node domain.Contact `json:"node"`
+}
+
+// Narrows a list of contacts. Every field given must match; an empty list does not filter.
+type ContactFilter struct {
+	// Keeps contacts whose name or email address contains this, ignoring case.
+	Search *string `json:"search,omitempty"`
+	// Keeps contacts with one of these email addresses, ignoring case.
+	Email []string `json:"email,omitempty"`
+	// Keeps contacts whose job title contains this, ignoring case.
+	TitleContains *string `json:"titleContains,omitempty"`
+}
+
+// A key of the order of a list of contacts. Ties of every key are broken on the id, in the direction of the last key.
+type ContactOrder struct {
+	// What to order by.
+	Field domain.ContactSort `json:"field"`
+	// Which way.
+	Direction SortDirection `json:"direction"`
 }
 
 // A contact who received more outbound touches than the cap in some window.
@@ -246,6 +288,14 @@ type CreateSourceInput struct {
 	Schedule *string `json:"schedule,omitempty"`
 }
 
+// A new API key and its secret.
+type CreatedAPIKey struct {
+	// The key.
+	Key domain.APIKey `json:"key"`
+	// The secret to send as Authorization: Bearer <secret>. It is not kept, and cannot be shown again.
+	Secret string `json:"secret"`
+}
+
 // An active customer its CS owner has not touched since the hand-off.
 type CsHandoffGap struct {
 	// The account.
@@ -286,6 +336,54 @@ type CsatSourceScore struct {
 	Rated int `json:"rated"`
 	// Of those, the ratings of 4 or 5.
 	Positive int `json:"positive"`
+}
+
+// A span of days, both ends included; an end left out is open.
+type DateRange struct {
+	// The first day kept.
+	From *time.Time `json:"from,omitempty"`
+	// The last day kept.
+	To *time.Time `json:"to,omitempty"`
+}
+
+// A deal and its position in the list.
+type DealEdge struct {
+	// Pass as after, or before, to read on from this deal.
+	Cursor string `json:"cursor"`
+	// The deal.
+	Node domain.Deal `json:"node"`
+}
+
+// Narrows a list of deals. Every field given must match; an empty list does not filter.
+type DealFilter struct {
+	// Keeps deals open, won or lost as listed.
+	Status []string `json:"status,omitempty"`
+	// Keeps deals of these kinds.
+	Kind []string `json:"kind,omitempty"`
+	// Keeps deals at these pipeline stages, in the words of the source, matched exactly.
+	Stage []string `json:"stage,omitempty"`
+	// Keeps deals whose closedAt falls in this span.
+	ClosedAt *domain.TimeRange `json:"closedAt,omitempty"`
+	// Keeps deals whose amount lies in this range, in each deal's own currency.
+	Amount *DecimalRange `json:"amount,omitempty"`
+	// Keeps deals whose name contains this, ignoring case.
+	NameContains *string `json:"nameContains,omitempty"`
+}
+
+// A key of the order of a list of deals. Ties of every key are broken on the id, in the direction of the last key.
+type DealOrder struct {
+	// What to order by.
+	Field domain.DealSort `json:"field"`
+	// Which way.
+	Direction SortDirection `json:"direction"`
+}
+
+// A range of exact numbers, both ends included; an end left out is open.
+type DecimalRange struct {
+	// The least value kept.
+	Min *decimal.Decimal `json:"min,omitempty"`
+	// The greatest value kept; not below min.
+	Max *decimal.Decimal `json:"max,omitempty"`
 }
 
 // The rules an engagement report used, beside its figures, so that every
@@ -338,6 +436,14 @@ type FieldPrecedenceInput struct {
 	Field string `json:"field"`
 	// Connector kinds, highest precedence first.
 	Kinds []string `json:"kinds"`
+}
+
+// A range of numbers, both ends included; an end left out is open.
+type FloatRange struct {
+	// The least value kept.
+	Min *float64 `json:"min,omitempty"`
+	// The greatest value kept; not below min.
+	Max *float64 `json:"max,omitempty"`
 }
 
 // The hand-offs dropped as of an instant.
@@ -470,6 +576,30 @@ type HealthFactor struct {
 	Note *string `json:"note,omitempty"`
 }
 
+// A dashboard's health figures. Tiers and lifecycles list every value, counted
+// or not; segments and owners those with accounts; the accounts without a
+// value come last. An account with two owners in the role is in both books.
+type HealthSummary struct {
+	// The instant the figures were taken at.
+	AsOf time.Time `json:"asOf"`
+	// asOf's day in the workspace timezone: the latest day whose score counts.
+	Day time.Time `json:"day"`
+	// The role whose member owns an account.
+	OwnerRole string `json:"ownerRole"`
+	// Every account the filter keeps.
+	All BandCounts `json:"all"`
+	// By tier, A to C.
+	ByTier []TierBandCounts `json:"byTier"`
+	// By segment, alphabetically.
+	BySegment []SegmentBandCounts `json:"bySegment"`
+	// By stage, from PROSPECT to CHURNED.
+	ByLifecycle []LifecycleBandCounts `json:"byLifecycle"`
+	// By owner, by name.
+	ByOwner []OwnerBandCounts `json:"byOwner"`
+	// MRR by band: RED, YELLOW, GREEN, then the unscored.
+	MrrByBand []BandMrr `json:"mrrByBand"`
+}
+
 // An audited manual merge or split.
 type IdentityChange struct {
 	// The change's id; pass it to undoIdentityChange.
@@ -495,6 +625,8 @@ type IdentityChange struct {
 	// Who undid it; null while it stands.
 	UndoneBy *string `json:"undoneBy,omitempty"`
 }
+
+func (IdentityChange) IsNode() {}
 
 // How accounts are matched across sources and which source wins a field.
 type IdentitySettings struct {
@@ -526,22 +658,50 @@ type IdentitySuggestion struct {
 	CreatedAt time.Time `json:"createdAt"`
 }
 
-// A page of identity suggestions.
-type IdentitySuggestionConnection struct {
-	// The suggestions of the page, each with its cursor.
-	Edges []IdentitySuggestionEdge `json:"edges"`
-	// Where the page sits.
-	PageInfo PageInfo `json:"pageInfo"`
-	// How many suggestions are still to decide, over all pages.
-	TotalCount int `json:"totalCount"`
-}
+func (IdentitySuggestion) IsNode() {}
 
 // A suggestion and its position in the list.
 type IdentitySuggestionEdge struct {
-	// Pass as after to read on from this suggestion.
+	// Pass as after, or before, to read on from this suggestion.
 	Cursor string `json:"cursor"`
 	// The suggestion.
 	Node IdentitySuggestion `json:"node"`
+}
+
+// Narrows the list of identity suggestions. Every field given must match; an empty list does not filter.
+type IdentitySuggestionFilter struct {
+	// Keeps the suggestions found by these rules: domain, name, or link:<kind>.
+	MatchedBy []string `json:"matchedBy,omitempty"`
+	// Keeps the suggestions whose confidence lies in this range.
+	Confidence *FloatRange `json:"confidence,omitempty"`
+	// Keeps the suggestions with this account on either side.
+	AccountID *uuid.UUID `json:"accountId,omitempty"`
+	// Keeps the suggestions found in this span.
+	CreatedAt *domain.TimeRange `json:"createdAt,omitempty"`
+}
+
+// A key of the order of the list of identity suggestions. Ties of every key are broken on the id, in the direction of the last key.
+type IdentitySuggestionOrder struct {
+	// What to order by.
+	Field identity.SuggestionSort `json:"field"`
+	// Which way.
+	Direction SortDirection `json:"direction"`
+}
+
+// A range of whole numbers, both ends included; an end left out is open.
+type IntRange struct {
+	// The least value kept.
+	Min *int `json:"min,omitempty"`
+	// The greatest value kept; not below min.
+	Max *int `json:"max,omitempty"`
+}
+
+// The accounts at a stage of their life with us.
+type LifecycleBandCounts struct {
+	// The stage; null for the accounts without one.
+	Lifecycle *string `json:"lifecycle,omitempty"`
+	// The accounts, by band.
+	Counts BandCounts `json:"counts"`
 }
 
 // A subscription item left out of MRR because its currency had no rate on or before the day it started.
@@ -680,6 +840,14 @@ type OnboardingGap struct {
 	FirstOnboardingTouchAt *time.Time `json:"firstOnboardingTouchAt,omitempty"`
 }
 
+// An owner's book.
+type OwnerBandCounts struct {
+	// The owner; null for the accounts without one in the role.
+	Owner *domain.Person `json:"owner,omitempty"`
+	// The accounts, by band.
+	Counts BandCounts `json:"counts"`
+}
+
 // One owner's book and how much of it the team touched.
 type OwnerCoverage struct {
 	// The owner.
@@ -696,14 +864,15 @@ type OwnerCoverage struct {
 	Accounts []AccountCoverage `json:"accounts"`
 }
 
-// Where a page of a connection sits in the whole list.
+// Where a page of a connection sits in the whole list. Both flags are exact
+// whichever way the page was read: a page read forward after a cursor says
+// whether rows come before it, and a page read back says whether rows follow.
 type PageInfo struct {
 	// Whether more edges follow this page: ask for them with after: endCursor.
 	HasNextPage bool `json:"hasNextPage"`
 	// The cursor of the last edge of the page; null when the page is empty.
 	EndCursor *string `json:"endCursor,omitempty"`
-	// Whether edges come before this page. Lists are paged forward only, so
-	// this is true exactly when the page was asked for after a cursor.
+	// Whether edges come before this page: ask for them with last and before: startCursor.
 	HasPreviousPage bool `json:"hasPreviousPage"`
 	// The cursor of the first edge of the page; null when the page is empty.
 	StartCursor *string `json:"startCursor,omitempty"`
@@ -917,6 +1086,14 @@ type ScorecardMeasure struct {
 	Thresholds []Threshold `json:"thresholds"`
 }
 
+// The accounts of a segment.
+type SegmentBandCounts struct {
+	// The segment; empty for the accounts without one.
+	Segment string `json:"segment"`
+	// The accounts, by band.
+	Counts BandCounts `json:"counts"`
+}
+
 // The objectives agreed with a customer and the cross-team group around it.
 type SuccessPlan struct {
 	// The objectives, oldest first.
@@ -945,6 +1122,64 @@ type SuccessPlanObjective struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+func (SuccessPlanObjective) IsNode() {}
+
+// Narrows a list of survey responses. Every field given must match; an empty list does not filter.
+type SurveyFilter struct {
+	// Keeps the answers to these surveys.
+	Kind []string `json:"kind,omitempty"`
+	// Keeps the answers following these touchpoints.
+	Touchpoint []string `json:"touchpoint,omitempty"`
+	// Keeps the answers whose score lies in this range.
+	Score *IntRange `json:"score,omitempty"`
+	// Keeps the answers given in this span.
+	RespondedAt *domain.TimeRange `json:"respondedAt,omitempty"`
+	// Keeps the answers whose comment contains this, ignoring case.
+	CommentContains *string `json:"commentContains,omitempty"`
+}
+
+// A key of the order of a list of survey responses. Ties of every key are broken on the id, in the direction of the last key.
+type SurveyOrder struct {
+	// What to order by.
+	Field domain.SurveySort `json:"field"`
+	// Which way.
+	Direction SortDirection `json:"direction"`
+}
+
+// A survey response and its position in the list.
+type SurveyResponseEdge struct {
+	// Pass as after, or before, to read on from this response.
+	Cursor string `json:"cursor"`
+	// The response.
+	Node domain.SurveyResponse `json:"node"`
+}
+
+// A run and its position in the list.
+type SyncRunEdge struct {
+	// Pass as after, or before, to read on from this run.
+	Cursor string `json:"cursor"`
+	// The run.
+	Node domain.SyncRun `json:"node"`
+}
+
+// Narrows a list of sync runs. Every field given must match; an empty list does not filter.
+type SyncRunFilter struct {
+	// Keeps the runs in these states.
+	Status []string `json:"status,omitempty"`
+	// Keeps the runs started by these triggers, such as schedule, cli or api.
+	Trigger []string `json:"trigger,omitempty"`
+	// Keeps the runs started in this span.
+	StartedAt *domain.TimeRange `json:"startedAt,omitempty"`
+}
+
+// A key of the order of a list of sync runs. Ties of every key are broken on the id, in the direction of the last key.
+type SyncRunOrder struct {
+	// What to order by.
+	Field domain.SyncRunSort `json:"field"`
+	// Which way.
+	Direction SortDirection `json:"direction"`
+}
+
 // How many outbound touches one team sent.
 type TeamTouches struct {
 	// The team.
@@ -961,20 +1196,32 @@ type Threshold struct {
 	Score float64 `json:"score"`
 }
 
-// A page of tickets.
-type TicketConnection struct {
-	// The tickets of the page, each with its cursor.
-	Edges []TicketEdge `json:"edges"`
-	// Where the page sits.
-	PageInfo PageInfo `json:"pageInfo"`
-}
-
 // A ticket and its position in the list.
 type TicketEdge struct {
-	// Pass as after to read on from this ticket.
+	// Pass as after, or before, to read on from this ticket.
 	Cursor string `json:"cursor"`
 	// The ticket.
 	Node domain.Ticket `json:"node"`
+}
+
+// Narrows a list of tickets. Every field given must match; an empty list does not filter.
+type TicketFilter struct {
+	// Keeps tickets in one of these states.
+	Status []string `json:"status,omitempty"`
+	// Keeps tickets of one of these priorities.
+	Priority []string `json:"priority,omitempty"`
+	// Keeps tickets opened in this span.
+	OpenedAt *domain.TimeRange `json:"openedAt,omitempty"`
+	// Keeps tickets whose subject contains this, ignoring case.
+	SubjectContains *string `json:"subjectContains,omitempty"`
+}
+
+// A key of the order of a list of tickets. Ties of every key are broken on the id, in the direction of the last key.
+type TicketOrder struct {
+	// What to order by.
+	Field domain.TicketSort `json:"field"`
+	// Which way.
+	Direction SortDirection `json:"direction"`
 }
 
 // The accounts of one tier.
@@ -983,6 +1230,14 @@ type TierAccounts struct {
 	Tier *string `json:"tier,omitempty"`
 	// The accounts, by name, then id.
 	Accounts []AccountCoverage `json:"accounts"`
+}
+
+// The accounts of a tier.
+type TierBandCounts struct {
+	// The tier; null for the accounts without one.
+	Tier *string `json:"tier,omitempty"`
+	// The accounts, by band.
+	Counts BandCounts `json:"counts"`
 }
 
 // A page of an account's timeline.
@@ -995,10 +1250,26 @@ type TimelineConnection struct {
 
 // A timeline event and its position in the timeline.
 type TimelineEdge struct {
-	// Pass as after to read on from this event.
+	// Pass as after, or before, to read on from this event.
 	Cursor string `json:"cursor"`
 	// The event.
 	Node TimelineItem `json:"node"`
+}
+
+// Narrows an account's timeline. Every field given must match.
+type TimelineFilter struct {
+	// Keeps the events of this span.
+	OccurredAt *domain.TimeRange `json:"occurredAt,omitempty"`
+	// Keeps the events whose text contains this, ignoring case: an activity's
+	// or ticket's subject, a deal's name, a survey's comment, an item's plan.
+	Search *string `json:"search,omitempty"`
+}
+
+// The order of a timeline. A timeline has one order, by time, ties broken on
+// the kind and the id: only its direction changes.
+type TimelineOrder struct {
+	// DESC for the newest first, ASC for the oldest first.
+	Direction SortDirection `json:"direction"`
 }
 
 // A rolling window and the outbound touches received in it.
