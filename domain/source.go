@@ -48,7 +48,10 @@ type SyncRun struct {
 	RecordsDeferred int64
 	// RecordsRejected counts records that broke a rule of the model.
 	RecordsRejected int64
-	Streams         []SyncRunStream `gorm:"foreignKey:RunID"`
+	// PausedUntil is, for a paused run, when the vendor said it may be
+	// asked again; nil when it named no time.
+	PausedUntil *time.Time
+	Streams     []SyncRunStream `gorm:"foreignKey:RunID"`
 }
 
 // SyncRunStream is one stream's share of a run.

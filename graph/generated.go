@@ -855,6 +855,7 @@ type ComplexityRoot struct {
 		FinishedAt      func(childComplexity int) int
 		ID              func(childComplexity int) int
 		Issues          func(childComplexity int, first *int) int
+		PausedUntil     func(childComplexity int) int
 		RecordsDeferred func(childComplexity int) int
 		RecordsDeleted  func(childComplexity int) int
 		RecordsRead     func(childComplexity int) int
@@ -4697,6 +4698,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SyncRun.Issues(childComplexity, args["first"].(*int)), true
+	case "SyncRun.pausedUntil":
+		if e.ComplexityRoot.SyncRun.PausedUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncRun.PausedUntil(childComplexity), true
 	case "SyncRun.recordsDeferred":
 		if e.ComplexityRoot.SyncRun.RecordsDeferred == nil {
 			break
@@ -6712,6 +6719,8 @@ func (ec *executionContext) childFields_SyncRun(ctx context.Context, field graph
 		return ec.fieldContext_SyncRun_finishedAt(ctx, field)
 	case "error":
 		return ec.fieldContext_SyncRun_error(ctx, field)
+	case "pausedUntil":
+		return ec.fieldContext_SyncRun_pausedUntil(ctx, field)
 	case "recordsRead":
 		return ec.fieldContext_SyncRun_recordsRead(ctx, field)
 	case "recordsWritten":
@@ -23248,6 +23257,29 @@ func (ec *executionContext) fieldContext_SyncRun_error(_ context.Context, field 
 	return graphql.NewScalarFieldContext("SyncRun", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _SyncRun_pausedUntil(ctx context.Context, field graphql.CollectedField, obj *domain.SyncRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncRun_pausedUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PausedUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncRun_pausedUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncRun", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
 func (ec *executionContext) _SyncRun_recordsRead(ctx context.Context, field graphql.CollectedField, obj *domain.SyncRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -34561,6 +34593,11 @@ func (ec *executionContext) _SyncRun(ctx context.Context, sel ast.SelectionSet, 
 		case "error":
 			out.Values[i] = ec._SyncRun_error(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pausedUntil":
+			out.Values[i] = ec._SyncRun_pausedUntil(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "recordsRead":

@@ -233,6 +233,9 @@ func (r *runner) execute(ctx context.Context) error {
 	// so that a hold the vendor asked for outlasts this run: the next run
 	// waits for it, or ends at once as paused until it.
 	lim := r.Host.Limiter(r.src.ID.String())
+	if err := r.holdForEarlierPause(ctx, lim); err != nil {
+		return err
+	}
 	err = conn.ReadLimited(ctx, req, lim, func(m *connectorpb.ReadMessage) error { return r.handle(ctx, m) })
 	if err == nil && r.connErr != nil {
 		err = connectorError(r.connErr)
@@ -247,6 +250,23 @@ func (r *runner) execute(ctx context.Context) error {
 		return err
 	}
 	return r.retryDeferred(ctx)
+}
+
+// holdForEarlierPause keeps the source's limiter from calling the vendor
+// before the time a paused run of the source was told, by whichever Pulse
+// process ran it: a host remembers only the holds of its own runs.
+func (r *runner) holdForEarlierPause(ctx context.Context, lim *host.Limiter) error {
+	var last domain.SyncRun
+	err := r.DB.WithContext(ctx).Where("source_id = ? AND paused_until IS NOT NULL", r.src.ID).
+		Order("paused_until DESC").Limit(1).Find(&last).Error
+	if err != nil {
+		return fmt.Errorf("read earlier pauses: %w", err)
+	}
+	if last.PausedUntil == nil {
+		return nil
+	}
+	reason := strings.TrimPrefix(last.Error, "paused until "+last.PausedUntil.UTC().Format(time.RFC3339)+": ")
+	return lim.Hold(ctx, *last.PausedUntil, "run "+last.ID.String()+" was paused: "+reason)
 }
 
 func connectorError(e *connectorpb.Error) error {
@@ -590,6 +610,10 @@ func (r *runner) finish(runErr error) error {
 	case errors.As(runErr, &paused):
 		r.run.Status = domain.RunPaused
 		r.run.Error = runErr.Error()
+		if !paused.until.IsZero() {
+			until := paused.until.UTC()
+			r.run.PausedUntil = &until
+		}
 	case runErr != nil:
 		r.run.Status = domain.RunFailed
 		r.run.Error = runErr.Error()
@@ -598,7 +622,7 @@ func (r *runner) finish(runErr error) error {
 		s.FinishedAt = &now
 	}
 	return r.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(r.run).Select("status", "error", "finished_at").Updates(r.run).Error; err != nil {
+		if err := tx.Model(r.run).Select("status", "error", "finished_at", "paused_until").Updates(r.run).Error; err != nil {
 			return fmt.Errorf("sync: finish run: %w", err)
 		}
 		if err := r.saveCounts(tx); err != nil {

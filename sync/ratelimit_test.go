@@ -11,6 +11,7 @@ import (
 
 	"github.com/pulseproject/pulse/connectors/host"
 	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/internal/plugintest"
 	"github.com/pulseproject/pulse/internal/testkit"
 	"github.com/pulseproject/pulse/sync"
 )
@@ -68,4 +69,40 @@ func TestSpentQuotaPausesRunsUntilItsTimeThenTheNextResumes(t *testing.T) {
 	require.Equal(t, []int{1}, api.PagesCalled("activities"))
 	require.EqualValues(t, 6, f.count(t, "accounts", ""))
 	require.EqualValues(t, 6, f.count(t, "activities", ""))
+}
+
+// A pause is kept with its run, so another Pulse process (a CLI sync, a
+// replica) whose host never saw the vendor's answer waits for it as well.
+func TestPauseHoldsEveryProcessSharingTheDatabase(t *testing.T) {
+	var ahead atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	f := newFixture(t, host.Options{Now: clock})
+	ctx := context.Background()
+	api := testkit.NewAPI(t, map[string][][]string{
+		"accounts":   {{"1", "2"}, {"3", "4"}},
+		"activities": {{"1", "2"}},
+	})
+	api.Limit("accounts", 2, testkit.TooManyRequests(time.Hour))
+	src := f.source(t, "testkit", "kit", map[string]any{"api_url": api.URL, "max_wait_ms": 1000})
+
+	run, err := f.engine.Run(ctx, src, "test")
+	require.ErrorIs(t, err, sync.ErrRunFailed)
+	require.NotNil(t, run.PausedUntil)
+	require.Equal(t, run.PausedUntil.Format(time.RFC3339), pausedUntil(t, run))
+
+	// Another process: its own host, with no hold in memory.
+	other := &sync.Engine{DB: f.db, Host: host.New(host.Options{Dirs: []string{plugintest.Dir(t)}, Now: clock}), Sources: f.sources}
+	again, err := other.Run(ctx, src, "cli")
+	require.ErrorIs(t, err, sync.ErrRunFailed)
+	require.Equal(t, pausedUntil(t, run), pausedUntil(t, again))
+	require.Contains(t, again.Error, "run "+run.ID.String()+" was paused", "it says whose pause holds it")
+	require.Equal(t, []int{1, 2}, api.PagesCalled("accounts"), "the vendor was not asked again")
+	require.Empty(t, api.PagesCalled("activities"))
+
+	ahead.Store(int64(time.Hour + time.Minute))
+	done, err := other.Run(ctx, src, "cli")
+	require.NoError(t, err)
+	require.Nil(t, done.PausedUntil)
+	require.Equal(t, []int{1, 2, 2}, api.PagesCalled("accounts"))
+	require.EqualValues(t, 4, f.count(t, "accounts", ""))
 }

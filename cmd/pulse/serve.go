@@ -125,7 +125,9 @@ func schedule(ctx context.Context, e *env, tick time.Duration) {
 }
 
 // dueSources are the scheduled sources whose last run started longer ago
-// than their schedule, or that never ran.
+// than their schedule, or that never ran; but a source whose last run was
+// paused until a time the vendor named is due exactly from that time, to
+// resume from its checkpoint as soon as it may.
 func dueSources(ctx context.Context, e *env) ([]domain.Source, error) {
 	all, err := e.sources.List(ctx)
 	if err != nil {
@@ -144,7 +146,12 @@ func dueSources(ctx context.Context, e *env) ([]domain.Source, error) {
 		if err := e.db.WithContext(ctx).Where("source_id = ?", s.ID).Order("started_at DESC").Limit(1).Find(&last).Error; err != nil {
 			return nil, fmt.Errorf("scheduler: %w", err)
 		}
-		if last.Status == "" || time.Since(last.StartedAt) >= every {
+		switch {
+		case last.Status == domain.RunPaused && last.PausedUntil != nil:
+			if !time.Now().Before(*last.PausedUntil) {
+				due = append(due, s)
+			}
+		case last.Status == "" || time.Since(last.StartedAt) >= every:
 			due = append(due, s)
 		}
 	}

@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/require"
 )
 
@@ -142,5 +144,41 @@ func TestServeRequiresAKeyAndChecksRoles(t *testing.T) {
 	// The refusals did not hurt the server.
 	status, _ := s.as(t, viewer, read)
 	require.Equal(t, http.StatusOK, status)
+	s.stop(t)
+}
+
+// TestScheduleWaitsOutAPauseThenResumes: a source whose last run was
+// paused until a time the vendor named is not synced before that time,
+// though its schedule says it is due, and is synced as soon as it comes.
+func TestScheduleWaitsOutAPauseThenResumes(t *testing.T) {
+	c := newCLI(t)
+	c.ok(t, "source", "add", "demo", "d", "size=5", "end_date=2026-06-30", "--schedule", "1m")
+	db, err := sql.Open("pgx", c.url)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	_, err = db.Exec(`INSERT INTO sync_runs (id, source_id, status, trigger, started_at, finished_at, error, paused_until)
+		SELECT gen_random_uuid(), id, 'paused', 'cli', now() - interval '2 hours', now() - interval '2 hours',
+			'stream accounts: transient: daily quota spent', now() + interval '1 hour'
+		FROM sources WHERE name = 'd'`)
+	require.NoError(t, err)
+	runs := func(where string) int {
+		var n int
+		require.NoError(t, db.QueryRow("SELECT count(*) FROM sync_runs WHERE "+where).Scan(&n))
+		return n
+	}
+
+	s := startServe(t, c.env, "--scheduler-tick", "100ms")
+	paused := s.query(t, `{ sources { syncRuns(first: 1) { edges { node { status pausedUntil } } } } }`)
+	last := paused["sources"].([]any)[0].(map[string]any)["syncRuns"].(map[string]any)["edges"].([]any)[0].(map[string]any)["node"].(map[string]any)
+	require.Equal(t, "PAUSED", last["status"])
+	require.NotNil(t, last["pausedUntil"])
+	// Twenty ticks of the scheduler pass the paused source by.
+	time.Sleep(2 * time.Second)
+	require.Equal(t, 1, runs("true"), "nothing ran during the pause")
+
+	_, err = db.Exec(`UPDATE sync_runs SET paused_until = now() - interval '1 second'`)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return runs("trigger = 'schedule' AND status = 'succeeded'") == 1 },
+		time.Minute, 100*time.Millisecond)
 	s.stop(t)
 }
