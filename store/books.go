@@ -166,3 +166,22 @@ func (s *Store) pruneRevenueChanges(ctx context.Context) error {
 	}
 	return nil
 }
+
+// WarmRevenueBooks builds anew each kept book whose data changed since it
+// was built, so that the report after a sync finds it ready; it returns
+// how many it built. A book nobody asked for yet is not built.
+func (s *Store) WarmRevenueBooks(ctx context.Context) (int, error) {
+	s.books.mu.Lock()
+	keys := make([]bookKey, len(s.books.kept))
+	for i, k := range s.books.kept {
+		keys[i] = k.key
+	}
+	s.books.mu.Unlock()
+	before := s.books.builtCount()
+	for _, k := range keys {
+		if _, err := s.revenueBookOf(ctx, k.role, k.base); err != nil {
+			return s.books.builtCount() - before, err
+		}
+	}
+	return s.books.builtCount() - before, nil
+}

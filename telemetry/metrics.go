@@ -31,6 +31,7 @@ type Metrics struct {
 	runs           *prometheus.CounterVec
 	launches       *prometheus.CounterVec
 	crashes        *prometheus.CounterVec
+	booksWarmed    prometheus.Counter
 
 	mu    gosync.Mutex
 	names map[string]bool
@@ -70,8 +71,12 @@ func NewMetrics() *Metrics {
 			Name: "pulse_plugin_crashes_total",
 			Help: "Connector plugin processes that died during a call, by connector.",
 		}, []string{"connector"}),
+		booksWarmed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pulse_revenue_books_warmed_total",
+			Help: "Revenue books built ahead of the reports after a sync changed their data.",
+		}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.recordsRead, m.recordsWritten, m.runs, m.launches, m.crashes,
+	m.registry.MustRegister(m.requests, m.latency, m.recordsRead, m.recordsWritten, m.runs, m.launches, m.crashes, m.booksWarmed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -90,6 +95,9 @@ func (m *Metrics) SyncRunFinished(source string, run *domain.SyncRun) {
 		m.recordsWritten.WithLabelValues(source, s.Stream).Add(float64(s.RecordsWritten))
 	}
 }
+
+// BooksWarmed counts revenue books built ahead of the reports.
+func (m *Metrics) BooksWarmed(n int) { m.booksWarmed.Add(float64(n)) }
 
 // PluginLaunched counts a connector process started.
 func (m *Metrics) PluginLaunched(connector string) { m.launches.WithLabelValues(connector).Inc() }

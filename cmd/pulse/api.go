@@ -5,24 +5,25 @@ import (
 	"net/http"
 
 	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/events"
 	"github.com/pulseproject/pulse/graph"
 	"github.com/pulseproject/pulse/store"
 )
 
-// newAPI is the GraphQL handler over e's database, sources and engine.
-// Syncs started through the API run under ctx, the server's life, not the
-// request's.
-func newAPI(ctx context.Context, e *env, production bool) http.Handler {
+// newAPI is the GraphQL handler over e's database (read through st),
+// sources and engine. Syncs started through the API run under ctx, the
+// server's life, not the request's.
+func newAPI(ctx context.Context, e *env, production bool, st *store.Store) http.Handler {
 	keys := store.NewKeys(e.db)
-	return graph.NewHandler(store.New(e.db), e.sources, apiSyncs{ctx: ctx, e: e}, graph.Options{
+	return graph.NewHandler(st, e.sources, apiSyncs{ctx: ctx, e: e}, graph.Options{
 		Logger:     e.logger,
 		Keys:       keys,
 		APIKeys:    keys,
 		Production: production,
-		Revenue:    store.New(e.db),
-		Engagement: store.New(e.db),
-		Health:     store.New(e.db),
-		Identity:   store.New(e.db),
+		Revenue:    st,
+		Engagement: st,
+		Health:     st,
+		Identity:   st,
 		Events:     e.apiEvents(),
 		Extensions: e.apiExtensions(),
 	})
@@ -50,3 +51,43 @@ func (a apiSyncs) Start(_ context.Context, src *domain.Source, trigger string) (
 }
 
 var _ graph.SyncRunner = apiSyncs{}
+
+// warmRevenueBooks builds the revenue reports' books anew whenever a sync
+// run of any Pulse process on the database ends, so that the first report
+// after a sync does not wait for it. Notifications that arrive while it
+// builds are taken together.
+func warmRevenueBooks(ctx context.Context, e *env, st *store.Store) {
+	if e.listener == nil {
+		return
+	}
+	sub, err := e.listener.Subscribe(events.SyncRuns)
+	if err != nil {
+		e.logger.Warn("revenue books: not warmed after syncs", "err", err)
+		return
+	}
+	defer sub.Close()
+	for n := range sub.C {
+		var c events.SyncRunChanged
+		if err := n.Decode(&c); err != nil || c.Status == domain.RunRunning {
+			continue
+		}
+		for drained := false; !drained; {
+			select {
+			case _, ok := <-sub.C:
+				drained = !ok
+			default:
+				drained = true
+			}
+		}
+		built, err := st.WarmRevenueBooks(ctx)
+		e.metrics.BooksWarmed(built)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			e.logger.Warn("revenue books: warm after sync", "err", err)
+		case built > 0:
+			e.logger.Info("revenue books warmed after sync", "books", built)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/store"
 	"github.com/pulseproject/pulse/sync"
 )
 
@@ -46,16 +47,20 @@ func newServeCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
+			// One store behind the whole API, so that its reports share
+			// the revenue books it keeps.
+			reports := store.New(e.db)
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", addr, err)
 			}
 			srv := &http.Server{
-				Handler:           newMux(ctx, e, production),
+				Handler:           newMux(ctx, e, production, reports),
 				ReadHeaderTimeout: 10 * time.Second,
 				BaseContext:       func(net.Listener) context.Context { return ctx },
 			}
 			go schedule(ctx, e, tick)
+			go warmRevenueBooks(ctx, e, reports)
 			url := "http://" + ln.Addr().String()
 			fmt.Fprintf(cmd.OutOrStdout(), "Pulse is serving on %s\n  GraphiQL: %s/\n  GraphQL endpoint: %s/query\n", url, url, url)
 			if adminKey != "" {
@@ -158,7 +163,7 @@ func dueSources(ctx context.Context, e *env) ([]domain.Source, error) {
 	return due, nil
 }
 
-func newMux(ctx context.Context, e *env, production bool) *http.ServeMux {
+func newMux(ctx context.Context, e *env, production bool, st *store.Store) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -173,7 +178,7 @@ func newMux(ctx context.Context, e *env, production bool) *http.ServeMux {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("GET /metrics", e.metrics.Handler())
-	api := newAPI(ctx, e, production)
+	api := newAPI(ctx, e, production, st)
 	mux.Handle("/", api)
 	return mux
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -180,5 +182,45 @@ func TestScheduleWaitsOutAPauseThenResumes(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return runs("trigger = 'schedule' AND status = 'succeeded'") == 1 },
 		time.Minute, 100*time.Millisecond)
+	s.stop(t)
+}
+
+// TestRevenueBooksAreWarmedAfterASync: once a revenue report has been
+// asked for, a sync by another process that changes its data makes serve
+// build the report's book anew, ahead of the next report, which answers
+// from the new data. (That the report then builds nothing itself is
+// store's TestRevenueBooksAreKeptUntilTheirDataChanges.)
+func TestRevenueBooksAreWarmedAfterASync(t *testing.T) {
+	c := newCLI(t)
+	exports := t.TempDir()
+	write := func(name, text string) {
+		require.NoError(t, os.WriteFile(filepath.Join(exports, name), []byte(text), 0o644))
+	}
+	write("accounts.csv", "id,name\nacc-1,Acme\n")
+	write("subscriptions.csv", "id,account_id,plan,amount,currency,interval,starts_at\ns-1,acc-1,Pro,100,USD,month,2025-01-01\n")
+	c.ok(t, "source", "add", "csv", "exports", "path="+exports)
+	c.ok(t, "sync", "exports")
+	s := startServe(t, c.env)
+	const report = `{ retention(from: "2025-06-01", to: "2025-07-01") { endMrr } }`
+	endMRR := func() any { return s.query(t, report)["retention"].(map[string]any)["endMrr"] }
+	warmed := func() string {
+		resp, err := http.Get(s.url + "/metrics")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		for line := range strings.Lines(string(body)) {
+			if rest, ok := strings.CutPrefix(line, "pulse_revenue_books_warmed_total "); ok {
+				return strings.TrimSpace(rest)
+			}
+		}
+		return ""
+	}
+	require.Equal(t, "100", endMRR())
+	require.Equal(t, "0", warmed(), "a report builds its book on demand")
+
+	write("subscriptions.csv", "id,account_id,plan,amount,currency,interval,starts_at\ns-1,acc-1,Pro,150,USD,month,2025-01-01\n")
+	c.ok(t, "sync", "exports")
+	require.Eventually(t, func() bool { return warmed() == "1" }, time.Minute, 100*time.Millisecond)
+	require.Equal(t, "150", endMRR())
 	s.stop(t)
 }
