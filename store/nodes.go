@@ -128,18 +128,7 @@ func (s *Store) SyncRunsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUI
 	if err := s.db.WithContext(ctx).Where(anyID, idList(ids)).Find(&runs).Error; err != nil {
 		return nil, fmt.Errorf("store: sync runs by id: %w", err)
 	}
-	list := make([]*domain.SyncRun, len(runs))
-	for i := range runs {
-		list[i] = &runs[i]
-	}
-	if err := s.withStreams(ctx, list); err != nil {
-		return nil, err
-	}
-	out := make(map[uuid.UUID]domain.SyncRun, len(runs))
-	for _, r := range runs {
-		out[r.ID] = r
-	}
-	return out, nil
+	return s.keyedWithStreams(ctx, runs, func(r domain.SyncRun) uuid.UUID { return r.ID })
 }
 
 // IdentitySuggestionsByID returns the suggestions with these ids, decided

@@ -97,6 +97,11 @@ func (s *Store) LastSyncRuns(ctx context.Context, sourceIDs []uuid.UUID) (map[uu
 	if err != nil {
 		return nil, fmt.Errorf("store: last sync runs: %w", err)
 	}
+	return s.keyedWithStreams(ctx, runs, func(r domain.SyncRun) uuid.UUID { return r.SourceID })
+}
+
+// keyedWithStreams reads the streams of runs and returns the runs by key.
+func (s *Store) keyedWithStreams(ctx context.Context, runs []domain.SyncRun, key func(domain.SyncRun) uuid.UUID) (map[uuid.UUID]domain.SyncRun, error) {
 	list := make([]*domain.SyncRun, len(runs))
 	for i := range runs {
 		list[i] = &runs[i]
@@ -106,7 +111,7 @@ func (s *Store) LastSyncRuns(ctx context.Context, sourceIDs []uuid.UUID) (map[uu
 	}
 	out := make(map[uuid.UUID]domain.SyncRun, len(runs))
 	for _, r := range runs {
-		out[r.SourceID] = r
+		out[key(r)] = r
 	}
 	return out, nil
 }
