@@ -13,26 +13,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
 
 	"github.com/pulseproject/pulse/connectors/csv"
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
 	"github.com/pulseproject/pulse/connectors/sdk"
+	"github.com/pulseproject/pulse/connectors/sdk/sdktest"
 )
-
-// fakeStream is the host's end of a Read, in memory.
-type fakeStream struct {
-	grpc.ServerStream
-	ctx  context.Context
-	sent []*connectorpb.ReadMessage
-}
-
-func (f *fakeStream) Send(m *connectorpb.ReadMessage) error {
-	f.sent = append(f.sent, m)
-	return nil
-}
-
-func (f *fakeStream) Context() context.Context { return f.ctx }
 
 // result is what a Read sent, sorted by kind.
 type result struct {
@@ -83,10 +69,9 @@ func config(dir string) []byte {
 
 func readCtx(t *testing.T, ctx context.Context, dir string, state map[string][]byte, streams ...string) (result, error) {
 	t.Helper()
-	out := &fakeStream{ctx: ctx}
-	err := newServer(t).Read(&connectorpb.ReadRequest{ConfigJson: config(dir), Streams: streams, State: state}, out)
-	res := result{sent: out.sent, records: map[string][]*connectorpb.Record{}, states: map[string][]json.RawMessage{}}
-	for _, m := range out.sent {
+	sent, err := sdktest.ReadContext(ctx, t, csv.New(), config(dir), streams, state)
+	res := result{sent: sent, records: map[string][]*connectorpb.Record{}, states: map[string][]json.RawMessage{}}
+	for _, m := range sent {
 		switch x := m.GetMessage().(type) {
 		case *connectorpb.ReadMessage_Batch:
 			res.records[x.Batch.GetStream()] = append(res.records[x.Batch.GetStream()], x.Batch.GetRecords()...)

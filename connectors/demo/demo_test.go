@@ -16,6 +16,7 @@ import (
 
 	"github.com/pulseproject/pulse/connectors/demo"
 	"github.com/pulseproject/pulse/connectors/sdk"
+	"github.com/pulseproject/pulse/connectors/sdk/sdktest"
 	"github.com/pulseproject/pulse/domain"
 
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
@@ -29,46 +30,15 @@ var (
 	start   = horizon.AddDate(-2, 0, 0)
 )
 
-// readStream is an in-memory Connector_ReadServer keeping what is sent.
-type readStream struct {
-	grpc.ServerStream
-	ctx  context.Context
-	msgs []*connectorpb.ReadMessage
-}
-
-func (s *readStream) Send(m *connectorpb.ReadMessage) error {
-	s.msgs = append(s.msgs, m)
-	return nil
-}
-
-func (s *readStream) Context() context.Context { return s.ctx }
-
 func config(size, seed int) string {
 	b, _ := json.Marshal(map[string]any{"size": size, "seed": seed, "end_date": endDate})
 	return string(b)
 }
 
-// read runs a Read through the SDK's server and fails on an Error message.
+// read runs a Read in-process and fails on an Error message.
 func read(t testing.TB, cfg string, streams []string, state map[string][]byte) []*connectorpb.ReadMessage {
 	t.Helper()
-	srv, err := sdk.NewServer(demo.New())
-	require.NoError(t, err)
-	out := &readStream{ctx: context.Background()}
-	require.NoError(t, srv.Read(&connectorpb.ReadRequest{ConfigJson: []byte(cfg), Streams: streams, State: state}, out))
-	for _, m := range out.msgs {
-		require.Nil(t, m.GetError(), "read error")
-	}
-	return out.msgs
-}
-
-func byStream(msgs []*connectorpb.ReadMessage) map[string][]*connectorpb.Record {
-	out := map[string][]*connectorpb.Record{}
-	for _, m := range msgs {
-		if b := m.GetBatch(); b != nil {
-			out[b.GetStream()] = append(out[b.GetStream()], b.GetRecords()...)
-		}
-	}
-	return out
+	return sdktest.Read(t, demo.New(), []byte(cfg), streams, state, sdktest.NoError)
 }
 
 // dataset indexes a full read.
@@ -91,7 +61,7 @@ type dataset struct {
 func load(t testing.TB, size, seed int) *dataset {
 	t.Helper()
 	d := &dataset{
-		streams:  byStream(read(t, config(size, seed), nil, nil)),
+		streams:  sdktest.ByStream(read(t, config(size, seed), nil, nil)),
 		people:   map[string]*connectorpb.Person{},
 		accounts: map[string]*connectorpb.Account{}, contacts: map[string]*connectorpb.Contact{},
 		roles: map[string]map[string]bool{}, items: map[string][]*connectorpb.SubscriptionItem{},
@@ -171,8 +141,8 @@ func TestReadIsDeterministic(t *testing.T) {
 		require.True(t, proto.Equal(a[i], b[i]), "message %d differs", i)
 	}
 
-	other := byStream(read(t, config(300, 8), []string{"accounts"}, nil))["accounts"]
-	same := byStream(a)["accounts"]
+	other := sdktest.ByStream(read(t, config(300, 8), []string{"accounts"}, nil))["accounts"]
+	same := sdktest.ByStream(a)["accounts"]
 	differ := 0
 	for i := range same {
 		if !proto.Equal(same[i], other[i]) {
@@ -187,28 +157,17 @@ func TestResumeFromEveryCheckpoint(t *testing.T) {
 	full := read(t, cfg, nil, nil)
 	for _, stream := range streamOrder {
 		t.Run(stream, func(t *testing.T) {
-			var checkpoints [][]byte
-			var after [][]*connectorpb.Record // records sent after each checkpoint
-			for _, m := range full {
-				if s := m.GetState(); s.GetStream() == stream {
-					checkpoints = append(checkpoints, s.GetStateJson())
-					after = append(after, nil)
-				}
-				if b := m.GetBatch(); b.GetStream() == stream {
-					for i := range after {
-						after[i] = append(after[i], b.GetRecords()...)
-					}
-				}
-			}
+			checkpoints := sdktest.Checkpoints(full, stream)
 			require.NotEmpty(t, checkpoints)
 			if stream != "people" {
 				require.Greater(t, len(checkpoints), 1, "checkpoints along the way")
 			}
-			for i, cp := range checkpoints {
-				got := byStream(read(t, cfg, []string{stream}, map[string][]byte{stream: cp}))[stream]
-				require.Equal(t, len(after[i]), len(got), "records after checkpoint %s", cp)
+			for _, cp := range checkpoints {
+				want := sdktest.ByStream(cp.After)[stream]
+				got := sdktest.ByStream(read(t, cfg, []string{stream}, map[string][]byte{stream: cp.State}))[stream]
+				require.Equal(t, len(want), len(got), "records after checkpoint %s", cp.State)
 				for j := range got {
-					require.True(t, proto.Equal(after[i][j], got[j]), "record %d after checkpoint %s", j, cp)
+					require.True(t, proto.Equal(want[j], got[j]), "record %d after checkpoint %s", j, cp.State)
 				}
 			}
 		})
@@ -558,8 +517,8 @@ func TestCheckNamesTheBadField(t *testing.T) {
 }
 
 func TestSizeAsTextReadsTheSame(t *testing.T) {
-	number := byStream(read(t, `{"size": 40, "seed": 2, "end_date": "2025-06-30"}`, []string{"accounts"}, nil))["accounts"]
-	text := byStream(read(t, `{"size": "40", "seed": "2", "end_date": "2025-06-30"}`, []string{"accounts"}, nil))["accounts"]
+	number := sdktest.ByStream(read(t, `{"size": 40, "seed": 2, "end_date": "2025-06-30"}`, []string{"accounts"}, nil))["accounts"]
+	text := sdktest.ByStream(read(t, `{"size": "40", "seed": "2", "end_date": "2025-06-30"}`, []string{"accounts"}, nil))["accounts"]
 	require.Len(t, number, 40)
 	require.Len(t, text, 40)
 	for i := range number {
@@ -568,23 +527,18 @@ func TestSizeAsTextReadsTheSame(t *testing.T) {
 }
 
 func TestBadConfigEndsTheReadWithAConfigError(t *testing.T) {
-	srv, err := sdk.NewServer(demo.New())
-	require.NoError(t, err)
-	out := &readStream{ctx: context.Background()}
-	require.NoError(t, srv.Read(&connectorpb.ReadRequest{ConfigJson: []byte(`{"end_date": "2026-13-01"}`)}, out))
-	require.Len(t, out.msgs, 1)
-	require.Equal(t, connectorpb.Error_KIND_CONFIG, out.msgs[0].GetError().GetKind())
-	require.Equal(t, "end_date", out.msgs[0].GetError().GetField())
+	msgs := sdktest.Read(t, demo.New(), []byte(`{"end_date": "2026-13-01"}`), nil, nil)
+	require.Len(t, msgs, 1)
+	require.Equal(t, connectorpb.Error_KIND_CONFIG, msgs[0].GetError().GetKind())
+	require.Equal(t, "end_date", msgs[0].GetError().GetField())
 }
 
 func TestReadStopsWhenCancelled(t *testing.T) {
-	srv, err := sdk.NewServer(demo.New())
-	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &readStream{ctx: ctx}
 	cancel()
-	require.ErrorIs(t, srv.Read(&connectorpb.ReadRequest{ConfigJson: []byte(config(1000, 1))}, out), context.Canceled)
-	for _, m := range out.msgs {
+	msgs, err := sdktest.ReadContext(ctx, t, demo.New(), []byte(config(1000, 1)), nil, nil)
+	require.ErrorIs(t, err, context.Canceled)
+	for _, m := range msgs {
 		require.Empty(t, m.GetBatch().GetRecords())
 	}
 }

@@ -13,14 +13,13 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/pulseproject/pulse/connectors/hubspot"
 	"github.com/pulseproject/pulse/connectors/hubspot/hubspottest"
 	"github.com/pulseproject/pulse/connectors/sdk"
 	"github.com/pulseproject/pulse/connectors/sdk/conformance"
-	"github.com/pulseproject/pulse/sync"
+	"github.com/pulseproject/pulse/connectors/sdk/sdktest"
 
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
 )
@@ -62,93 +61,17 @@ func config(srv *hubspottest.Server, extra map[string]any) string {
 	return string(b)
 }
 
-// readStream is an in-memory Connector_ReadServer keeping what is sent.
-type readStream struct {
-	grpc.ServerStream
-	msgs []*connectorpb.ReadMessage
-}
-
-func (s *readStream) Send(m *connectorpb.ReadMessage) error {
-	s.msgs = append(s.msgs, m)
-	return nil
-}
-
-func (s *readStream) Context() context.Context { return context.Background() }
-
-// readAll runs a Read through the SDK's server, returning every message.
+// readAll runs a Read in-process, returning every message.
 func readAll(t *testing.T, cfg string, state map[string][]byte, streams ...string) []*connectorpb.ReadMessage {
 	t.Helper()
-	srv, err := sdk.NewServer(hubspot.New())
-	require.NoError(t, err)
-	out := &readStream{}
-	require.NoError(t, srv.Read(&connectorpb.ReadRequest{ConfigJson: []byte(cfg), State: state, Streams: streams}, out))
-	return out.msgs
+	return sdktest.Read(t, hubspot.New(), []byte(cfg), streams, state)
 }
 
 // read is readAll failing on an Error or a record error, and on a live
 // record a sync would refuse.
 func read(t *testing.T, cfg string, state map[string][]byte, streams ...string) []*connectorpb.ReadMessage {
 	t.Helper()
-	msgs := readAll(t, cfg, state, streams...)
-	for _, m := range msgs {
-		require.Nil(t, m.GetError(), "read error")
-		require.Nil(t, m.GetRecordError(), "record error")
-		for _, r := range m.GetBatch().GetRecords() {
-			if !r.GetDeleted() {
-				require.NoError(t, sync.ValidateRecord(r).Err(), "%s %s", r.GetEntityType(), r.GetExternalId())
-			}
-		}
-	}
-	return msgs
-}
-
-func byStream(msgs []*connectorpb.ReadMessage) map[string][]*connectorpb.Record {
-	out := map[string][]*connectorpb.Record{}
-	for _, m := range msgs {
-		if b := m.GetBatch(); b != nil {
-			out[b.GetStream()] = append(out[b.GetStream()], b.GetRecords()...)
-		}
-	}
-	return out
-}
-
-// finalState is each stream's last checkpoint.
-func finalState(msgs []*connectorpb.ReadMessage) map[string][]byte {
-	out := map[string][]byte{}
-	for _, m := range msgs {
-		if s := m.GetState(); s != nil {
-			out[s.GetStream()] = s.GetStateJson()
-		}
-	}
-	return out
-}
-
-func ids(recs []*connectorpb.Record) []string {
-	var out []string
-	for _, r := range recs {
-		id := r.GetExternalId()
-		if r.GetDeleted() {
-			id += " deleted"
-		}
-		out = append(out, id)
-	}
-	return out
-}
-
-func byID(recs []*connectorpb.Record) map[string]*connectorpb.Record {
-	out := map[string]*connectorpb.Record{}
-	for _, r := range recs {
-		out[r.GetExternalId()] = r
-	}
-	return out
-}
-
-func links(r *connectorpb.Record) []string {
-	var out []string
-	for _, l := range r.GetLinks() {
-		out = append(out, l.GetKind()+":"+l.GetExternalId())
-	}
-	return out
+	return sdktest.Read(t, hubspot.New(), []byte(cfg), streams, state, sdktest.NoError, sdktest.NoRecordError, sdktest.SyncValid)
 }
 
 func at(s string) time.Time {
@@ -203,7 +126,7 @@ func post(t *testing.T, srv *hubspottest.Server, path, body string) (int, map[st
 
 func TestFullRead(t *testing.T) {
 	srv := newServer(t)
-	got := byStream(read(t, config(srv, nil), nil))
+	got := sdktest.ByStream(read(t, config(srv, nil), nil))
 
 	t.Run("records of each stream", func(t *testing.T) {
 		want := map[string][]string{
@@ -227,7 +150,7 @@ func TestFullRead(t *testing.T) {
 			"feedback_submissions": {"603", "604", "606 deleted", "601", "602"},
 		}
 		for _, stream := range streamOrder {
-			require.Equal(t, want[stream], ids(got[stream]), stream)
+			require.Equal(t, want[stream], sdktest.IDs(got[stream]), stream)
 		}
 	})
 
@@ -318,7 +241,7 @@ func TestFullRead(t *testing.T) {
 		}
 		for _, tc := range tests {
 			t.Run(tc.stream+"/"+tc.id, func(t *testing.T) {
-				r := byID(got[tc.stream])[tc.id]
+				r := sdktest.ByID(got[tc.stream])[tc.id]
 				require.NotNil(t, r)
 				require.True(t, proto.Equal(tc.want, tc.entity(r)), "%v", tc.entity(r))
 				require.NotEmpty(t, r.GetOrigin())
@@ -327,8 +250,8 @@ func TestFullRead(t *testing.T) {
 	})
 
 	t.Run("links to the same company in other tools", func(t *testing.T) {
-		require.Equal(t, []string{"salesforce:0015g00000NwTrdAAA", "stripe:cus_NorthwindTr01", "zendesk:360001"}, links(byID(got["companies"])["101"]))
-		require.Empty(t, links(byID(got["companies"])["102"]))
+		require.Equal(t, []string{"salesforce:0015g00000NwTrdAAA", "stripe:cus_NorthwindTr01", "zendesk:360001"}, sdktest.Links(sdktest.ByID(got["companies"])["101"]))
+		require.Empty(t, sdktest.Links(sdktest.ByID(got["companies"])["102"]))
 	})
 
 	t.Run("custom properties", func(t *testing.T) {
@@ -348,7 +271,7 @@ func TestFullRead(t *testing.T) {
 			{"owners", "7003", map[string]any{"user_id": 5003.0, "teams": []any{"Customer Success", "Support"}}},
 		}
 		for _, tc := range tests {
-			require.Equal(t, tc.want, byID(got[tc.stream])[tc.id].GetCustom().AsMap(), "%s %s", tc.stream, tc.id)
+			require.Equal(t, tc.want, sdktest.ByID(got[tc.stream])[tc.id].GetCustom().AsMap(), "%s %s", tc.stream, tc.id)
 		}
 	})
 
@@ -384,25 +307,14 @@ func TestResumeFromEveryCheckpoint(t *testing.T) {
 	full := read(t, cfg, nil)
 	for _, stream := range streamOrder[1:] { // owners has no checkpoint
 		t.Run(stream, func(t *testing.T) {
-			var checkpoints [][]byte
-			var after [][]*connectorpb.Record // records sent after each checkpoint
-			for _, m := range full {
-				if s := m.GetState(); s.GetStream() == stream {
-					checkpoints = append(checkpoints, s.GetStateJson())
-					after = append(after, nil)
-				}
-				if b := m.GetBatch(); b.GetStream() == stream {
-					for i := range after {
-						after[i] = append(after[i], b.GetRecords()...)
-					}
-				}
-			}
+			checkpoints := sdktest.Checkpoints(full, stream)
 			require.GreaterOrEqual(t, len(checkpoints), 2)
 			for i, cp := range checkpoints {
-				got := byStream(read(t, cfg, map[string][]byte{stream: cp}, stream))[stream]
-				require.Equal(t, ids(after[i]), ids(got), "resumed from checkpoint %d: %s", i, cp)
+				want := sdktest.ByStream(cp.After)[stream]
+				got := sdktest.ByStream(read(t, cfg, map[string][]byte{stream: cp.State}, stream))[stream]
+				require.Equal(t, sdktest.IDs(want), sdktest.IDs(got), "resumed from checkpoint %d: %s", i, cp.State)
 				for j := range got {
-					require.True(t, proto.Equal(after[i][j], got[j]))
+					require.True(t, proto.Equal(want[j], got[j]))
 				}
 			}
 		})
@@ -413,10 +325,10 @@ func TestIncrementalRead(t *testing.T) {
 	srv := newServer(t)
 	cfg := config(srv, nil)
 	first := read(t, cfg, nil)
-	state := finalState(first)
+	state := sdktest.FinalState(first)
 	require.Len(t, state, len(streamOrder)-1)
 
-	again := byStream(read(t, cfg, state))
+	again := sdktest.ByStream(read(t, cfg, state))
 	require.Equal(t, []string{"owners"}, slices.Sorted(maps.Keys(again)), "a read from the final state reads only the owners again")
 
 	// Then Contoso is renamed, a contact joins Woodgrove, a deal is won, a
@@ -434,12 +346,12 @@ func TestIncrementalRead(t *testing.T) {
 	srv.Associate("notes", "4303", "companies", "102", false)
 	require.NoError(t, srv.Archive("tickets", "503", time.Now()))
 
-	got := byStream(read(t, cfg, state))
+	got := sdktest.ByStream(read(t, cfg, state))
 	want := map[string][]string{
 		"companies": {"102"}, "company_owners": {"102|sales"}, "contacts": {"208"}, "deals": {"302"}, "notes": {"4303"}, "tickets": {"503 deleted"},
 	}
 	for _, stream := range streamOrder[1:] {
-		require.Equal(t, want[stream], ids(got[stream]), stream)
+		require.Equal(t, want[stream], sdktest.IDs(got[stream]), stream)
 	}
 	require.Equal(t, "Contoso Group", got["companies"][0].GetAccount().GetName())
 	require.Equal(t, "7001", got["company_owners"][0].GetAccountTeam().GetPersonExternalId())
@@ -469,8 +381,8 @@ func TestSearchCeiling(t *testing.T) {
 				require.NoError(t, srv.Put("companies", json.RawMessage(fmt.Sprintf(
 					`{"id": %q, "properties": {"name": "Company %d", "hs_lastmodifieddate": %q}}`, id, i, tc.modified(i).Format(time.RFC3339Nano)))))
 			}
-			got := byStream(read(t, config(srv, nil), nil, "companies"))["companies"]
-			require.Equal(t, append(want, "106 deleted"), ids(got))
+			got := sdktest.ByStream(read(t, config(srv, nil), nil, "companies"))["companies"]
+			require.Equal(t, append(want, "106 deleted"), sdktest.IDs(got))
 			for _, r := range searches(srv, "companies") {
 				require.Contains(t, r.Body, `"after":"0"`, "the reader re-anchors instead of paging on")
 			}
@@ -509,11 +421,11 @@ func TestArchivedRecordsAreTombstones(t *testing.T) {
 		t.Run(tc.objectType, func(t *testing.T) {
 			srv := newServer(t)
 			cfg := config(srv, nil)
-			state := finalState(read(t, cfg, nil))
+			state := sdktest.FinalState(read(t, cfg, nil))
 			require.NoError(t, srv.Archive(tc.objectType, tc.id, time.Now()))
-			got := byStream(read(t, cfg, state))
+			got := sdktest.ByStream(read(t, cfg, state))
 			for _, stream := range streamOrder[1:] {
-				require.Equal(t, tc.tombstones[stream], ids(got[stream]), stream)
+				require.Equal(t, tc.tombstones[stream], sdktest.IDs(got[stream]), stream)
 			}
 		})
 	}
@@ -530,7 +442,7 @@ func TestRateLimits(t *testing.T) {
 	probe := newServer(t)
 	read(t, config(probe, nil), nil)
 	firstSearch := slices.IndexFunc(probe.Requests(), func(r hubspottest.Request) bool { return strings.HasSuffix(r.Path, "/search") }) + 1
-	baseline := byStream(read(t, config(newServer(t), nil), nil))
+	baseline := sdktest.ByStream(read(t, config(newServer(t), nil), nil))
 
 	tests := []struct {
 		name  string
@@ -588,9 +500,9 @@ func TestRateLimits(t *testing.T) {
 				return
 			}
 			require.Nil(t, last)
-			got := byStream(msgs)
+			got := sdktest.ByStream(msgs)
 			for _, s := range streamOrder {
-				require.Equal(t, ids(baseline[s]), ids(got[s]), s)
+				require.Equal(t, sdktest.IDs(baseline[s]), sdktest.IDs(got[s]), s)
 			}
 		})
 	}
@@ -616,7 +528,7 @@ func TestMissingScope(t *testing.T) {
 	require.Equal(t, "access_token", e.GetField())
 	require.Equal(t, "tickets", e.GetStream())
 	require.Contains(t, e.GetMessage(), "give its private app the scope tickets")
-	require.NotEmpty(t, byStream(msgs)["notes"], "the streams before it were read")
+	require.NotEmpty(t, sdktest.ByStream(msgs)["notes"], "the streams before it were read")
 }
 
 func TestCheck(t *testing.T) {

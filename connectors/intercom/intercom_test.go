@@ -8,27 +8,14 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
 
 	"github.com/pulseproject/pulse/connectors/intercom/intercomtest"
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
 	"github.com/pulseproject/pulse/connectors/sdk"
 	"github.com/pulseproject/pulse/connectors/sdk/conformance"
+	"github.com/pulseproject/pulse/connectors/sdk/sdktest"
 	"github.com/pulseproject/pulse/connectors/sdk/webapi"
 )
-
-// readStream is an in-memory Connector_ReadServer keeping what is sent.
-type readStream struct {
-	grpc.ServerStream
-	msgs []*connectorpb.ReadMessage
-}
-
-func (s *readStream) Send(m *connectorpb.ReadMessage) error {
-	s.msgs = append(s.msgs, m)
-	return nil
-}
-
-func (s *readStream) Context() context.Context { return context.Background() }
 
 // waits makes the connector's clients record their waits instead of
 // spending them, on a clock that moves by what they wait.
@@ -85,52 +72,10 @@ func testConfig(srv *intercomtest.Server, extra map[string]any) []byte {
 
 func read(t *testing.T, cfg []byte, streams []string, state map[string][]byte) []*connectorpb.ReadMessage {
 	t.Helper()
-	srv, err := sdk.NewServer(New())
-	require.NoError(t, err)
-	out := &readStream{}
-	require.NoError(t, srv.Read(&connectorpb.ReadRequest{ConfigJson: cfg, Streams: streams, State: state}, out))
-	return out.msgs
+	return sdktest.Read(t, New(), cfg, streams, state)
 }
 
-// got sums a read up: its records by stream and external id, in order
-// too, its record errors, logs and checkpoints.
-type got struct {
-	records     map[string]map[string]*connectorpb.Record
-	order       map[string][]string
-	errors      map[string]string
-	logs        []string
-	checkpoints map[string][]string
-	failure     *connectorpb.Error
-}
-
-func sum(msgs []*connectorpb.ReadMessage) got {
-	g := got{records: map[string]map[string]*connectorpb.Record{}, order: map[string][]string{}, errors: map[string]string{}, checkpoints: map[string][]string{}}
-	for _, m := range msgs {
-		switch {
-		case m.GetBatch() != nil:
-			b := m.GetBatch()
-			for _, r := range b.GetRecords() {
-				if g.records[b.GetStream()] == nil {
-					g.records[b.GetStream()] = map[string]*connectorpb.Record{}
-				}
-				g.records[b.GetStream()][r.GetExternalId()] = r
-				g.order[b.GetStream()] = append(g.order[b.GetStream()], r.GetExternalId())
-			}
-		case m.GetState() != nil:
-			g.checkpoints[m.GetState().GetStream()] = append(g.checkpoints[m.GetState().GetStream()], string(m.GetState().GetStateJson()))
-		case m.GetRecordError() != nil:
-			e := m.GetRecordError()
-			g.errors[e.GetExternalId()] = e.GetField() + ": " + e.GetMessage()
-		case m.GetLog() != nil:
-			g.logs = append(g.logs, m.GetLog().GetMessage())
-		case m.GetError() != nil:
-			g.failure = m.GetError()
-		}
-	}
-	return g
-}
-
-func last(states []string) []byte { return []byte(states[len(states)-1]) }
+func last(states [][]byte) []byte { return states[len(states)-1] }
 
 const (
 	globex    = "6762f0941bb69f9f2193bb01"
@@ -146,29 +91,26 @@ const (
 
 func TestFullReadMapsEveryStream(t *testing.T) {
 	srv := newWorkspace(t)
-	g := sum(read(t, testConfig(srv, map[string]any{"company_id_link": "stripe"}), nil, nil))
-	require.Nil(t, g.failure)
-	require.Empty(t, g.errors)
+	g := sdktest.Sum(read(t, testConfig(srv, map[string]any{"company_id_link": "stripe"}), nil, nil))
+	require.Nil(t, g.Failure)
+	require.Empty(t, g.Errors)
+	require.Empty(t, g.Tombstones, "Intercom's records are all live, so Records holds every one")
 
 	t.Run("companies", func(t *testing.T) {
-		require.Len(t, g.records["companies"], 6)
-		rec := g.records["companies"][globex]
+		require.Len(t, g.Records["companies"], 6)
+		rec := g.Records["companies"][globex]
 		a := rec.GetAccount()
 		require.Equal(t, []string{"Globex", "globex.com", "Manufacturing"}, []string{a.GetName(), a.GetDomain(), a.GetIndustry()})
-		var links []string
-		for _, l := range rec.GetLinks() {
-			links = append(links, l.GetKind()+"="+l.GetExternalId())
-		}
-		require.Equal(t, []string{"hubspot=9001", "salesforce=001A0000001", "stripe=globex-1"}, links)
+		require.Equal(t, []string{"hubspot:9001", "salesforce:001A0000001", "stripe:globex-1"}, sdktest.Links(rec))
 		require.Equal(t, map[string]any{"health_note": "champion left", "company_id": "globex-1", "plan": "Pro",
 			"size": float64(250), "monthly_spend": float64(1200), "user_count": float64(4)}, rec.GetCustom().AsMap(),
 			"link attributes are not repeated in custom")
 		require.Equal(t, "companies/"+globex, rec.GetOrigin())
-		require.Equal(t, "hubspot=9002", g.records["companies"][initech].GetLinks()[0].GetKind()+"="+g.records["companies"][initech].GetLinks()[0].GetExternalId(),
+		require.Equal(t, "hubspot=9002", g.Records["companies"][initech].GetLinks()[0].GetKind()+"="+g.Records["companies"][initech].GetLinks()[0].GetExternalId(),
 			"a numeric attribute is an id too")
-		require.Equal(t, "initech.io", g.records["companies"][initech].GetAccount().GetDomain())
-		require.Equal(t, "acme-77", g.records["companies"][acme].GetAccount().GetName(), "a nameless company is named by its company_id")
-		nw := g.records["companies"][northwind]
+		require.Equal(t, "initech.io", g.Records["companies"][initech].GetAccount().GetDomain())
+		require.Equal(t, "acme-77", g.Records["companies"][acme].GetAccount().GetName(), "a nameless company is named by its company_id")
+		nw := g.Records["companies"][northwind]
 		require.Equal(t, []string{"Northwind Traders", "northwind.example"}, []string{nw.GetAccount().GetName(), nw.GetAccount().GetDomain()})
 		require.Len(t, nw.GetLinks(), 1, "only its company_id links it: no custom attribute names it in another tool")
 		require.Equal(t, "stripe=northwind-1", nw.GetLinks()[0].GetKind()+"="+nw.GetLinks()[0].GetExternalId())
@@ -176,31 +118,31 @@ func TestFullReadMapsEveryStream(t *testing.T) {
 
 	t.Run("admins", func(t *testing.T) {
 		teams := map[string]string{}
-		for id, r := range g.records["admins"] {
+		for id, r := range g.Records["admins"] {
 			teams[id] = r.GetPerson().GetTeam()
 		}
 		require.Equal(t, map[string]string{"991267459": "support", "991267460": "cs", "991267461": "onboarding"}, teams,
 			"mapped by team name, by team id, else the default")
-		require.Equal(t, "cora@vendor.io", g.records["admins"]["991267460"].GetPerson().GetEmail())
-		require.Equal(t, map[string]any{"job_title": "Support Engineer"}, g.records["admins"]["991267459"].GetCustom().AsMap())
+		require.Equal(t, "cora@vendor.io", g.Records["admins"]["991267460"].GetPerson().GetEmail())
+		require.Equal(t, map[string]any{"job_title": "Support Engineer"}, g.Records["admins"]["991267459"].GetCustom().AsMap())
 	})
 
 	t.Run("contacts", func(t *testing.T) {
-		require.Len(t, g.records["contacts"], 6)
-		c := g.records["contacts"][hank]
+		require.Len(t, g.Records["contacts"], 6)
+		c := g.Records["contacts"][hank]
 		require.Equal(t, []string{globex, "Hank Scorpio", "hank@globex.com"}, []string{c.GetContact().GetAccountExternalId(), c.GetContact().GetName(), c.GetContact().GetEmail()})
 		require.Equal(t, map[string]any{"plan_seat": "admin", "role": "user", "external_id": "70"}, c.GetCustom().AsMap())
-		require.Equal(t, globex, g.records["contacts"][ivy].GetContact().GetAccountExternalId(), "the first company")
-		require.Equal(t, "lead", g.records["contacts"]["6762f14a1bb69f9f2193bc02"].GetCustom().AsMap()["role"])
-		require.Equal(t, []string{northwind, "ana@northwind.example"}, []string{g.records["contacts"][ana].GetContact().GetAccountExternalId(), g.records["contacts"][ana].GetContact().GetEmail()})
-		require.NotContains(t, g.records["contacts"], "6762f14a1bb69f9f2193bc04", "no company, no contact")
-		require.Contains(t, g.logs, "intercom: 1 contacts belong to no company and were left out")
+		require.Equal(t, globex, g.Records["contacts"][ivy].GetContact().GetAccountExternalId(), "the first company")
+		require.Equal(t, "lead", g.Records["contacts"]["6762f14a1bb69f9f2193bc02"].GetCustom().AsMap()["role"])
+		require.Equal(t, []string{northwind, "ana@northwind.example"}, []string{g.Records["contacts"][ana].GetContact().GetAccountExternalId(), g.Records["contacts"][ana].GetContact().GetEmail()})
+		require.NotContains(t, g.Records["contacts"], "6762f14a1bb69f9f2193bc04", "no company, no contact")
+		require.Contains(t, g.Logs, "intercom: 1 contacts belong to no company and were left out")
 	})
 
 	t.Run("conversation parts", func(t *testing.T) {
 		type touch struct{ account, contact, person, team, kind, direction, at string }
 		acts := map[string]touch{}
-		for id, r := range g.records["conversation_parts"] {
+		for id, r := range g.Records["conversation_parts"] {
 			a := r.GetActivity()
 			acts[id] = touch{a.GetAccountExternalId(), a.GetContactExternalId(), a.GetPersonExternalId(), a.GetTeam(), a.GetKind(), a.GetDirection(),
 				a.GetOccurredAt().AsTime().Format(time.RFC3339)}
@@ -219,22 +161,22 @@ func TestFullReadMapsEveryStream(t *testing.T) {
 			"519:source": {northwind, ana, "", "", "support_reply", "inbound", "2026-01-05T08:00:00Z"},
 			"519:130":    {northwind, ana, "991267459", "support", "support_reply", "outbound", "2026-01-05T08:30:00Z"},
 		}, acts, "no assignment without a body, no bot, nothing for a contact of no company")
-		p := g.records["conversation_parts"]["515:101"]
+		p := g.Records["conversation_parts"]["515:101"]
 		require.Equal(t, "Export broken", p.GetActivity().GetSubject())
-		require.Equal(t, "Quarterly check-in", g.records["conversation_parts"]["516:8"].GetActivity().GetSubject())
+		require.Equal(t, "Quarterly check-in", g.Records["conversation_parts"]["516:8"].GetActivity().GetSubject())
 		require.Equal(t, map[string]any{"conversation_id": "515", "part_type": "comment", "channel": "conversation"}, p.GetCustom().AsMap())
-		require.Contains(t, g.logs, "intercom: 1 conversation messages are from or to contacts of no company and were left out")
+		require.Contains(t, g.Logs, "intercom: 1 conversation messages are from or to contacts of no company and were left out")
 	})
 
 	t.Run("conversation ratings", func(t *testing.T) {
-		require.Len(t, g.records["conversation_ratings"], 2)
-		r := g.records["conversation_ratings"]["515"]
+		require.Len(t, g.Records["conversation_ratings"], 2)
+		r := g.Records["conversation_ratings"]["515"]
 		s := r.GetSurveyResponse()
 		require.Equal(t, []string{globex, hank, "csat", "support", "Quick fix", "2026-01-04T05:13:20Z"},
 			[]string{s.GetAccountExternalId(), s.GetContactExternalId(), s.GetKind(), s.GetTouchpoint(), s.GetComment(), s.GetRespondedAt().AsTime().Format(time.RFC3339)})
 		require.EqualValues(t, 5, s.GetScore())
 		require.Equal(t, map[string]any{"conversation_id": "515", "admin_id": "991267459"}, r.GetCustom().AsMap())
-		require.EqualValues(t, 3, g.records["conversation_ratings"]["518"].GetSurveyResponse().GetScore())
+		require.EqualValues(t, 3, g.Records["conversation_ratings"]["518"].GetSurveyResponse().GetScore())
 	})
 
 	t.Run("requests", func(t *testing.T) {
@@ -259,26 +201,12 @@ func TestResumeFromEachCheckpointYieldsTheRest(t *testing.T) {
 	cfg := testConfig(srv, nil)
 	for _, stream := range []string{"companies", "contacts", "conversation_parts", "conversation_ratings"} {
 		t.Run(stream, func(t *testing.T) {
-			var after [][]string // ids emitted after each checkpoint
-			var states [][]byte
-			for _, m := range read(t, cfg, []string{stream}, nil) {
-				if b := m.GetBatch(); b != nil {
-					for _, r := range b.GetRecords() {
-						for i := range after {
-							after[i] = append(after[i], r.GetExternalId())
-						}
-					}
-				}
-				if s := m.GetState(); s != nil {
-					states = append(states, s.GetStateJson())
-					after = append(after, nil)
-				}
-			}
-			require.GreaterOrEqual(t, len(states), 2)
-			for i, st := range states {
-				g := sum(read(t, cfg, []string{stream}, map[string][]byte{stream: st}))
-				require.Nil(t, g.failure)
-				require.Equal(t, after[i], g.order[stream], "from checkpoint %d %s", i, st)
+			checkpoints := sdktest.Checkpoints(read(t, cfg, []string{stream}, nil), stream)
+			require.GreaterOrEqual(t, len(checkpoints), 2)
+			for i, cp := range checkpoints {
+				g := sdktest.Sum(read(t, cfg, []string{stream}, map[string][]byte{stream: cp.State}))
+				require.Nil(t, g.Failure)
+				require.Equal(t, sdktest.Sum(cp.After).Order[stream], g.Order[stream], "from checkpoint %d %s", i, cp.State)
 			}
 		})
 	}
@@ -291,27 +219,27 @@ func TestResumeFromEachCheckpointYieldsTheRest(t *testing.T) {
 func TestSearchReachesBackOverTheWorkspaceDay(t *testing.T) {
 	srv := newWorkspace(t)
 	state := map[string][]byte{"contacts": []byte(`{"updated_at":1767400000,"ids":["6762f14a1bb69f9f2193bc01","6762f14a1bb69f9f2193bc02"]}`)}
-	g := sum(read(t, testConfig(srv, nil), []string{"contacts"}, state))
-	require.Equal(t, []string{ivy, uma, "6762f14a1bb69f9f2193bc06"}, g.order["contacts"])
-	require.Equal(t, `{"updated_at":1767420000,"ids":["6762f14a1bb69f9f2193bc06"]}`, g.checkpoints["contacts"][len(g.checkpoints["contacts"])-1])
+	g := sdktest.Sum(read(t, testConfig(srv, nil), []string{"contacts"}, state))
+	require.Equal(t, []string{ivy, uma, "6762f14a1bb69f9f2193bc06"}, g.Order["contacts"])
+	require.Equal(t, `{"updated_at":1767420000,"ids":["6762f14a1bb69f9f2193bc06"]}`, string(last(g.Checkpoints["contacts"])))
 	require.Equal(t, map[string]any{"field": "updated_at", "operator": ">", "value": float64(1767400000 - 25*3600)}, srv.Searches()[0]["query"])
 }
 
 func TestSecondReadEmitsNothingAndKeepsItsPlace(t *testing.T) {
 	srv := newWorkspace(t)
 	cfg := testConfig(srv, nil)
-	first := sum(read(t, cfg, nil, nil))
+	first := sdktest.Sum(read(t, cfg, nil, nil))
 	state := map[string][]byte{}
-	for stream, cps := range first.checkpoints {
+	for stream, cps := range first.Checkpoints {
 		state[stream] = last(cps)
 	}
-	second := sum(read(t, cfg, nil, state))
-	require.Nil(t, second.failure)
-	for stream, recs := range second.records {
-		require.Equal(t, "admins", stream, "only the full-refresh stream is read again, not %s (%d records)", stream, len(recs))
+	second := sdktest.Sum(read(t, cfg, nil, state))
+	require.Nil(t, second.Failure)
+	for stream, ids := range second.Order {
+		require.Equal(t, "admins", stream, "only the full-refresh stream is read again, not %s (%d records)", stream, len(ids))
 	}
-	for stream, cps := range second.checkpoints {
-		require.Equal(t, string(state[stream]), cps[len(cps)-1], stream)
+	for stream, cps := range second.Checkpoints {
+		require.Equal(t, string(state[stream]), string(last(cps)), stream)
 	}
 }
 
@@ -321,22 +249,22 @@ func TestRecentRecordsWaitForTheIndex(t *testing.T) {
 	srv := newWorkspace(t)
 	cfg := testConfig(srv, nil)
 	at(t, time.Unix(1767410000, 0).Add(settle)) // Uma's update is just now
-	g := sum(read(t, cfg, []string{"contacts", "companies"}, nil))
-	require.Equal(t, []string{ana, hank, "6762f14a1bb69f9f2193bc02", ivy}, g.order["contacts"])
-	require.Len(t, g.records["companies"], 6)
+	g := sdktest.Sum(read(t, cfg, []string{"contacts", "companies"}, nil))
+	require.Equal(t, []string{ana, hank, "6762f14a1bb69f9f2193bc02", ivy}, g.Order["contacts"])
+	require.Len(t, g.Records["companies"], 6)
 
 	at(t, time.Now())
-	state := map[string][]byte{"contacts": last(g.checkpoints["contacts"]), "companies": last(g.checkpoints["companies"])}
-	g = sum(read(t, cfg, []string{"contacts", "companies"}, state))
-	require.Equal(t, []string{uma, "6762f14a1bb69f9f2193bc06"}, g.order["contacts"])
-	require.Empty(t, g.records["companies"])
+	state := map[string][]byte{"contacts": last(g.Checkpoints["contacts"]), "companies": last(g.Checkpoints["companies"])}
+	g = sdktest.Sum(read(t, cfg, []string{"contacts", "companies"}, state))
+	require.Equal(t, []string{uma, "6762f14a1bb69f9f2193bc06"}, g.Order["contacts"])
+	require.Empty(t, g.Records["companies"])
 }
 
 func TestStartDate(t *testing.T) {
 	srv := newWorkspace(t)
-	g := sum(read(t, testConfig(srv, map[string]any{"start_date": "2026-01-02"}), []string{"companies", "contacts"}, nil))
-	require.Equal(t, []string{acme, umbrella, "6762f0941bb69f9f2193bb05", northwind}, g.order["companies"], "those updated on 2026-01-02 UTC or later")
-	require.Len(t, g.records["contacts"], 5, "not Ana, last updated on 2025-12-31")
+	g := sdktest.Sum(read(t, testConfig(srv, map[string]any{"start_date": "2026-01-02"}), []string{"companies", "contacts"}, nil))
+	require.Equal(t, []string{acme, umbrella, "6762f0941bb69f9f2193bb05", northwind}, g.Order["companies"], "those updated on 2026-01-02 UTC or later")
+	require.Len(t, g.Records["contacts"], 5, "not Ana, last updated on 2025-12-31")
 	start := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC).Unix()
 	require.Equal(t, map[string]any{"field": "updated_at", "operator": ">", "value": float64(start - 25*3600)}, srv.Searches()[0]["query"])
 }
@@ -362,9 +290,9 @@ func TestRateLimits(t *testing.T) {
 			srv.Refuse(tc.refuse, tc.bare)
 			srv.Quota(tc.remaining)
 			slept := waits(t)
-			g := sum(read(t, testConfig(srv, nil), []string{"contacts"}, nil))
-			require.Nil(t, g.failure)
-			require.Len(t, g.records["contacts"], 6)
+			g := sdktest.Sum(read(t, testConfig(srv, nil), []string{"contacts"}, nil))
+			require.Nil(t, g.Failure)
+			require.Len(t, g.Records["contacts"], 6)
 			require.NotEmpty(t, *slept)
 			first := (*slept)[0]
 			if tc.refuse > 0 && !tc.bare {
@@ -377,11 +305,11 @@ func TestRateLimits(t *testing.T) {
 
 func TestBadTokenIsAConfigError(t *testing.T) {
 	srv := newWorkspace(t)
-	g := sum(read(t, testConfig(srv, map[string]any{"access_token": "nope"}), []string{"contacts"}, nil))
-	require.NotNil(t, g.failure)
-	require.Equal(t, connectorpb.Error_KIND_CONFIG, g.failure.GetKind())
-	require.Equal(t, "access_token", g.failure.GetField())
-	require.Contains(t, g.failure.GetMessage(), "unauthorized: Access Token Invalid")
+	g := sdktest.Sum(read(t, testConfig(srv, map[string]any{"access_token": "nope"}), []string{"contacts"}, nil))
+	require.NotNil(t, g.Failure)
+	require.Equal(t, connectorpb.Error_KIND_CONFIG, g.Failure.GetKind())
+	require.Equal(t, "access_token", g.Failure.GetField())
+	require.Contains(t, g.Failure.GetMessage(), "unauthorized: Access Token Invalid")
 }
 
 func TestCheck(t *testing.T) {

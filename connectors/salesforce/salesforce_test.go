@@ -7,13 +7,13 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
 
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
 	"github.com/pulseproject/pulse/connectors/salesforce"
 	"github.com/pulseproject/pulse/connectors/salesforce/salesforcetest"
 	"github.com/pulseproject/pulse/connectors/sdk"
 	"github.com/pulseproject/pulse/connectors/sdk/conformance"
+	"github.com/pulseproject/pulse/connectors/sdk/sdktest"
 )
 
 // newOrg serves testdata two rows a page, so that every stream pages,
@@ -28,19 +28,6 @@ func newOrg(t *testing.T) *salesforcetest.Server {
 	return o
 }
 
-// readStream is an in-memory Connector_ReadServer keeping what is sent.
-type readStream struct {
-	grpc.ServerStream
-	msgs []*connectorpb.ReadMessage
-}
-
-func (s *readStream) Send(m *connectorpb.ReadMessage) error {
-	s.msgs = append(s.msgs, m)
-	return nil
-}
-
-func (s *readStream) Context() context.Context { return context.Background() }
-
 func config(srv *salesforcetest.Server, extra map[string]any) []byte {
 	cfg := map[string]any{"base_url": srv.URL, "access_token": srv.Token,
 		"link_fields": map[string]any{"hubspot": "HubSpot_Company_Id__c"},
@@ -54,62 +41,20 @@ func config(srv *salesforcetest.Server, extra map[string]any) []byte {
 
 func read(t *testing.T, cfg []byte, streams []string, state map[string][]byte) []*connectorpb.ReadMessage {
 	t.Helper()
-	srv, err := sdk.NewServer(salesforce.New())
-	require.NoError(t, err)
-	out := &readStream{}
-	require.NoError(t, srv.Read(&connectorpb.ReadRequest{ConfigJson: cfg, Streams: streams, State: state}, out))
-	return out.msgs
-}
-
-// got sums a read up: its records by stream and external id, the ids of
-// its tombstones and record errors, and its checkpoints.
-type got struct {
-	records     map[string]map[string]*connectorpb.Record
-	tombstones  map[string][]string
-	errors      map[string]string
-	checkpoints []*connectorpb.StateCheckpoint
-	failure     *connectorpb.Error
-}
-
-func sum(msgs []*connectorpb.ReadMessage) got {
-	g := got{records: map[string]map[string]*connectorpb.Record{}, tombstones: map[string][]string{}, errors: map[string]string{}}
-	for _, m := range msgs {
-		switch {
-		case m.GetBatch() != nil:
-			b := m.GetBatch()
-			for _, r := range b.GetRecords() {
-				if r.GetDeleted() {
-					g.tombstones[b.GetStream()] = append(g.tombstones[b.GetStream()], r.GetExternalId())
-					continue
-				}
-				if g.records[b.GetStream()] == nil {
-					g.records[b.GetStream()] = map[string]*connectorpb.Record{}
-				}
-				g.records[b.GetStream()][r.GetExternalId()] = r
-			}
-		case m.GetState() != nil:
-			g.checkpoints = append(g.checkpoints, m.GetState())
-		case m.GetRecordError() != nil:
-			e := m.GetRecordError()
-			g.errors[e.GetExternalId()] = e.GetField() + ": " + e.GetMessage()
-		case m.GetError() != nil:
-			g.failure = m.GetError()
-		}
-	}
-	return g
+	return sdktest.Read(t, salesforce.New(), cfg, streams, state)
 }
 
 func TestFullReadMapsEveryObject(t *testing.T) {
 	srv := newOrg(t)
-	g := sum(read(t, config(srv, nil), nil, nil))
-	require.Nil(t, g.failure)
+	g := sdktest.Sum(read(t, config(srv, nil), nil, nil))
+	require.Nil(t, g.Failure)
 
-	cora := g.records["users"]["005A0000002"].GetPerson()
+	cora := g.Records["users"]["005A0000002"].GetPerson()
 	require.Equal(t, "cs", cora.GetTeam())
-	require.Equal(t, "sales", g.records["users"]["005A0000001"].GetPerson().GetTeam())
-	require.Equal(t, "sam@acme-vendor.com", g.records["users"]["005A0000001"].GetPerson().GetEmail())
+	require.Equal(t, "sales", g.Records["users"]["005A0000001"].GetPerson().GetTeam())
+	require.Equal(t, "sam@acme-vendor.com", g.Records["users"]["005A0000001"].GetPerson().GetEmail())
 
-	globex := g.records["accounts"]["001A0000001"]
+	globex := g.Records["accounts"]["001A0000001"]
 	a := globex.GetAccount()
 	require.Equal(t, "globex.com", a.GetDomain())
 	require.Equal(t, "A", a.GetTier())
@@ -120,54 +65,54 @@ func TestFullReadMapsEveryObject(t *testing.T) {
 	require.Equal(t, "hubspot", globex.GetLinks()[0].GetKind())
 	require.Equal(t, "9001", globex.GetLinks()[0].GetExternalId())
 	require.Equal(t, map[string]any{"Health_Notes__c": "champion left"}, globex.GetCustom().AsMap(), "mapped custom fields are not repeated in custom")
-	require.Equal(t, "prospect", g.records["accounts"]["001A0000002"].GetAccount().GetLifecycle())
-	require.Equal(t, []string{"001A0000003"}, g.tombstones["accounts"])
+	require.Equal(t, "prospect", g.Records["accounts"]["001A0000002"].GetAccount().GetLifecycle())
+	require.Equal(t, []string{"001A0000003"}, g.Tombstones["accounts"])
 	// The customer every tool's test data shares: its website and its
 	// HubSpot id are what the other tools know it by.
-	northwind := g.records["accounts"]["0015g00000NwTrdAAA"]
+	northwind := g.Records["accounts"]["0015g00000NwTrdAAA"]
 	require.Equal(t, []string{"Northwind Traders", "northwind.example", "B", "customer"},
 		[]string{northwind.GetAccount().GetName(), northwind.GetAccount().GetDomain(), northwind.GetAccount().GetTier(), northwind.GetAccount().GetLifecycle()})
 	require.Len(t, northwind.GetLinks(), 1)
 	require.Equal(t, []string{"hubspot", "101"}, []string{northwind.GetLinks()[0].GetKind(), northwind.GetLinks()[0].GetExternalId()})
 
-	require.Len(t, g.records["account_owners"], 3)
-	require.Equal(t, []string{sdk.TeamMemberID("001A0000003", "005A0000002", "sales")}, g.tombstones["account_owners"])
+	require.Len(t, g.Records["account_owners"], 3)
+	require.Equal(t, []string{sdk.TeamMemberID("001A0000003", "005A0000002", "sales")}, g.Tombstones["account_owners"])
 
-	require.Len(t, g.records["contacts"], 2)
-	require.Equal(t, "hank@globex.com", g.records["contacts"]["003A0000001"].GetContact().GetEmail())
-	require.Equal(t, "ana@northwind.example", g.records["contacts"]["003A0000003"].GetContact().GetEmail())
-	require.Equal(t, "AccountId: is empty", g.errors["003A0000002"])
+	require.Len(t, g.Records["contacts"], 2)
+	require.Equal(t, "hank@globex.com", g.Records["contacts"]["003A0000001"].GetContact().GetEmail())
+	require.Equal(t, "ana@northwind.example", g.Records["contacts"]["003A0000003"].GetContact().GetEmail())
+	require.Equal(t, "AccountId: is empty", g.Errors["003A0000002"])
 
-	won := g.records["opportunities"]["006A0000001"].GetDeal()
+	won := g.Records["opportunities"]["006A0000001"].GetDeal()
 	require.Equal(t, []string{"won", "new", "120000.5", "USD"}, []string{won.GetStatus(), won.GetKind(), won.GetAmount(), won.GetCurrency()})
 	require.Equal(t, "2025-12-15", won.GetClosedAt().AsTime().Format(time.DateOnly))
-	lost := g.records["opportunities"]["006A0000002"].GetDeal()
+	lost := g.Records["opportunities"]["006A0000002"].GetDeal()
 	require.Equal(t, []string{"lost", "Price"}, []string{lost.GetStatus(), lost.GetLostReason()})
-	open := g.records["opportunities"]["006A0000003"].GetDeal()
+	open := g.Records["opportunities"]["006A0000003"].GetDeal()
 	require.Equal(t, []string{"open", "expansion", ""}, []string{open.GetStatus(), open.GetKind(), open.GetAmount()})
 	require.Nil(t, open.GetClosedAt())
 
-	email := g.records["tasks"]["00TA0000001"].GetActivity()
+	email := g.Records["tasks"]["00TA0000001"].GetActivity()
 	require.Equal(t, []string{"email", "outbound", "cs", "003A0000001"}, []string{email.GetKind(), email.GetDirection(), email.GetTeam(), email.GetContactExternalId()})
 	require.Equal(t, "2026-01-08T15:00:00Z", email.GetOccurredAt().AsTime().Format(time.RFC3339))
-	call := g.records["tasks"]["00TA0000002"].GetActivity()
+	call := g.Records["tasks"]["00TA0000002"].GetActivity()
 	require.Equal(t, []string{"call", "inbound", "sales", ""}, []string{call.GetKind(), call.GetDirection(), call.GetTeam(), call.GetContactExternalId()}, "a Lead is not a contact")
 	require.EqualValues(t, 420, call.GetDurationSeconds())
-	require.Equal(t, "AccountId: is empty", g.errors["00TA0000003"])
-	require.Equal(t, []string{"00TA0000004"}, g.tombstones["tasks"])
-	walkthrough := g.records["tasks"]["00TA0000006"].GetActivity()
+	require.Equal(t, "AccountId: is empty", g.Errors["00TA0000003"])
+	require.Equal(t, []string{"00TA0000004"}, g.Tombstones["tasks"])
+	walkthrough := g.Records["tasks"]["00TA0000006"].GetActivity()
 	require.Equal(t, []string{"0015g00000NwTrdAAA", "003A0000003", "call", "outbound", "sales", "Pro plan walkthrough"},
 		[]string{walkthrough.GetAccountExternalId(), walkthrough.GetContactExternalId(), walkthrough.GetKind(), walkthrough.GetDirection(), walkthrough.GetTeam(), walkthrough.GetSubject()})
 	require.EqualValues(t, 900, walkthrough.GetDurationSeconds())
 
-	qbr := g.records["events"]["00UA0000001"].GetActivity()
+	qbr := g.Records["events"]["00UA0000001"].GetActivity()
 	require.Equal(t, []string{"meeting", "cs"}, []string{qbr.GetKind(), qbr.GetTeam()})
 	require.EqualValues(t, 3600, qbr.GetDurationSeconds())
 
-	closed := g.records["cases"]["500A0000001"].GetTicket()
+	closed := g.Records["cases"]["500A0000001"].GetTicket()
 	require.Equal(t, []string{"urgent", "closed"}, []string{closed.GetPriority(), closed.GetStatus()})
 	require.Equal(t, 4*time.Hour, closed.GetResolvedAt().AsTime().Sub(closed.GetOpenedAt().AsTime()))
-	held := g.records["cases"]["500A0000002"].GetTicket()
+	held := g.Records["cases"]["500A0000002"].GetTicket()
 	require.Equal(t, []string{"normal", "pending"}, []string{held.GetPriority(), held.GetStatus()})
 }
 
@@ -178,45 +123,29 @@ func TestResumeFromEachCheckpointYieldsTheRest(t *testing.T) {
 	cfg := config(srv, nil)
 	for _, stream := range []string{"accounts", "tasks", "opportunities"} {
 		msgs := read(t, cfg, []string{stream}, nil)
-		var after [][]string // ids emitted after each checkpoint
-		var ids []string
-		var states [][]byte
-		for _, m := range msgs {
-			if b := m.GetBatch(); b != nil {
-				for _, r := range b.GetRecords() {
-					ids = append(ids, r.GetExternalId())
-					for i := range after {
-						after[i] = append(after[i], r.GetExternalId())
-					}
-				}
-			}
-			if e := m.GetRecordError(); e != nil {
-				for i := range after {
-					after[i] = append(after[i], e.GetExternalId())
-				}
-			}
-			if s := m.GetState(); s != nil {
-				states = append(states, s.GetStateJson())
-				after = append(after, nil)
-			}
+		checkpoints := sdktest.Checkpoints(msgs, stream)
+		require.GreaterOrEqual(t, len(checkpoints), 2, stream)
+		for i, cp := range checkpoints {
+			resumed := read(t, cfg, []string{stream}, map[string][]byte{stream: cp.State})
+			require.Equal(t, emitted(cp.After), emitted(resumed), "%s from checkpoint %d", stream, i)
 		}
-		require.GreaterOrEqual(t, len(states), 2, stream)
-		for i, st := range states {
-			var resumed []string
-			for _, m := range read(t, cfg, []string{stream}, map[string][]byte{stream: st}) {
-				if b := m.GetBatch(); b != nil {
-					for _, r := range b.GetRecords() {
-						resumed = append(resumed, r.GetExternalId())
-					}
-				}
-				if e := m.GetRecordError(); e != nil {
-					resumed = append(resumed, e.GetExternalId())
-				}
-			}
-			require.Equal(t, after[i], resumed, "%s from checkpoint %d", stream, i)
-		}
-		require.NotEmpty(t, ids)
+		require.NotEmpty(t, sdktest.ByStream(msgs)[stream])
 	}
+}
+
+// emitted is the external ids of the records and of the record errors in
+// msgs, in the order sent.
+func emitted(msgs []*connectorpb.ReadMessage) []string {
+	var ids []string
+	for _, m := range msgs {
+		for _, r := range m.GetBatch().GetRecords() {
+			ids = append(ids, r.GetExternalId())
+		}
+		if e := m.GetRecordError(); e != nil {
+			ids = append(ids, e.GetExternalId())
+		}
+	}
+	return ids
 }
 
 func TestCheck(t *testing.T) {
@@ -263,11 +192,11 @@ func TestCheck(t *testing.T) {
 func TestSpentAllowancePausesTheRead(t *testing.T) {
 	srv := newOrg(t)
 	srv.Spend(true)
-	g := sum(read(t, config(srv, nil), []string{"accounts"}, nil))
-	require.NotNil(t, g.failure)
-	require.Equal(t, connectorpb.Error_KIND_TRANSIENT, g.failure.GetKind())
-	require.Contains(t, g.failure.GetMessage(), "daily API allowance")
-	require.NotNil(t, g.failure.GetRetryAfter())
+	g := sdktest.Sum(read(t, config(srv, nil), []string{"accounts"}, nil))
+	require.NotNil(t, g.Failure)
+	require.Equal(t, connectorpb.Error_KIND_TRANSIENT, g.Failure.GetKind())
+	require.Contains(t, g.Failure.GetMessage(), "daily API allowance")
+	require.NotNil(t, g.Failure.GetRetryAfter())
 }
 
 func TestDiscoverListsCustomFields(t *testing.T) {

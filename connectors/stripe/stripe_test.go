@@ -7,27 +7,14 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
 
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
 	"github.com/pulseproject/pulse/connectors/sdk"
 	"github.com/pulseproject/pulse/connectors/sdk/conformance"
+	"github.com/pulseproject/pulse/connectors/sdk/sdktest"
 	"github.com/pulseproject/pulse/connectors/stripe"
 	"github.com/pulseproject/pulse/connectors/stripe/stripetest"
 )
-
-// readStream is an in-memory Connector_ReadServer keeping what is sent.
-type readStream struct {
-	grpc.ServerStream
-	msgs []*connectorpb.ReadMessage
-}
-
-func (s *readStream) Send(m *connectorpb.ReadMessage) error {
-	s.msgs = append(s.msgs, m)
-	return nil
-}
-
-func (s *readStream) Context() context.Context { return context.Background() }
 
 // newFake serves testdata two objects a page, so that every list pages.
 func newFake(t *testing.T) *stripetest.Server {
@@ -50,50 +37,7 @@ func config(srv *stripetest.Server, extra map[string]any) []byte {
 
 func read(t *testing.T, cfg []byte, streams []string, state map[string][]byte) []*connectorpb.ReadMessage {
 	t.Helper()
-	srv, err := sdk.NewServer(stripe.New())
-	require.NoError(t, err)
-	out := &readStream{}
-	require.NoError(t, srv.Read(&connectorpb.ReadRequest{ConfigJson: cfg, Streams: streams, State: state}, out))
-	return out.msgs
-}
-
-// got sums a read up.
-type got struct {
-	records     map[string]map[string]*connectorpb.Record
-	order       []string
-	tombstones  map[string][]string
-	errors      map[string]string
-	checkpoints map[string][][]byte
-	failure     *connectorpb.Error
-}
-
-func sum(msgs []*connectorpb.ReadMessage) got {
-	g := got{records: map[string]map[string]*connectorpb.Record{}, tombstones: map[string][]string{}, errors: map[string]string{}, checkpoints: map[string][][]byte{}}
-	for _, m := range msgs {
-		switch {
-		case m.GetBatch() != nil:
-			b := m.GetBatch()
-			for _, r := range b.GetRecords() {
-				g.order = append(g.order, r.GetExternalId())
-				if r.GetDeleted() {
-					g.tombstones[b.GetStream()] = append(g.tombstones[b.GetStream()], r.GetExternalId())
-					continue
-				}
-				if g.records[b.GetStream()] == nil {
-					g.records[b.GetStream()] = map[string]*connectorpb.Record{}
-				}
-				g.records[b.GetStream()][r.GetExternalId()] = r
-			}
-		case m.GetState() != nil:
-			g.checkpoints[m.GetState().GetStream()] = append(g.checkpoints[m.GetState().GetStream()], m.GetState().GetStateJson())
-		case m.GetRecordError() != nil:
-			e := m.GetRecordError()
-			g.errors[e.GetExternalId()] = e.GetField() + ": " + e.GetMessage()
-		case m.GetError() != nil:
-			g.failure = m.GetError()
-		}
-	}
-	return g
+	return sdktest.Read(t, stripe.New(), cfg, streams, state)
 }
 
 func when(ts interface{ AsTime() time.Time }) string {
@@ -119,33 +63,29 @@ func brief(r *connectorpb.Record) item {
 
 func TestFullRead(t *testing.T) {
 	srv := newFake(t)
-	g := sum(read(t, config(srv, nil), nil, nil))
-	require.Nil(t, g.failure)
-	require.Empty(t, g.errors)
+	g := sdktest.Sum(read(t, config(srv, nil), nil, nil))
+	require.Nil(t, g.Failure)
+	require.Empty(t, g.Errors)
 
-	acme := g.records["customers"]["cus_A"]
+	acme := g.Records["customers"]["cus_A"]
 	require.Equal(t, "Acme Corp", acme.GetAccount().GetName())
 	require.Equal(t, "acme.com", acme.GetAccount().GetDomain())
-	var links []string
-	for _, l := range acme.GetLinks() {
-		links = append(links, l.GetKind()+":"+l.GetExternalId())
-	}
-	require.Equal(t, []string{"hubspot:9001", "salesforce:001A0000001"}, links)
+	require.Equal(t, []string{"hubspot:9001", "salesforce:001A0000001"}, sdktest.Links(acme))
 	require.Equal(t, map[string]any{"email": "billing@acme.com", "currency": "USD", "delinquent": false, "metadata": map[string]any{"tier": "gold"}}, acme.GetCustom().AsMap())
-	globex := g.records["customers"]["cus_B"]
+	globex := g.Records["customers"]["cus_B"]
 	require.Equal(t, "", globex.GetAccount().GetDomain(), "a gmail address names no company")
 	require.Equal(t, "zendesk", globex.GetLinks()[0].GetKind())
-	require.Equal(t, "initech.io", g.records["customers"]["cus_C"].GetAccount().GetDomain())
-	require.Equal(t, []string{"cus_Z"}, g.tombstones["customers"], "a customer deleted within the events' 30 days is a tombstone")
+	require.Equal(t, "initech.io", g.Records["customers"]["cus_C"].GetAccount().GetDomain())
+	require.Equal(t, []string{"cus_Z"}, g.Tombstones["customers"], "a customer deleted within the events' 30 days is a tombstone")
 	// The customer every tool's test data shares, billed at its domain,
 	// its metadata naming its HubSpot company.
-	northwind := g.records["customers"]["cus_NorthwindTr01"]
+	northwind := g.Records["customers"]["cus_NorthwindTr01"]
 	require.Equal(t, []string{"Northwind Traders", "northwind.example"}, []string{northwind.GetAccount().GetName(), northwind.GetAccount().GetDomain()})
 	require.Len(t, northwind.GetLinks(), 1)
 	require.Equal(t, "hubspot:101", northwind.GetLinks()[0].GetKind()+":"+northwind.GetLinks()[0].GetExternalId())
 
 	items := map[string]item{}
-	for id, r := range g.records["subscription_items"] {
+	for id, r := range g.Records["subscription_items"] {
 		items[id] = brief(r)
 	}
 	require.Equal(t, map[string]item{
@@ -165,8 +105,8 @@ func TestFullRead(t *testing.T) {
 		"si_NorthwindTr01@1761955200": {"cus_NorthwindTr01", "Pro", "200", "USD", "month", "2025-11-01", "", ""},
 	}, items)
 	require.Equal(t, map[string]any{"subscription": "sub_A", "subscription_status": "active", "price": "price_pro", "quantity": float64(3)},
-		g.records["subscription_items"]["si_A1@1803859200"].GetCustom().AsMap())
-	require.Equal(t, "subscription/sub_A/si_A1", g.records["subscription_items"]["si_A1"].GetOrigin())
+		g.Records["subscription_items"]["si_A1@1803859200"].GetCustom().AsMap())
+	require.Equal(t, "subscription/sub_A/si_A1", g.Records["subscription_items"]["si_A1"].GetOrigin())
 }
 
 // TestPagingAndExpansion checks the calls a read makes: every list
@@ -189,30 +129,15 @@ func TestResumeFromEachCheckpointYieldsTheRest(t *testing.T) {
 	srv := newFake(t)
 	cfg := config(srv, nil)
 	for _, stream := range []string{"customers", "subscription_items"} {
-		msgs := read(t, cfg, []string{stream}, nil)
-		var after [][]string
-		var states [][]byte
-		for _, m := range msgs {
-			if b := m.GetBatch(); b != nil {
-				for _, r := range b.GetRecords() {
-					for i := range after {
-						after[i] = append(after[i], r.GetExternalId())
-					}
-				}
-			}
-			if s := m.GetState(); s != nil {
-				states = append(states, s.GetStateJson())
-				after = append(after, nil)
-			}
-		}
-		require.GreaterOrEqual(t, len(states), 2, stream)
-		for i, st := range states {
-			g := sum(read(t, cfg, []string{stream}, map[string][]byte{stream: st}))
-			require.Nil(t, g.failure)
-			require.Equal(t, after[i], g.order, "%s from checkpoint %d: %s", stream, i, st)
+		checkpoints := sdktest.Checkpoints(read(t, cfg, []string{stream}, nil), stream)
+		require.GreaterOrEqual(t, len(checkpoints), 2, stream)
+		for i, cp := range checkpoints {
+			g := sdktest.Sum(read(t, cfg, []string{stream}, map[string][]byte{stream: cp.State}))
+			require.Nil(t, g.Failure)
+			require.Equal(t, sdktest.Sum(cp.After).Order[stream], g.Order[stream], "%s from checkpoint %d: %s", stream, i, cp.State)
 		}
 		// The last checkpoint is the final state: nothing new, nothing read.
-		require.Empty(t, after[len(after)-1], stream)
+		require.Empty(t, sdktest.Sum(checkpoints[len(checkpoints)-1].After).Order[stream], stream)
 	}
 }
 
@@ -236,24 +161,24 @@ func TestEventsReReadChangedObjects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.stream+" after "+tc.state, func(t *testing.T) {
 			before := len(srv.Calls())
-			g := sum(read(t, cfg, []string{tc.stream}, map[string][]byte{tc.stream: []byte(tc.state)}))
-			require.Nil(t, g.failure)
-			require.Equal(t, tc.ids, g.order)
+			g := sdktest.Sum(read(t, cfg, []string{tc.stream}, map[string][]byte{tc.stream: []byte(tc.state)}))
+			require.Nil(t, g.Failure)
+			require.Equal(t, tc.ids, g.Order[tc.stream])
 			for _, c := range srv.Calls()[before:] {
 				require.NotContains(t, c, "/v1/customers?", "no listing again")
 				require.NotContains(t, c, "/v1/subscriptions?", "no listing again")
 			}
 			if tc.event == "" {
-				require.Empty(t, g.checkpoints[tc.stream])
+				require.Empty(t, g.Checkpoints[tc.stream])
 				return
 			}
 			var st map[string]any
-			cps := g.checkpoints[tc.stream]
+			cps := g.Checkpoints[tc.stream]
 			require.NoError(t, json.Unmarshal(cps[len(cps)-1], &st))
 			require.Equal(t, tc.event, st["event"])
 		})
 	}
-	canceled := brief(sum(read(t, cfg, []string{"subscription_items"}, map[string][]byte{"subscription_items": []byte(`{"listed":true,"since":0,"event":"evt_2"}`)})).records["subscription_items"]["si_B1"])
+	canceled := brief(sdktest.Sum(read(t, cfg, []string{"subscription_items"}, map[string][]byte{"subscription_items": []byte(`{"listed":true,"since":0,"event":"evt_2"}`)})).Records["subscription_items"]["si_B1"])
 	require.Equal(t, "2025-06-15", canceled.Ends, "customer.subscription.deleted ends the items")
 }
 
@@ -261,9 +186,9 @@ func TestRateLimitIsWaitedOut(t *testing.T) {
 	srv := newFake(t)
 	srv.Throttle(2)
 	waits := stripe.RecordWaits(t)
-	g := sum(read(t, config(srv, nil), []string{"customers"}, nil))
-	require.Nil(t, g.failure)
-	require.Len(t, g.records["customers"], 4)
+	g := sdktest.Sum(read(t, config(srv, nil), []string{"customers"}, nil))
+	require.Nil(t, g.Failure)
+	require.Len(t, g.Records["customers"], 4)
 	require.Equal(t, []time.Duration{3 * time.Second, 3 * time.Second}, *waits, "Retry-After is honoured")
 }
 
@@ -280,18 +205,18 @@ func TestErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			g := sum(read(t, config(srv, tc.cfg), []string{"customers"}, nil))
-			require.NotNil(t, g.failure)
-			require.Equal(t, tc.kind, g.failure.GetKind())
-			require.Equal(t, tc.field, g.failure.GetField())
-			require.Contains(t, g.failure.GetMessage(), tc.text)
+			g := sdktest.Sum(read(t, config(srv, tc.cfg), []string{"customers"}, nil))
+			require.NotNil(t, g.Failure)
+			require.Equal(t, tc.kind, g.Failure.GetKind())
+			require.Equal(t, tc.field, g.Failure.GetField())
+			require.Contains(t, g.Failure.GetMessage(), tc.text)
 		})
 	}
 	// A 404 from a re-read carries Stripe's message and param.
 	require.True(t, srv.Remove("subscriptions", "sub_B"))
-	g := sum(read(t, config(srv, nil), []string{"subscription_items"}, map[string][]byte{"subscription_items": []byte(`{"listed":true,"since":0,"event":"evt_2"}`)}))
-	require.NotNil(t, g.failure)
-	require.Contains(t, g.failure.GetMessage(), "404 Not Found (invalid_request_error resource_missing, param id): No such subscription: 'sub_B'")
+	g := sdktest.Sum(read(t, config(srv, nil), []string{"subscription_items"}, map[string][]byte{"subscription_items": []byte(`{"listed":true,"since":0,"event":"evt_2"}`)}))
+	require.NotNil(t, g.Failure)
+	require.Contains(t, g.Failure.GetMessage(), "404 Not Found (invalid_request_error resource_missing, param id): No such subscription: 'sub_B'")
 }
 
 func TestCheck(t *testing.T) {

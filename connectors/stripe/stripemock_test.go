@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/pulseproject/pulse/connectors/sdk/sdktest"
 )
 
 // TestAgainstStripeMock reads through stripe-mock, Stripe's own mock
@@ -39,16 +41,16 @@ func TestAgainstStripeMock(t *testing.T) {
 	}, 10*time.Second, 50*time.Millisecond, "stripe-mock did not start")
 
 	cfg := []byte(fmt.Sprintf(`{"secret_key": "sk_test_123", "base_url": %q}`, base))
-	g := sum(read(t, cfg, nil, nil))
-	require.Nil(t, g.failure, "%v", g.failure)
+	g := sdktest.Sum(read(t, cfg, nil, nil))
+	require.Nil(t, g.Failure, "%v", g.Failure)
 	// stripe-mock's customer has neither name nor email: a record error,
 	// which is the connector's answer to such a customer.
-	require.Equal(t, "name: the customer has no name, description or email", g.errors["cus_QXg1o8vcGmoR32"])
-	require.NotEmpty(t, g.checkpoints["customers"])
-	require.NotEmpty(t, g.checkpoints["subscription_items"])
+	require.Equal(t, "name: the customer has no name, description or email", g.Errors["cus_QXg1o8vcGmoR32"])
+	require.NotEmpty(t, g.Checkpoints["customers"])
+	require.NotEmpty(t, g.Checkpoints["subscription_items"])
 	t.Logf("stripe-mock read: %d customers, %d subscription items, %d record errors, %d tombstones",
-		len(g.records["customers"]), len(g.records["subscription_items"]), len(g.errors), len(g.tombstones["customers"]))
-	for id, e := range g.errors {
+		len(g.Records["customers"]), len(g.Records["subscription_items"]), len(g.Errors), len(g.Tombstones["customers"]))
+	for id, e := range g.Errors {
 		t.Logf("record error %s: %s", id, e)
 	}
 }

@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/pulseproject/pulse/connectors/sdk"
 	"github.com/pulseproject/pulse/connectors/sdk/conformance"
+	"github.com/pulseproject/pulse/connectors/sdk/sdktest"
 	"github.com/pulseproject/pulse/connectors/zendesk"
 	"github.com/pulseproject/pulse/connectors/zendesk/zendesktest"
 	"github.com/pulseproject/pulse/sync"
@@ -55,79 +55,16 @@ func config(srv *zendesktest.Server, extra map[string]any) string {
 	return string(b)
 }
 
-// readStream is an in-memory Connector_ReadServer keeping what is sent.
-type readStream struct {
-	grpc.ServerStream
-	msgs []*connectorpb.ReadMessage
-}
-
-func (s *readStream) Send(m *connectorpb.ReadMessage) error {
-	s.msgs = append(s.msgs, m)
-	return nil
-}
-
-func (s *readStream) Context() context.Context { return context.Background() }
-
-// readAll runs a Read through the SDK's server, returning every message.
+// readAll runs a Read in-process, returning every message.
 func readAll(t *testing.T, cfg string, state map[string][]byte) []*connectorpb.ReadMessage {
 	t.Helper()
-	srv, err := sdk.NewServer(zendesk.New())
-	require.NoError(t, err)
-	out := &readStream{}
-	require.NoError(t, srv.Read(&connectorpb.ReadRequest{ConfigJson: []byte(cfg), State: state}, out))
-	return out.msgs
+	return sdktest.Read(t, zendesk.New(), []byte(cfg), nil, state)
 }
 
-// read is readAll failing on an Error message.
+// read is readAll failing on an Error message or a record error.
 func read(t *testing.T, cfg string, state map[string][]byte) []*connectorpb.ReadMessage {
 	t.Helper()
-	msgs := readAll(t, cfg, state)
-	for _, m := range msgs {
-		require.Nil(t, m.GetError(), "read error")
-		require.Nil(t, m.GetRecordError(), "record error")
-	}
-	return msgs
-}
-
-func byStream(msgs []*connectorpb.ReadMessage) map[string][]*connectorpb.Record {
-	out := map[string][]*connectorpb.Record{}
-	for _, m := range msgs {
-		if b := m.GetBatch(); b != nil {
-			out[b.GetStream()] = append(out[b.GetStream()], b.GetRecords()...)
-		}
-	}
-	return out
-}
-
-// finalState is each stream's last checkpoint.
-func finalState(msgs []*connectorpb.ReadMessage) map[string][]byte {
-	out := map[string][]byte{}
-	for _, m := range msgs {
-		if s := m.GetState(); s != nil {
-			out[s.GetStream()] = s.GetStateJson()
-		}
-	}
-	return out
-}
-
-func ids(recs []*connectorpb.Record) []string {
-	var out []string
-	for _, r := range recs {
-		id := r.GetExternalId()
-		if r.GetDeleted() {
-			id += " deleted"
-		}
-		out = append(out, id)
-	}
-	return out
-}
-
-func byID(recs []*connectorpb.Record) map[string]*connectorpb.Record {
-	out := map[string]*connectorpb.Record{}
-	for _, r := range recs {
-		out[r.GetExternalId()] = r
-	}
-	return out
+	return sdktest.Read(t, zendesk.New(), []byte(cfg), nil, state, sdktest.NoError, sdktest.NoRecordError)
 }
 
 func at(s string) time.Time {
@@ -158,7 +95,7 @@ func TestSpec(t *testing.T) {
 func TestReadMapsEveryEntity(t *testing.T) {
 	srv := newServer(t)
 	msgs := read(t, config(srv, nil), nil)
-	got := byStream(msgs)
+	got := sdktest.ByStream(msgs)
 	for stream, recs := range got {
 		for _, r := range recs {
 			if !r.GetDeleted() {
@@ -169,12 +106,12 @@ func TestReadMapsEveryEntity(t *testing.T) {
 
 	t.Run("organizations", func(t *testing.T) {
 		recs := got["organizations"]
-		require.Equal(t, []string{"101", "102", "103", "104 deleted", "360001"}, ids(recs))
-		acme := byID(recs)["101"]
+		require.Equal(t, []string{"101", "102", "103", "104 deleted", "360001"}, sdktest.IDs(recs))
+		acme := sdktest.ByID(recs)["101"]
 		require.True(t, proto.Equal(&connectorpb.Account{Name: "Acme Corp", Domain: "acme.com", Tier: "A", Segment: "Enterprise"}, acme.GetAccount()), "%v", acme.GetAccount())
 		// The salesforce_id field and the external_id name the same
 		// Salesforce account: one link.
-		require.Equal(t, []string{"salesforce:0015g00000AcmeXYZ"}, links(acme))
+		require.Equal(t, []string{"salesforce:0015g00000AcmeXYZ"}, sdktest.Links(acme))
 		custom := acme.GetCustom().AsMap()
 		require.Equal(t, "premium", custom["plan"])
 		require.EqualValues(t, 120, custom["seats"])
@@ -182,25 +119,25 @@ func TestReadMapsEveryEntity(t *testing.T) {
 		require.Equal(t, []any{"Acme.com", "acme.io"}, custom["domain_names"])
 		require.Equal(t, "HQ in Phoenix", custom["details"])
 
-		globex := byID(recs)["102"]
+		globex := sdktest.ByID(recs)["102"]
 		require.Equal(t, "globex.com", globex.GetAccount().GetDomain())
 		require.Equal(t, "B", globex.GetAccount().GetTier())
-		require.Equal(t, []string{"hubspot:9876543210"}, links(globex))
+		require.Equal(t, []string{"hubspot:9876543210"}, sdktest.Links(globex))
 
-		initech := byID(recs)["103"]
+		initech := sdktest.ByID(recs)["103"]
 		require.Empty(t, initech.GetAccount().GetDomain())
-		require.Empty(t, links(initech))
+		require.Empty(t, sdktest.Links(initech))
 
 		// The customer every tool's test data shares: its salesforce_id
 		// field names it in Salesforce.
-		northwind := byID(recs)["360001"]
+		northwind := sdktest.ByID(recs)["360001"]
 		require.True(t, proto.Equal(&connectorpb.Account{Name: "Northwind Traders", Domain: "northwind.example", Tier: "B", Segment: "Mid-market"}, northwind.GetAccount()), "%v", northwind.GetAccount())
-		require.Equal(t, []string{"salesforce:0015g00000NwTrdAAA"}, links(northwind))
+		require.Equal(t, []string{"salesforce:0015g00000NwTrdAAA"}, sdktest.Links(northwind))
 	})
 
 	t.Run("agents", func(t *testing.T) {
 		recs := got["agents"]
-		require.Equal(t, []string{"1", "2", "3 deleted"}, ids(recs))
+		require.Equal(t, []string{"1", "2", "3 deleted"}, sdktest.IDs(recs))
 		require.True(t, proto.Equal(&connectorpb.Person{Name: "Ada Admin", Email: email, Team: "support"}, recs[0].GetPerson()))
 		require.Equal(t, "admin", recs[0].GetCustom().AsMap()["role"])
 		require.Equal(t, "agent", recs[1].GetCustom().AsMap()["role"])
@@ -210,21 +147,21 @@ func TestReadMapsEveryEntity(t *testing.T) {
 		recs := got["end_users"]
 		// Agents, a user without an organization and a deleted user are
 		// no contacts.
-		require.Equal(t, []string{"1 deleted", "2 deleted", "3 deleted", "11", "12", "13", "14 deleted", "15 deleted", "21"}, ids(recs))
-		wile := byID(recs)["11"]
+		require.Equal(t, []string{"1 deleted", "2 deleted", "3 deleted", "11", "12", "13", "14 deleted", "15 deleted", "21"}, sdktest.IDs(recs))
+		wile := sdktest.ByID(recs)["11"]
 		require.True(t, proto.Equal(&connectorpb.Contact{AccountExternalId: "101", Name: "Wile Coyote", Email: "wile@acme.com"}, wile.GetContact()))
 		custom := wile.GetCustom().AsMap()
 		require.Equal(t, "CTO", custom["job_title"])
 		require.Equal(t, "+15551234567", custom["phone"])
 		require.Equal(t, "America/Phoenix", custom["time_zone"])
-		require.True(t, proto.Equal(&connectorpb.Contact{AccountExternalId: "360001", Name: "Ana Lima", Email: "ana@northwind.example"}, byID(recs)["21"].GetContact()))
+		require.True(t, proto.Equal(&connectorpb.Contact{AccountExternalId: "360001", Name: "Ana Lima", Email: "ana@northwind.example"}, sdktest.ByID(recs)["21"].GetContact()))
 	})
 
 	t.Run("tickets", func(t *testing.T) {
 		recs := got["tickets"]
 		// 1004 is deleted, 1005 has no organization.
-		require.Equal(t, []string{"1001", "1002", "1003", "1004 deleted", "1005 deleted", "1006", "1007"}, ids(recs))
-		m := byID(recs)
+		require.Equal(t, []string{"1001", "1002", "1003", "1004 deleted", "1005 deleted", "1006", "1007"}, sdktest.IDs(recs))
+		m := sdktest.ByID(recs)
 		tests := []struct {
 			id   string
 			want *connectorpb.Ticket
@@ -259,8 +196,8 @@ func TestReadMapsEveryEntity(t *testing.T) {
 	t.Run("satisfaction ratings", func(t *testing.T) {
 		recs := got["satisfaction_ratings"]
 		// 5003 is only offered; 5004 rates a deleted ticket.
-		require.Equal(t, []string{"5002", "5001", "5004 deleted", "5005"}, ids(recs))
-		m := byID(recs)
+		require.Equal(t, []string{"5002", "5001", "5004 deleted", "5005"}, sdktest.IDs(recs))
+		m := sdktest.ByID(recs)
 		require.True(t, proto.Equal(&connectorpb.SurveyResponse{AccountExternalId: "101", Kind: "csat", Score: 1, Touchpoint: "support",
 			Comment: "Took too long", RespondedAt: sdk.Timestamp(at("2026-01-09T12:00:00Z"))}, m["5002"].GetSurveyResponse()))
 		require.True(t, proto.Equal(&connectorpb.SurveyResponse{AccountExternalId: "101", ContactExternalId: "11", Kind: "csat", Score: 5, Touchpoint: "support",
@@ -280,40 +217,21 @@ func TestReadMapsEveryEntity(t *testing.T) {
 	})
 }
 
-func links(r *connectorpb.Record) []string {
-	var out []string
-	for _, l := range r.GetLinks() {
-		out = append(out, l.GetKind()+":"+l.GetExternalId())
-	}
-	return out
-}
-
 func TestResumeFromEveryCheckpoint(t *testing.T) {
 	srv := newServer(t)
 	cfg := config(srv, nil)
 	full := read(t, cfg, nil)
 	for _, stream := range streamOrder {
 		t.Run(stream, func(t *testing.T) {
-			var checkpoints [][]byte
-			var after [][]*connectorpb.Record // records sent after each checkpoint
-			for _, m := range full {
-				if s := m.GetState(); s.GetStream() == stream {
-					checkpoints = append(checkpoints, s.GetStateJson())
-					after = append(after, nil)
-				}
-				if b := m.GetBatch(); b.GetStream() == stream {
-					for i := range after {
-						after[i] = append(after[i], b.GetRecords()...)
-					}
-				}
-			}
+			checkpoints := sdktest.Checkpoints(full, stream)
 			// Two a page: every stream spans several pages.
 			require.GreaterOrEqual(t, len(checkpoints), 2)
 			for i, cp := range checkpoints {
-				got := byStream(read(t, cfg, map[string][]byte{stream: cp}))[stream]
-				require.Equal(t, ids(after[i]), ids(got), "resumed from checkpoint %d: %s", i, cp)
+				want := sdktest.ByStream(cp.After)[stream]
+				got := sdktest.ByStream(read(t, cfg, map[string][]byte{stream: cp.State}))[stream]
+				require.Equal(t, sdktest.IDs(want), sdktest.IDs(got), "resumed from checkpoint %d: %s", i, cp.State)
 				for j := range got {
-					require.True(t, proto.Equal(after[i][j], got[j]))
+					require.True(t, proto.Equal(want[j], got[j]))
 				}
 			}
 		})
@@ -324,12 +242,12 @@ func TestIncrementalRead(t *testing.T) {
 	srv := newServer(t)
 	cfg := config(srv, nil)
 	first := read(t, cfg, nil)
-	state := finalState(first)
+	state := sdktest.FinalState(first)
 	require.Len(t, state, len(streamOrder))
 
 	again := read(t, cfg, state)
-	require.Empty(t, byStream(again), "a read from the final state emits nothing")
-	require.Equal(t, state, finalState(again), "and keeps the cursors where they were")
+	require.Empty(t, sdktest.ByStream(again), "a read from the final state emits nothing")
+	require.Equal(t, state, sdktest.FinalState(again), "and keeps the cursors where they were")
 
 	// Then a ticket is solved, a ticket and an organization are deleted, a
 	// customer rates and an end-user joins.
@@ -341,7 +259,7 @@ func TestIncrementalRead(t *testing.T) {
 	put("satisfaction_ratings", `{"id": 5006, "requester_id": 13, "ticket_id": 1006, "score": "good", "comment": "Found it", "created_at": "2026-01-20T09:00:00Z", "updated_at": "2026-01-20T09:05:00Z"}`)
 	put("users", `{"id": 16, "name": "Peter Gibbons", "email": "peter@initech.example", "role": "end-user", "active": true, "organization_id": 103, "updated_at": "2026-01-20T11:00:00Z"}`)
 
-	got := byStream(read(t, cfg, state))
+	got := sdktest.ByStream(read(t, cfg, state))
 	require.Equal(t, map[string][]string{
 		"organizations":        {"102 deleted"},
 		"agents":               nil,
@@ -349,8 +267,8 @@ func TestIncrementalRead(t *testing.T) {
 		"tickets":              {"1006", "1002 deleted"},
 		"satisfaction_ratings": {"5006"},
 	}, map[string][]string{
-		"organizations": ids(got["organizations"]), "agents": ids(got["agents"]), "end_users": ids(got["end_users"]),
-		"tickets": ids(got["tickets"]), "satisfaction_ratings": ids(got["satisfaction_ratings"]),
+		"organizations": sdktest.IDs(got["organizations"]), "agents": sdktest.IDs(got["agents"]), "end_users": sdktest.IDs(got["end_users"]),
+		"tickets": sdktest.IDs(got["tickets"]), "satisfaction_ratings": sdktest.IDs(got["satisfaction_ratings"]),
 	})
 	require.Equal(t, int32(5), got["tickets"][0].GetTicket().GetCsat())
 	require.Equal(t, "solved", got["tickets"][0].GetTicket().GetStatus())
@@ -379,7 +297,7 @@ func TestRateLimits(t *testing.T) {
 			wantErr: true,
 			waits:   func(t *testing.T, waits []time.Duration) { require.Empty(t, waits) }},
 	}
-	baseline := byStream(read(t, config(newServer(t), nil), nil))
+	baseline := sdktest.ByStream(read(t, config(newServer(t), nil), nil))
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var waits []time.Duration
@@ -397,9 +315,9 @@ func TestRateLimits(t *testing.T) {
 				return
 			}
 			require.Nil(t, last)
-			got := byStream(msgs)
+			got := sdktest.ByStream(msgs)
 			for _, s := range streamOrder {
-				require.Equal(t, ids(baseline[s]), ids(got[s]), s)
+				require.Equal(t, sdktest.IDs(baseline[s]), sdktest.IDs(got[s]), s)
 			}
 		})
 	}
