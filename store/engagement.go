@@ -3,11 +3,14 @@ package store
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm/schema"
 
 	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/domain/engagement"
@@ -36,6 +39,60 @@ func interval(d time.Duration) string { return fmt.Sprintf("%d microseconds", d.
 // activeAt is the predicate of an account a billing at @asOf.
 const activeAt = `EXISTS (SELECT 1 FROM subscription_items i WHERE i.account_id = a.id AND i.deleted_at IS NULL
 	AND i.amount > 0 AND i.starts_at <= @asOf AND (i.ends_at IS NULL OR i.ends_at > @asOf))`
+
+// accountSchema is how gorm maps domain.Account: its columns and their
+// fields.
+var accountSchema = func() *schema.Schema {
+	sch, err := schema.Parse(&domain.Account{}, &sync.Map{}, schema.NamingStrategy{})
+	if err != nil {
+		panic(fmt.Sprintf("store: account columns: %v", err))
+	}
+	return sch
+}()
+
+// accountColumns are the columns of domain.Account, of an account a: a
+// report that reads many accounts reads these rather than a.*, which
+// carries the identity columns too, a kilobyte a row.
+var accountColumns = func() string {
+	cols := make([]string, len(accountSchema.DBNames))
+	for i, c := range accountSchema.DBNames {
+		cols[i] = "a." + c
+	}
+	return strings.Join(cols, ", ")
+}()
+
+// accountFields are the fields of a that accountColumns fill, in their
+// order, for Rows.Scan: scanning tens of thousands of accounts through
+// gorm's reflection costs more than reading them.
+func accountFields(a *domain.Account) []any {
+	v := reflect.ValueOf(a).Elem()
+	out := make([]any, len(accountSchema.DBNames))
+	for i, c := range accountSchema.DBNames {
+		out[i] = accountSchema.FieldsByDBName[c].ReflectValueOf(context.Background(), v).Addr().Interface()
+	}
+	return out
+}
+
+// concurrently runs fs at once, each on a connection of its own, and
+// returns the error of the first to fail, which cancels the others.
+func concurrently(ctx context.Context, fs ...func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var once sync.Once
+	var failed error
+	for _, f := range fs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil {
+				once.Do(func() { failed = err; cancel() })
+			}
+		}()
+	}
+	wg.Wait()
+	return failed
+}
 
 // timezone fills in the workspace's zone in the rules of a report.
 func (s *Store) timezone(ctx context.Context, r *engagement.Rules) error {
@@ -69,46 +126,80 @@ func (s *Store) CoverageReport(ctx context.Context, q engagement.CoverageQuery) 
 		owner = " AND m.person_id = @owner"
 		args["owner"] = *q.OwnerID
 	}
-	var rows []struct {
-		OwnerID uuid.UUID
-		domain.Account
+	// The book is tens of thousands of accounts. Its rows are read without
+	// gorm's reflection while a second statement counts their activities of
+	// the window, each account's a probe of its index in the order of the
+	// accounts' ids, which is the activities' physical order.
+	type work struct {
 		Touches              int
 		LastTouchAt          *time.Time
 		TimeSpentSeconds     int64
 		TeamTimeSpentSeconds int64
 	}
-	err := s.db.WithContext(ctx).Raw(`WITH book AS (
-			SELECT DISTINCT m.person_id AS owner_id, m.account_id
-			FROM account_team m
-			JOIN accounts a ON a.id = m.account_id AND a.deleted_at IS NULL AND a.lifecycle <> 'churned'
-			JOIN people p ON p.id = m.person_id AND p.deleted_at IS NULL
-			WHERE m.deleted_at IS NULL AND m.role = @team`+owner+`
-		), work AS (
-			SELECT x.account_id,
+	var entries []engagement.BookEntry
+	var ownerIDs []uuid.UUID
+	worked := map[uuid.UUID]work{}
+	err := concurrently(ctx, func(ctx context.Context) error {
+		rows, err := s.db.WithContext(ctx).Raw(`SELECT b.owner_id, `+accountColumns+`
+			FROM (SELECT DISTINCT m.person_id AS owner_id, m.account_id
+				FROM account_team m
+				JOIN people p ON p.id = m.person_id AND p.deleted_at IS NULL
+				WHERE m.deleted_at IS NULL AND m.role = @team`+owner+`) b
+			JOIN accounts a ON a.id = b.account_id AND a.deleted_at IS NULL AND a.lifecycle <> 'churned'`, args).Rows()
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		seen := map[uuid.UUID]bool{}
+		for rows.Next() {
+			var e engagement.BookEntry
+			if err := rows.Scan(append([]any{&e.OwnerID}, accountFields(&e.Account)...)...); err != nil {
+				return err
+			}
+			entries = append(entries, e)
+			if !seen[e.OwnerID] {
+				seen[e.OwnerID] = true
+				ownerIDs = append(ownerIDs, e.OwnerID)
+			}
+		}
+		return rows.Err()
+	}, func(ctx context.Context) error {
+		rows, err := s.db.WithContext(ctx).Raw(`SELECT b.account_id, w.touches, w.last_touch_at,
+				COALESCE(w.time_spent_seconds, 0)::bigint, w.team_time_spent_seconds::bigint
+			FROM (SELECT DISTINCT m.account_id FROM account_team m
+				JOIN accounts a ON a.id = m.account_id AND a.deleted_at IS NULL AND a.lifecycle <> 'churned'
+				WHERE m.deleted_at IS NULL AND m.role = @team`+owner+`
+				ORDER BY m.account_id) b
+			CROSS JOIN LATERAL (SELECT count(*) AS activities,
 				count(*) FILTER (WHERE x.team = @team AND x.kind IN @kinds) AS touches,
 				max(x.occurred_at) FILTER (WHERE x.team = @team AND x.kind IN @kinds) AS last_touch_at,
 				sum(x.duration_seconds) AS time_spent_seconds,
 				COALESCE(sum(x.duration_seconds) FILTER (WHERE x.team = @team), 0) AS team_time_spent_seconds
-			FROM activities x
-			WHERE x.account_id IN (SELECT account_id FROM book) AND x.deleted_at IS NULL
-				AND x.occurred_at >= @from AND x.occurred_at < @to
-			GROUP BY x.account_id
-		)
-		SELECT b.owner_id, a.*, COALESCE(w.touches, 0) AS touches, w.last_touch_at,
-			COALESCE(w.time_spent_seconds, 0) AS time_spent_seconds, COALESCE(w.team_time_spent_seconds, 0) AS team_time_spent_seconds
-		FROM book b JOIN accounts a ON a.id = b.account_id LEFT JOIN work w ON w.account_id = b.account_id`, args).
-		Scan(&rows).Error
+				FROM activities x
+				WHERE x.account_id = b.account_id AND x.deleted_at IS NULL
+					AND x.occurred_at >= @from AND x.occurred_at < @to) w
+			WHERE w.activities > 0`, args).Rows()
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id uuid.UUID
+			var w work
+			if err := rows.Scan(&id, &w.Touches, &w.LastTouchAt, &w.TimeSpentSeconds, &w.TeamTimeSpentSeconds); err != nil {
+				return err
+			}
+			worked[id] = w
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: coverage: %w", err)
 	}
-	entries := make([]engagement.BookEntry, len(rows))
-	var ownerIDs []uuid.UUID
-	for i, r := range rows {
-		entries[i] = engagement.BookEntry{OwnerID: r.OwnerID, AccountCoverage: engagement.AccountCoverage{
-			Account: r.Account, Touches: r.Touches, LastTouchAt: r.LastTouchAt,
-			TimeSpentSeconds: r.TimeSpentSeconds, TeamTimeSpentSeconds: r.TeamTimeSpentSeconds,
-		}}
-		ownerIDs = append(ownerIDs, r.OwnerID)
+	for i, e := range entries {
+		w := worked[e.Account.ID]
+		entries[i].Touches, entries[i].LastTouchAt = w.Touches, w.LastTouchAt
+		entries[i].TimeSpentSeconds, entries[i].TeamTimeSpentSeconds = w.TimeSpentSeconds, w.TeamTimeSpentSeconds
 	}
 	owners, err := s.peopleByID(ctx, ownerIDs)
 	if err != nil {
@@ -146,26 +237,35 @@ func (s *Store) ContactPressureReport(ctx context.Context, q engagement.Pressure
 		Touches          int
 		WorstTeamTouches int
 	}
-	err = s.db.WithContext(ctx).Raw(`WITH t AS (
-			SELECT x.contact_id, c.account_id, x.team, x.occurred_at
+	// Whether a contact is kept (neither it nor its account deleted) and
+	// whether it is saturated are both properties of the whole contact, so
+	// the touches are windowed before the contacts are read, and only for
+	// the contacts with more touches in the period than the cap: no other
+	// can have more in one window.
+	err = s.db.WithContext(ctx).Raw(`WITH t AS MATERIALIZED (
+			SELECT x.contact_id, x.team, x.occurred_at
 			FROM activities x
-			JOIN contacts c ON c.id = x.contact_id AND c.deleted_at IS NULL
-			JOIN accounts a ON a.id = c.account_id AND a.deleted_at IS NULL
-			WHERE `+isTouch+` AND x.direction = 'outbound' AND x.occurred_at >= @from AND x.occurred_at < @to
+			WHERE `+isTouch+` AND x.direction = 'outbound' AND x.contact_id IS NOT NULL
+				AND x.occurred_at >= @from AND x.occurred_at < @to
+		), busy AS (
+			SELECT contact_id FROM t GROUP BY contact_id HAVING count(*) > @cap
 		), windows AS (
 			SELECT contact_id, occurred_at AS start, count(*) OVER (PARTITION BY contact_id ORDER BY occurred_at
 				RANGE BETWEEN CURRENT ROW AND CAST(@frame AS interval) FOLLOWING) AS touches
-			FROM t
+			FROM t WHERE contact_id IN (SELECT contact_id FROM busy)
 		), worst AS (
-			SELECT DISTINCT ON (contact_id) contact_id, start, touches
-			FROM windows WHERE touches > @cap
-			ORDER BY contact_id, touches DESC, start
+			SELECT DISTINCT ON (w.contact_id) w.contact_id, c.account_id, w.start, w.touches
+			FROM windows w
+			JOIN contacts c ON c.id = w.contact_id AND c.deleted_at IS NULL
+			JOIN accounts a ON a.id = c.account_id AND a.deleted_at IS NULL
+			WHERE w.touches > @cap
+			ORDER BY w.contact_id, w.touches DESC, w.start
 		)
-		SELECT t.contact_id, t.account_id, w.start AS worst_start, w.touches AS worst_count, t.team,
+		SELECT t.contact_id, w.account_id, w.start AS worst_start, w.touches AS worst_count, t.team,
 			count(*) AS touches,
 			count(*) FILTER (WHERE t.occurred_at >= w.start AND t.occurred_at < w.start + CAST(@span AS interval)) AS worst_team_touches
 		FROM t JOIN worst w ON w.contact_id = t.contact_id
-		GROUP BY t.contact_id, t.account_id, w.start, w.touches, t.team`, args).Scan(&rows).Error
+		GROUP BY t.contact_id, w.account_id, w.start, w.touches, t.team`, args).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: contact pressure: %w", err)
 	}
@@ -218,35 +318,12 @@ func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery)
 		return nil, err
 	}
 	args := touchArgs(map[string]any{"asOf": q.AsOf, "grace": interval(time.Duration(q.Days) * engagement.Day)})
-	db := s.db.WithContext(ctx)
-
 	var deals []struct {
 		domain.Deal
 		FirstOnboardingTouchAt *time.Time
 	}
-	err := db.Raw(`SELECT d.*, (SELECT min(x.occurred_at) FROM activities x
-				WHERE x.account_id = d.account_id AND `+isTouch+` AND x.team = 'onboarding'
-					AND x.occurred_at >= d.closed_at AND x.occurred_at < @asOf) AS first_onboarding_touch_at
-		FROM deals d JOIN accounts a ON a.id = d.account_id AND a.deleted_at IS NULL
-		WHERE d.deleted_at IS NULL AND d.status = 'won' AND d.kind = 'new'
-			AND d.closed_at + CAST(@grace AS interval) <= @asOf
-			AND NOT EXISTS (SELECT 1 FROM activities x
-				WHERE x.account_id = d.account_id AND `+isTouch+` AND x.team = 'onboarding'
-					AND x.occurred_at >= d.closed_at AND x.occurred_at < d.closed_at + CAST(@grace AS interval))
-		ORDER BY d.closed_at DESC, d.id`, args).Scan(&deals).Error
-	if err != nil {
-		return nil, fmt.Errorf("store: hand-off gaps: onboarding: %w", err)
-	}
 
 	unowned := []domain.Account{}
-	err = db.Raw(`SELECT a.* FROM accounts a
-		WHERE a.deleted_at IS NULL AND `+activeAt+`
-			AND NOT EXISTS (SELECT 1 FROM account_team m JOIN people p ON p.id = m.person_id AND p.deleted_at IS NULL
-				WHERE m.account_id = a.id AND m.role = 'cs' AND m.deleted_at IS NULL)
-		ORDER BY lower(a.name), a.id`, args).Scan(&unowned).Error
-	if err != nil {
-		return nil, fmt.Errorf("store: hand-off gaps: CS owners: %w", err)
-	}
 
 	var stale []struct {
 		AccountID        uuid.UUID
@@ -255,44 +332,88 @@ func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery)
 		Basis            string
 		LastOwnerTouchAt *time.Time
 	}
-	err = db.Raw(`WITH owners AS (
-			SELECT m.account_id, string_agg(DISTINCT m.person_id::text, ',') AS owner_ids
-			FROM account_team m
-			JOIN people p ON p.id = m.person_id AND p.deleted_at IS NULL
-			JOIN accounts a ON a.id = m.account_id AND a.deleted_at IS NULL
-			WHERE m.role = 'cs' AND m.deleted_at IS NULL AND `+activeAt+`
-			GROUP BY m.account_id
-		), won AS (
-			SELECT d.account_id, max(d.closed_at) AS won_at FROM deals d
-			WHERE d.deleted_at IS NULL AND d.status = 'won' AND d.kind = 'new' AND d.closed_at <= @asOf
-				AND d.account_id IN (SELECT account_id FROM owners)
-			GROUP BY d.account_id
-		), dated AS (
-			SELECT o.account_id, o.owner_ids, w.won_at,
-				(SELECT max(x.occurred_at) FROM activities x
+	// The three lists are independent: their statements run at once.
+	err := concurrently(ctx, func(ctx context.Context) error {
+		err := s.db.WithContext(ctx).Raw(`SELECT d.*, (SELECT min(x.occurred_at) FROM activities x
+					WHERE x.account_id = d.account_id AND `+isTouch+` AND x.team = 'onboarding'
+						AND x.occurred_at >= d.closed_at AND x.occurred_at < @asOf) AS first_onboarding_touch_at
+			FROM deals d JOIN accounts a ON a.id = d.account_id AND a.deleted_at IS NULL
+			WHERE d.deleted_at IS NULL AND d.status = 'won' AND d.kind = 'new'
+				AND d.closed_at + CAST(@grace AS interval) <= @asOf
+				AND NOT EXISTS (SELECT 1 FROM activities x
+					WHERE x.account_id = d.account_id AND `+isTouch+` AND x.team = 'onboarding'
+						AND x.occurred_at >= d.closed_at AND x.occurred_at < d.closed_at + CAST(@grace AS interval))
+			ORDER BY d.closed_at DESC, d.id`, args).Scan(&deals).Error
+		if err != nil {
+			return fmt.Errorf("store: hand-off gaps: onboarding: %w", err)
+		}
+		return nil
+	}, func(ctx context.Context) error {
+		err := s.db.WithContext(ctx).Raw(`SELECT `+accountColumns+` FROM accounts a
+			WHERE a.deleted_at IS NULL AND `+activeAt+`
+				AND NOT EXISTS (SELECT 1 FROM account_team m JOIN people p ON p.id = m.person_id AND p.deleted_at IS NULL
+					WHERE m.account_id = a.id AND m.role = 'cs' AND m.deleted_at IS NULL)
+			ORDER BY lower(a.name), a.id`, args).Scan(&unowned).Error
+		if err != nil {
+			return fmt.Errorf("store: hand-off gaps: CS owners: %w", err)
+		}
+		return nil
+	},
+		// Each account is probed once for its latest onboarding touch (on the
+		// partial index activities_onboarding) and once for its owners' latest
+		// touch, newest first and stopping at the first: the probes run in the
+		// accounts' order, the activities' physical order. An account is a gap
+		// when that touch is older than the hand-off.
+		func(ctx context.Context) error {
+			err := s.db.WithContext(ctx).Raw(`WITH items AS (
+				SELECT i.account_id, min(i.starts_at) AS first_start FROM subscription_items i
+				WHERE i.deleted_at IS NULL
+				GROUP BY i.account_id
+				HAVING bool_or(i.amount > 0 AND i.starts_at <= @asOf AND (i.ends_at IS NULL OR i.ends_at > @asOf))
+			), owners AS (
+				SELECT m.account_id, array_agg(DISTINCT m.person_id) AS owner_ids
+				FROM account_team m
+				JOIN people p ON p.id = m.person_id AND p.deleted_at IS NULL
+				JOIN accounts a ON a.id = m.account_id AND a.deleted_at IS NULL
+				WHERE m.role = 'cs' AND m.deleted_at IS NULL
+				GROUP BY m.account_id
+			), won AS (
+				SELECT d.account_id, max(d.closed_at) AS won_at FROM deals d
+				WHERE d.deleted_at IS NULL AND d.status = 'won' AND d.kind = 'new' AND d.closed_at <= @asOf
+				GROUP BY d.account_id
+			), dated AS (
+				SELECT o.account_id, o.owner_ids, w.won_at, ob.onboarding_end, it.first_start
+				FROM owners o JOIN items it ON it.account_id = o.account_id
+				LEFT JOIN won w ON w.account_id = o.account_id
+				LEFT JOIN LATERAL (SELECT x.occurred_at AS onboarding_end FROM activities x
 					WHERE x.account_id = o.account_id AND `+isTouch+` AND x.team = 'onboarding'
-						AND x.occurred_at >= COALESCE(w.won_at, '-infinity') AND x.occurred_at < @asOf) AS onboarding_end,
-				(SELECT min(i.starts_at) FROM subscription_items i
-					WHERE i.account_id = o.account_id AND i.deleted_at IS NULL) AS first_start
-			FROM owners o LEFT JOIN won w ON w.account_id = o.account_id
-		), handed AS (
-			SELECT account_id, owner_ids, COALESCE(onboarding_end, won_at, first_start) AS handoff_at,
-				CASE WHEN onboarding_end IS NOT NULL THEN '`+string(engagement.HandoffOnboardingEnd)+`'
-					WHEN won_at IS NOT NULL THEN '`+string(engagement.HandoffDealWon)+`'
-					ELSE '`+string(engagement.HandoffSubscriptionStart)+`' END AS basis
-			FROM dated
-		), judged AS (
-			SELECT h.*, (SELECT max(x.occurred_at) FROM activities x
+						AND x.occurred_at >= COALESCE(w.won_at, '-infinity') AND x.occurred_at < @asOf
+					ORDER BY x.occurred_at DESC LIMIT 1) ob ON true
+			), handed AS (
+				SELECT account_id, owner_ids, COALESCE(onboarding_end, won_at, first_start) AS handoff_at,
+					CASE WHEN onboarding_end IS NOT NULL THEN '`+string(engagement.HandoffOnboardingEnd)+`'
+						WHEN won_at IS NOT NULL THEN '`+string(engagement.HandoffDealWon)+`'
+						ELSE '`+string(engagement.HandoffSubscriptionStart)+`' END AS basis
+				FROM dated
+			), judged AS (
+				SELECT h.account_id, array_to_string(h.owner_ids, ',') AS owner_ids, h.handoff_at, h.basis, lt.last_owner_touch_at
+				FROM handed h
+				LEFT JOIN LATERAL (SELECT x.occurred_at AS last_owner_touch_at FROM activities x
 					WHERE x.account_id = h.account_id AND `+isTouch+`
-						AND x.person_id = ANY(string_to_array(h.owner_ids, ',')::uuid[]) AND x.occurred_at < @asOf) AS last_owner_touch_at
-			FROM handed h
-			WHERE h.handoff_at + CAST(@grace AS interval) <= @asOf
-		)
-		SELECT * FROM judged
-		WHERE last_owner_touch_at IS NULL OR last_owner_touch_at < handoff_at
-		ORDER BY handoff_at, account_id`, args).Scan(&stale).Error
+						AND x.person_id = ANY(h.owner_ids) AND x.occurred_at < @asOf
+					ORDER BY x.occurred_at DESC LIMIT 1) lt ON true
+				WHERE h.handoff_at + CAST(@grace AS interval) <= @asOf
+			)
+			SELECT * FROM judged
+			WHERE last_owner_touch_at IS NULL OR last_owner_touch_at < handoff_at
+			ORDER BY handoff_at, account_id`, args).Scan(&stale).Error
+			if err != nil {
+				return fmt.Errorf("store: hand-off gaps: CS touches: %w", err)
+			}
+			return nil
+		})
 	if err != nil {
-		return nil, fmt.Errorf("store: hand-off gaps: CS touches: %w", err)
+		return nil, err
 	}
 
 	var accountIDs, personIDs []uuid.UUID
@@ -429,7 +550,7 @@ func (s *Store) accountsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUI
 		return out, nil
 	}
 	var rows []domain.Account
-	if err := s.db.WithContext(ctx).Where(anyID, idList(ids)).Find(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Raw("SELECT "+accountColumns+" FROM accounts a WHERE a."+anyID, idList(ids)).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("accounts: %w", err)
 	}
 	for _, a := range rows {

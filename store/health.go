@@ -1,17 +1,23 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
+	"gorm.io/gorm/schema"
 
 	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/domain/engagement"
@@ -96,16 +102,51 @@ func dayOf(at time.Time, loc *time.Location) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// measure takes every measure of the selected accounts, in seven
-// statements whatever their number.
-func (s *Store) measure(ctx context.Context, sel selection, env measureEnv) (map[uuid.UUID]*health.Inputs, error) {
+// measureNeeds is what scoring by some scorecards reads of the inputs:
+// the measures they weigh, and the teams whose latest touch they ask
+// ("" for any team's).
+type measureNeeds struct {
+	measures       map[health.MeasureID]bool
+	lastTouchTeams map[string]bool
+}
+
+func needsOf(cards []health.Scorecard) measureNeeds {
+	n := measureNeeds{measures: map[health.MeasureID]bool{}, lastTouchTeams: map[string]bool{}}
+	for _, sc := range cards {
+		for _, m := range sc.Measures {
+			n.measures[m.Measure] = true
+			if m.Measure == health.DaysSinceLastTouch {
+				n.lastTouchTeams[m.Team] = true
+			}
+		}
+	}
+	return n
+}
+
+func (n measureNeeds) any(ids ...health.MeasureID) bool {
+	return slices.ContainsFunc(ids, func(id health.MeasureID) bool { return n.measures[id] })
+}
+
+// measure takes the measures the scorecards cards use of the selected
+// accounts, in a few statements whatever their number. Inputs no
+// scorecard uses are left out: a statement whose measures none weighs is
+// not run, and of the teams' touches only those of the last 90 days are
+// read, with the latest touch of the teams whose days_since_last_touch a
+// scorecard weighs; every measure a scorecard weighs has the value a full
+// reading would give it.
+func (s *Store) measure(ctx context.Context, sel selection, env measureEnv, cards []health.Scorecard) (map[uuid.UUID]*health.Inputs, error) {
+	needs := needsOf(cards)
 	args := map[string]any{"teams": domain.Teams, "kinds": engagement.TouchKinds, "tz": env.loc.String(), "cap": env.cap}
 	for k, v := range sel.args {
 		args[k] = v
 	}
 	with := "WITH sel AS (" + sel.sql + ") "
-	run := func(what, sql string, dest any) error {
-		if err := s.db.WithContext(ctx).Raw(with+sql, args).Scan(dest).Error; err != nil {
+	run := func(ctx context.Context, what, sql string, dest any) error {
+		rows, err := s.db.WithContext(ctx).Raw(with+sql, args).Rows()
+		if err == nil {
+			err = scanInto(rows, dest)
+		}
+		if err != nil {
 			return fmt.Errorf("store: measure health: %s: %w", what, err)
 		}
 		return nil
@@ -117,7 +158,7 @@ func (s *Store) measure(ctx context.Context, sel selection, env measureEnv) (map
 		Segment     string
 		RenewalDate *time.Time
 	}
-	if err := run("accounts", `SELECT s.account_id, s.as_of, a.segment, a.renewal_date
+	if err := run(ctx, "accounts", `SELECT s.account_id, s.as_of, a.segment, a.renewal_date
 		FROM sel s JOIN accounts a ON a.id = s.account_id`, &accounts); err != nil {
 		return nil, err
 	}
@@ -129,31 +170,42 @@ func (s *Store) measure(ctx context.Context, sel selection, env measureEnv) (map
 	if len(out) == 0 {
 		return out, nil
 	}
+	// The statements below take the accounts kept rather than the
+	// selection, not joining accounts again, in the order of their ids,
+	// which is the order of their rows in activities: each account's rows
+	// are probed on its index, and neighbours share pages.
+	kept := make([]target, 0, len(out))
+	for _, in := range out {
+		kept = append(kept, target{in.AccountID, in.AsOf})
+	}
+	sortTargets(kept)
+	with, args = keptSelection(kept, args)
 
-	var touches []struct {
-		AccountID            uuid.UUID
-		Team                 string
-		LastTouchAt          time.Time
-		Touches30, Touches90 int
-		Seconds30, Seconds90 int64
-	}
-	if err := run("touches", `SELECT s.account_id, x.team, max(x.occurred_at) AS last_touch_at,
-			count(*) FILTER (WHERE x.occurred_at >= s.as_of - `+hours(30)+`) AS touches30,
-			count(*) FILTER (WHERE x.occurred_at >= s.as_of - `+hours(90)+`) AS touches90,
-			COALESCE(sum(x.duration_seconds) FILTER (WHERE x.occurred_at >= s.as_of - `+hours(30)+`), 0) AS seconds30,
-			COALESCE(sum(x.duration_seconds) FILTER (WHERE x.occurred_at >= s.as_of - `+hours(90)+`), 0) AS seconds90
-		FROM sel s JOIN activities x ON x.account_id = s.account_id
-		WHERE x.deleted_at IS NULL AND x.team IN @teams AND x.kind IN @kinds AND x.occurred_at < s.as_of
-		GROUP BY s.account_id, x.team`, &touches); err != nil {
-		return nil, err
-	}
-	for _, t := range touches {
-		if in := out[t.AccountID]; in != nil {
-			last := t.LastTouchAt
-			in.Teams[t.Team] = health.TeamActivity{LastTouchAt: &last, Touches30d: t.Touches30, Touches90d: t.Touches90,
-				Seconds30d: t.Seconds30, Seconds90d: t.Seconds90}
+	// The statements below are independent of each other: they run at
+	// once, each on a connection of its own, and their rows are applied
+	// once all are read. Only the touches write the inputs meanwhile, their
+	// teams, which no other statement reads.
+	var jobs []func(context.Context) error
+	start := func(needed bool, job func(context.Context) error) {
+		if needed {
+			jobs = append(jobs, job)
 		}
 	}
+	start(true, func(ctx context.Context) error {
+		if needs.any(health.Touches30d, health.Touches90d, health.HoursSpent30d, health.HoursSpent90d) {
+			if err := measureTouches(ctx, run, out); err != nil {
+				return err
+			}
+		}
+		// Any team's latest touch first: it is wanted only of the accounts
+		// without a touch in the window, before a team's probe adds one.
+		for _, team := range slices.Sorted(maps.Keys(needs.lastTouchTeams)) {
+			if err := s.measureLastTouch(ctx, args, out, team); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 
 	var tickets []struct {
 		AccountID          uuid.UUID
@@ -168,7 +220,8 @@ func (s *Store) measure(ctx context.Context, sel selection, env measureEnv) (map
 	const open = `(t.resolved_at IS NULL OR t.resolved_at >= s.as_of) AND NOT (t.resolved_at IS NULL AND t.status IN ('solved', 'closed'))`
 	const rated = `t.csat > 0 AND COALESCE(t.resolved_at, t.opened_at) >= s.as_of - ` + "%s" + ` AND COALESCE(t.resolved_at, t.opened_at) < s.as_of`
 	ratedIn := fmt.Sprintf(rated, hours(health.CSATWindowDays))
-	if err := run("tickets", `SELECT s.account_id,
+	start(needs.any(health.OpenTickets, health.UrgentOpenTickets, health.MedianFirstResponse, health.MedianResolution, health.CSAT), func(ctx context.Context) error {
+		return run(ctx, "tickets", `SELECT s.account_id,
 			count(*) FILTER (WHERE `+open+`) AS open,
 			count(*) FILTER (WHERE `+open+` AND t.priority = 'urgent') AS urgent,
 			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.first_response_at - t.opened_at) / 3600)
@@ -179,7 +232,71 @@ func (s *Store) measure(ctx context.Context, sel selection, env measureEnv) (map
 			count(*) FILTER (WHERE `+ratedIn+` AND t.csat >= 4) AS positive
 		FROM sel s JOIN tickets t ON t.account_id = s.account_id
 		WHERE t.deleted_at IS NULL AND t.opened_at < s.as_of
-		GROUP BY s.account_id`, &tickets); err != nil {
+		GROUP BY s.account_id`, &tickets)
+	})
+
+	var surveys []struct {
+		AccountID       uuid.UUID
+		LastNPS         *int
+		AverageNPS      *float64
+		Rated, Positive int
+	}
+	start(needs.any(health.LastNPS, health.AverageNPS, health.CSAT), func(ctx context.Context) error {
+		return run(ctx, "surveys", `SELECT s.account_id,
+			(array_agg(r.score ORDER BY r.responded_at DESC, r.id DESC) FILTER (WHERE r.kind = 'nps'))[1] AS last_nps,
+			avg(r.score) FILTER (WHERE r.kind = 'nps' AND r.responded_at >= s.as_of - `+hours(health.NPSWindowDays)+`) AS average_nps,
+			count(*) FILTER (WHERE r.kind = 'csat' AND r.responded_at >= s.as_of - `+hours(health.CSATWindowDays)+`) AS rated,
+			count(*) FILTER (WHERE r.kind = 'csat' AND r.responded_at >= s.as_of - `+hours(health.CSATWindowDays)+` AND r.score >= 4) AS positive
+		FROM sel s JOIN survey_responses r ON r.account_id = s.account_id
+		WHERE r.deleted_at IS NULL AND r.responded_at < s.as_of
+		GROUP BY s.account_id`, &surveys)
+	})
+
+	var mrr []struct {
+		AccountID uuid.UUID
+		Now, Then decimal.Decimal
+	}
+	start(needs.any(health.MRRChange90d), func(ctx context.Context) error {
+		return run(ctx, "mrr", `SELECT s.account_id,
+			round(COALESCE(sum(fx.yearly) FILTER (WHERE i.starts_at <= s.as_of AND (i.ends_at IS NULL OR i.ends_at > s.as_of)), 0) / 12, 2) AS now,
+			round(COALESCE(sum(fx.yearly) FILTER (WHERE i.starts_at <= s.as_of - `+hours(health.MRRWindowDays)+`
+				AND (i.ends_at IS NULL OR i.ends_at > s.as_of - `+hours(health.MRRWindowDays)+`)), 0) / 12, 2) AS then
+		FROM sel s JOIN subscription_items i ON i.account_id = s.account_id
+		CROSS JOIN LATERAL (`+itemYearly+` OFFSET 0) fx
+		WHERE i.deleted_at IS NULL AND i.starts_at <= s.as_of AND (i.ends_at IS NULL OR i.ends_at > s.as_of - `+hours(health.MRRWindowDays)+`)
+		GROUP BY s.account_id`, &mrr)
+	})
+
+	var objectives []struct {
+		AccountID uuid.UUID
+		Status    string
+		DueDate   *time.Time
+	}
+	start(needs.any(health.ObjectivesAtRisk), func(ctx context.Context) error {
+		return run(ctx, "success plans", `SELECT s.account_id, o.status, o.due_date
+		FROM sel s JOIN success_plan_objectives o ON o.account_id = s.account_id
+		WHERE o.created_at < s.as_of`, &objectives)
+	})
+
+	var pressure []struct {
+		AccountID     uuid.UUID
+		SaturatedDays int
+	}
+	// Each account's touches of the window are grouped on their own, a
+	// probe of its index: joined as a whole, the planner reads every
+	// activity.
+	start(needs.any(health.ContactPressureDays), func(ctx context.Context) error {
+		return run(ctx, "contact pressure", `SELECT s.account_id, count(DISTINCT d.day) AS saturated_days
+		FROM sel s CROSS JOIN LATERAL (
+			SELECT x.contact_id, (x.occurred_at AT TIME ZONE @tz)::date AS day
+			FROM activities x
+			WHERE x.account_id = s.account_id AND x.deleted_at IS NULL AND x.team IN @teams AND x.kind IN @kinds
+				AND x.direction = 'outbound' AND x.contact_id IS NOT NULL
+				AND x.occurred_at >= s.as_of - `+hours(health.PressureWindowDays)+` AND x.occurred_at < s.as_of
+			GROUP BY 1, 2 HAVING count(*) > @cap) d
+		GROUP BY s.account_id`, &pressure)
+	})
+	if err := concurrently(ctx, jobs...); err != nil {
 		return nil, err
 	}
 	for _, t := range tickets {
@@ -189,23 +306,6 @@ func (s *Store) measure(ctx context.Context, sel selection, env measureEnv) (map
 			in.CSATRated, in.CSATPositive = t.Rated, t.Positive
 		}
 	}
-
-	var surveys []struct {
-		AccountID       uuid.UUID
-		LastNPS         *int
-		AverageNPS      *float64
-		Rated, Positive int
-	}
-	if err := run("surveys", `SELECT s.account_id,
-			(array_agg(r.score ORDER BY r.responded_at DESC, r.id DESC) FILTER (WHERE r.kind = 'nps'))[1] AS last_nps,
-			avg(r.score) FILTER (WHERE r.kind = 'nps' AND r.responded_at >= s.as_of - `+hours(health.NPSWindowDays)+`) AS average_nps,
-			count(*) FILTER (WHERE r.kind = 'csat' AND r.responded_at >= s.as_of - `+hours(health.CSATWindowDays)+`) AS rated,
-			count(*) FILTER (WHERE r.kind = 'csat' AND r.responded_at >= s.as_of - `+hours(health.CSATWindowDays)+` AND r.score >= 4) AS positive
-		FROM sel s JOIN survey_responses r ON r.account_id = s.account_id
-		WHERE r.deleted_at IS NULL AND r.responded_at < s.as_of
-		GROUP BY s.account_id`, &surveys); err != nil {
-		return nil, err
-	}
 	for _, r := range surveys {
 		if in := out[r.AccountID]; in != nil {
 			in.LastNPS, in.AverageNPS = r.LastNPS, r.AverageNPS
@@ -213,36 +313,10 @@ func (s *Store) measure(ctx context.Context, sel selection, env measureEnv) (map
 			in.CSATPositive += r.Positive
 		}
 	}
-
-	var mrr []struct {
-		AccountID uuid.UUID
-		Now, Then decimal.Decimal
-	}
-	if err := run("mrr", `SELECT s.account_id,
-			round(COALESCE(sum(fx.yearly) FILTER (WHERE i.starts_at <= s.as_of AND (i.ends_at IS NULL OR i.ends_at > s.as_of)), 0) / 12, 2) AS now,
-			round(COALESCE(sum(fx.yearly) FILTER (WHERE i.starts_at <= s.as_of - `+hours(health.MRRWindowDays)+`
-				AND (i.ends_at IS NULL OR i.ends_at > s.as_of - `+hours(health.MRRWindowDays)+`)), 0) / 12, 2) AS then
-		FROM sel s JOIN subscription_items i ON i.account_id = s.account_id
-		CROSS JOIN LATERAL (`+itemYearly+`) fx
-		WHERE i.deleted_at IS NULL AND i.starts_at <= s.as_of AND (i.ends_at IS NULL OR i.ends_at > s.as_of - `+hours(health.MRRWindowDays)+`)
-		GROUP BY s.account_id`, &mrr); err != nil {
-		return nil, err
-	}
 	for _, m := range mrr {
 		if in := out[m.AccountID]; in != nil {
 			in.MRRNow, in.MRR90dAgo = m.Now.InexactFloat64(), m.Then.InexactFloat64()
 		}
-	}
-
-	var objectives []struct {
-		AccountID uuid.UUID
-		Status    string
-		DueDate   *time.Time
-	}
-	if err := run("success plans", `SELECT s.account_id, o.status, o.due_date
-		FROM sel s JOIN success_plan_objectives o ON o.account_id = s.account_id
-		WHERE o.created_at < s.as_of`, &objectives); err != nil {
-		return nil, err
 	}
 	for _, o := range objectives {
 		if in := out[o.AccountID]; in != nil {
@@ -252,27 +326,147 @@ func (s *Store) measure(ctx context.Context, sel selection, env measureEnv) (map
 			}
 		}
 	}
-
-	var pressure []struct {
-		AccountID     uuid.UUID
-		SaturatedDays int
-	}
-	if err := run("contact pressure", `SELECT account_id, count(DISTINCT day) AS saturated_days FROM (
-			SELECT s.account_id, x.contact_id, (x.occurred_at AT TIME ZONE @tz)::date AS day
-			FROM sel s JOIN activities x ON x.account_id = s.account_id
-			WHERE x.deleted_at IS NULL AND x.team IN @teams AND x.kind IN @kinds AND x.direction = 'outbound'
-				AND x.contact_id IS NOT NULL
-				AND x.occurred_at >= s.as_of - `+hours(health.PressureWindowDays)+` AND x.occurred_at < s.as_of
-			GROUP BY 1, 2, 3 HAVING count(*) > @cap) d
-		GROUP BY account_id`, &pressure); err != nil {
-		return nil, err
-	}
 	for _, p := range pressure {
 		if in := out[p.AccountID]; in != nil {
 			in.SaturatedDays = p.SaturatedDays
 		}
 	}
 	return out, nil
+}
+
+// scanSchemas caches the schemas scanInto reads rows by.
+var scanSchemas sync.Map
+
+// scanInto appends every row of rows to the slice dest points to, each
+// column into the field gorm's Scan would fill, matched once rather than
+// once a row as gorm does: measuring reads hundreds of thousands of rows.
+func scanInto(rows *sql.Rows, dest any) error {
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	list := reflect.ValueOf(dest).Elem()
+	elem := list.Type().Elem()
+	sch, err := schema.Parse(reflect.New(elem).Interface(), &scanSchemas, schema.NamingStrategy{})
+	if err != nil {
+		return err
+	}
+	fields := make([]*schema.Field, len(cols))
+	for i, c := range cols {
+		if fields[i] = sch.LookUpField(c); fields[i] == nil {
+			return fmt.Errorf("no field for column %q", c)
+		}
+	}
+	ptrs := make([]any, len(cols))
+	for rows.Next() {
+		list.Set(reflect.Append(list, reflect.Zero(elem)))
+		row := list.Index(list.Len() - 1)
+		for i, f := range fields {
+			ptrs[i] = f.ReflectValueOf(context.Background(), row).Addr().Interface()
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// sortTargets orders targets by account id.
+func sortTargets(ts []target) {
+	slices.SortFunc(ts, func(a, b target) int { return bytes.Compare(a.id[:], b.id[:]) })
+}
+
+// keptSelection is the CTE sel of targets known to be kept accounts, and
+// base's arguments with its own.
+func keptSelection(ts []target, base map[string]any) (string, map[string]any) {
+	args := maps.Clone(base)
+	maps.Copy(args, targetsSelection(ts).args)
+	return `WITH sel AS (SELECT s.account_id, s.as_of
+		FROM unnest(CAST(@sel_ids AS uuid[]), CAST(@sel_ats AS timestamptz[])) AS s(account_id, as_of)) `, args
+}
+
+// measureTouches counts each team's touches of the last 90 days, with the
+// latest of them. OFFSET 0 keeps each account's touches a probe of its
+// index: joined as a whole, the planner reads every activity.
+func measureTouches(ctx context.Context, run func(ctx context.Context, what, sql string, dest any) error, out map[uuid.UUID]*health.Inputs) error {
+	var touches []struct {
+		AccountID            uuid.UUID
+		Team                 string
+		LastTouchAt          time.Time
+		Touches30, Touches90 int
+		Seconds30, Seconds90 int64
+	}
+	if err := run(ctx, "touches", `SELECT s.account_id, x.team, max(x.occurred_at) AS last_touch_at,
+			count(*) FILTER (WHERE x.occurred_at >= s.as_of - `+hours(30)+`) AS touches30,
+			count(*) AS touches90,
+			COALESCE(sum(x.duration_seconds) FILTER (WHERE x.occurred_at >= s.as_of - `+hours(30)+`), 0) AS seconds30,
+			COALESCE(sum(x.duration_seconds), 0) AS seconds90
+		FROM sel s CROSS JOIN LATERAL (
+			SELECT x.team, x.occurred_at, x.duration_seconds FROM activities x
+			WHERE x.account_id = s.account_id AND x.deleted_at IS NULL AND x.team IN @teams AND x.kind IN @kinds
+				AND x.occurred_at >= s.as_of - `+hours(90)+` AND x.occurred_at < s.as_of
+			OFFSET 0) x
+		GROUP BY s.account_id, x.team`, &touches); err != nil {
+		return err
+	}
+	for _, t := range touches {
+		if in := out[t.AccountID]; in != nil {
+			last := t.LastTouchAt
+			in.Teams[t.Team] = health.TeamActivity{LastTouchAt: &last, Touches30d: t.Touches30, Touches90d: t.Touches90,
+				Seconds30d: t.Seconds30, Seconds90d: t.Seconds90}
+		}
+	}
+	return nil
+}
+
+// measureLastTouch finds team's latest touch ("" for any team's) of the
+// accounts that have none yet in their inputs, each a probe of the
+// account's index that stops at the first touch.
+func (s *Store) measureLastTouch(ctx context.Context, base map[string]any, out map[uuid.UUID]*health.Inputs, team string) error {
+	var lacking []target
+	for _, in := range out {
+		has := false
+		for t, a := range in.Teams {
+			has = has || (a.LastTouchAt != nil && (team == "" || t == team))
+		}
+		if !has {
+			lacking = append(lacking, target{in.AccountID, in.AsOf})
+		}
+	}
+	if len(lacking) == 0 {
+		return nil
+	}
+	sortTargets(lacking)
+	with, args := keptSelection(lacking, base)
+	ofTeam := ""
+	if team != "" {
+		ofTeam = " AND x.team = @last_touch_team"
+		args["last_touch_team"] = team
+	}
+	var rows []struct {
+		AccountID  uuid.UUID
+		Team       string
+		OccurredAt time.Time
+	}
+	err := s.db.WithContext(ctx).Raw(with+`SELECT s.account_id, l.team, l.occurred_at
+		FROM sel s CROSS JOIN LATERAL (
+			SELECT x.team, x.occurred_at FROM activities x
+			WHERE x.account_id = s.account_id AND x.deleted_at IS NULL AND x.team IN @teams AND x.kind IN @kinds`+ofTeam+`
+				AND x.occurred_at < s.as_of
+			ORDER BY x.occurred_at DESC LIMIT 1) l`, args).Scan(&rows).Error
+	if err != nil {
+		return fmt.Errorf("store: measure health: latest touch: %w", err)
+	}
+	for _, r := range rows {
+		if in := out[r.AccountID]; in != nil {
+			a := in.Teams[r.Team]
+			at := r.OccurredAt
+			a.LastTouchAt = &at
+			in.Teams[r.Team] = a
+		}
+	}
+	return nil
 }
 
 // itemYearly is, for a subscription item i, its price for a year in the
@@ -587,7 +781,7 @@ const rowsPerInsert = 5000
 // latest score before is announced on events.Health, by the same
 // statement, so the event leaves when the scores are stored.
 func (s *Store) scoreAndKeep(ctx context.Context, sel selection, env measureEnv, cards []health.Scorecard, day, computedAt time.Time, announce bool) (int, error) {
-	inputs, err := s.measure(ctx, sel, env)
+	inputs, err := s.measure(ctx, sel, env, cards)
 	if err != nil {
 		return 0, err
 	}
@@ -676,17 +870,20 @@ func (s *Store) HealthBacktest(ctx context.Context, q health.BacktestQuery) (*he
 		Churned   bool
 		ChurnedAt *time.Time
 	}
-	err = s.db.WithContext(ctx).Raw(`SELECT m.account_id, COALESCE(m.m1, 0) = 0 AS churned,
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT m.account_id, COALESCE(m.m1, 0) = 0 AS churned,
 			CASE WHEN COALESCE(m.m1, 0) = 0 THEN m.last_end END AS churned_at
 		FROM (SELECT i.account_id,
 				sum(fx.yearly) FILTER (WHERE i.starts_at <= @from AND (i.ends_at IS NULL OR i.ends_at > @from)) AS m0,
 				sum(fx.yearly) FILTER (WHERE i.starts_at <= @to AND (i.ends_at IS NULL OR i.ends_at > @to)) AS m1,
 				max(i.ends_at) FILTER (WHERE i.ends_at <= @to) AS last_end
-			FROM subscription_items i CROSS JOIN LATERAL (`+itemYearly+`) fx
+			FROM subscription_items i CROSS JOIN LATERAL (`+itemYearly+` OFFSET 0) fx
 			WHERE i.deleted_at IS NULL AND i.starts_at <= @to
 			GROUP BY i.account_id) m
 		JOIN accounts a ON a.id = m.account_id AND a.deleted_at IS NULL
-		WHERE m.m0 > 0`, map[string]any{"from": q.From, "to": q.To}).Scan(&cohort).Error
+		WHERE m.m0 > 0`, map[string]any{"from": q.From, "to": q.To}).Rows()
+	if err == nil {
+		err = scanInto(rows, &cohort)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: back-test: cohort: %w", err)
 	}
@@ -708,7 +905,7 @@ func (s *Store) HealthBacktest(ctx context.Context, q health.BacktestQuery) (*he
 		byBand[b] = &health.BandCount{Band: b}
 	}
 	if len(ts) > 0 {
-		inputs, err := s.measure(ctx, targetsSelection(ts), env)
+		inputs, err := s.measure(ctx, targetsSelection(ts), env, []health.Scorecard{*sc})
 		if err != nil {
 			return nil, err
 		}
