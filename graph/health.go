@@ -3,12 +3,14 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/vikstrous/dataloadgen"
 
+	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/domain/health"
 	"github.com/pulseproject/pulse/graph/model"
 )
@@ -198,12 +200,21 @@ func (r *Resolver) backtestModel(ctx context.Context, b *health.Backtest) (*mode
 	for _, c := range b.ByBand {
 		out.ByBand = append(out.ByBand, model.BacktestBand{Band: bandModel(c.Band), Accounts: c.Accounts, Churned: c.Churned})
 	}
+	// A year's churn is thousands of accounts: read them in one go.
+	ids := make([]uuid.UUID, len(b.Churned))
 	for i, c := range b.Churned {
-		a, err := r.backend.Account(ctx, c.AccountID)
-		if err != nil {
-			return nil, err
+		ids[i] = c.AccountID
+	}
+	accounts, err := r.backend.AccountsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range b.Churned {
+		a, ok := accounts[c.AccountID]
+		if !ok {
+			return nil, fmt.Errorf("graph: back-test: churned account %s: %w", c.AccountID, domain.ErrNotFound)
 		}
-		out.Churned[i] = model.BacktestAccount{Account: *a, ChurnedAt: *c.ChurnedAt, ScoredAt: c.ScoredAt, Score: c.Score, Band: bandModel(c.Band)}
+		out.Churned[i] = model.BacktestAccount{Account: a, ChurnedAt: *c.ChurnedAt, ScoredAt: c.ScoredAt, Score: c.Score, Band: bandModel(c.Band)}
 	}
 	return out, nil
 }
