@@ -113,18 +113,20 @@ func (e *Engine) Start(ctx context.Context, src *domain.Source, trigger string) 
 		unlock()
 		return nil, nil, fmt.Errorf("sync %s: close interrupted runs: %w", src.Name, err)
 	}
-	run = &domain.SyncRun{ID: uuid.Must(uuid.NewV7()), SourceID: src.ID, Status: domain.RunRunning, Trigger: trigger, StartedAt: time.Now().UTC()}
-	if err := e.DB.WithContext(ctx).Omit(clause.Associations).Create(run).Error; err != nil {
+	// The goroutine keeps its own pointer: the named result run is set
+	// again by the return below, while it reads it.
+	running := &domain.SyncRun{ID: uuid.Must(uuid.NewV7()), SourceID: src.ID, Status: domain.RunRunning, Trigger: trigger, StartedAt: time.Now().UTC()}
+	if err := e.DB.WithContext(ctx).Omit(clause.Associations).Create(running).Error; err != nil {
 		unlock()
 		return nil, nil, fmt.Errorf("sync %s: create run: %w", src.Name, err)
 	}
-	created := *run
+	created := *running
 	if e.OnRun != nil {
 		e.OnRun(created)
 	}
 	ch := make(chan error, 1)
 	go func() {
-		r := &runner{Engine: e, src: src, run: run, streams: map[string]*domain.SyncRunStream{}, stored: map[string]int64{}, analyzeAt: map[string]int64{}}
+		r := &runner{Engine: e, src: src, run: running, streams: map[string]*domain.SyncRunStream{}, stored: map[string]int64{}, analyzeAt: map[string]int64{}}
 		runErr := r.execute(ctx)
 		err := r.finish(runErr)
 		// The lock goes before the outcome is told, so that whoever hears
