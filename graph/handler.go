@@ -36,6 +36,11 @@ type Options struct {
 	Now func() time.Time
 	// Limits bound what a request may cost; zero fields take defaults.
 	Limits Limits
+	// LoaderWait is how long a dataloader gathers the keys a response's
+	// resolvers ask for before it loads them in one statement; zero means
+	// dataloadgen's 16 ms. Tests that count statements lengthen it, so that
+	// a slow machine does not split a batch.
+	LoaderWait time.Duration
 	// Production turns off introspection, GraphiQL and the "did you mean"
 	// suggestions of validation errors, which map the schema for a
 	// stranger.
@@ -106,7 +111,7 @@ func NewHandler(backend Backend, sources SourceService, syncs SyncRunner, opts O
 	srv.AroundFields(authorize)
 	srv.AroundFields(splitProblems)
 	srv.AroundOperations(noteOperation)
-	srv.AroundResponses(freshLoaders(opts.Now, backend, sources))
+	srv.AroundResponses(freshLoaders(opts.Now, backend, sources, opts.LoaderWait))
 
 	rates := newRateLimiter(limits.PerMinute, limits.Burst, time.Now)
 	srv.AddTransport(websocket(opts.Keys, rates, opts.KeepAlive))
@@ -126,7 +131,7 @@ func NewHandler(backend Backend, sources SourceService, syncs SyncRunner, opts O
 		}
 		ctx, cancel := context.WithTimeout(ctx, limits.Timeout)
 		defer cancel()
-		ctx = withRequest(ctx, newRequest(opts.Now(), backend, sources))
+		ctx = withRequest(ctx, newRequest(opts.Now(), backend, sources, opts.LoaderWait))
 		if !strings.Contains(r.Header.Get("Accept"), "application/graphql-response+json") {
 			w = jsonStatus{w}
 		}

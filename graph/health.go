@@ -66,7 +66,7 @@ func (r *Resolver) healthService() (HealthService, error) {
 // healthLoader gathers the Account.health of a page into one statement.
 func (req *request) healthLoader(svc HealthService) *dataloadgen.Loader[uuid.UUID, *health.Snapshot] {
 	req.healthOnce.Do(func() {
-		req.health = dataloadgen.NewLoader(byKey(svc.LatestHealth, pointerIfFound[health.Snapshot]))
+		req.health = dataloadgen.NewLoader(byKey(svc.LatestHealth, pointerIfFound[health.Snapshot]), req.loaderOpts...)
 	})
 	return req.health
 }

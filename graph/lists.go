@@ -175,15 +175,15 @@ func listKey(name string, args any) string {
 	return name + " " + string(b)
 }
 
-// listLoader is the request's loader of key, made by newLoader the first
-// time it is asked for.
-func listLoader[V any](ctx context.Context, key string, newLoader func() *dataloadgen.Loader[uuid.UUID, V]) *dataloadgen.Loader[uuid.UUID, V] {
+// listLoader is the request's loader of key, made of fetch the first time
+// it is asked for.
+func listLoader[V any](ctx context.Context, key string, fetch func(context.Context, []uuid.UUID) ([]V, []error)) *dataloadgen.Loader[uuid.UUID, V] {
 	r := requestOf(ctx)
 	r.listMu.Lock()
 	defer r.listMu.Unlock()
 	l, ok := r.lists[key].(*dataloadgen.Loader[uuid.UUID, V])
 	if !ok {
-		l = newLoader()
+		l = dataloadgen.NewLoader(fetch, r.loaderOpts...)
 		r.lists[key] = l
 	}
 	return l
@@ -193,11 +193,9 @@ func listLoader[V any](ctx context.Context, key string, newLoader func() *datalo
 // pages of the other owners asking for the same one: a page of accounts
 // with their 5 latest deals costs one statement for the deals.
 func loadPage[Q, P any](ctx context.Context, name string, q Q, owner uuid.UUID, fetch func(context.Context, []uuid.UUID, Q) (map[uuid.UUID]P, error)) (P, error) {
-	l := listLoader(ctx, listKey(name, q), func() *dataloadgen.Loader[uuid.UUID, P] {
-		return dataloadgen.NewLoader(byKey(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]P, error) {
-			return fetch(ctx, ids, q)
-		}, func(p P, _ bool) P { return p }))
-	})
+	l := listLoader(ctx, listKey(name, q), byKey(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]P, error) {
+		return fetch(ctx, ids, q)
+	}, func(p P, _ bool) P { return p }))
 	return l.Load(ctx, owner)
 }
 
@@ -218,23 +216,21 @@ func loadList[Q, F, P any](ctx context.Context, name string, owner uuid.UUID, q 
 		page, err := loadPage(ctx, name, q, owner, pages)
 		return page, model.Total{Count: func(ctx context.Context) (int, error) { return count(ctx, name, f, owner, counts) }}, err
 	}
-	l := listLoader(ctx, listKey(name+" with totals", q), func() *dataloadgen.Loader[uuid.UUID, withTotal] {
-		return dataloadgen.NewLoader(byKey(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]withTotal, error) {
-			ps, err := pages(ctx, ids, q)
-			if err != nil {
-				return nil, err
-			}
-			ns, err := counts(ctx, ids, f)
-			if err != nil {
-				return nil, err
-			}
-			out := make(map[uuid.UUID]withTotal, len(ps))
-			for id, p := range ps {
-				out[id] = withTotal{p, ns[id]}
-			}
-			return out, nil
-		}, func(v withTotal, _ bool) withTotal { return v }))
-	})
+	l := listLoader(ctx, listKey(name+" with totals", q), byKey(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]withTotal, error) {
+		ps, err := pages(ctx, ids, q)
+		if err != nil {
+			return nil, err
+		}
+		ns, err := counts(ctx, ids, f)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[uuid.UUID]withTotal, len(ps))
+		for id, p := range ps {
+			out[id] = withTotal{p, ns[id]}
+		}
+		return out, nil
+	}, func(v withTotal, _ bool) withTotal { return v }))
 	v, err := l.Load(ctx, owner)
 	return v.page, model.Total{Count: func(context.Context) (int, error) { return v.total, nil }}, err
 }
@@ -242,11 +238,9 @@ func loadList[Q, F, P any](ctx context.Context, name string, owner uuid.UUID, q 
 // count counts owner's rows of the list name that f keeps, with those of
 // the other owners counted at the same moment.
 func count[F any](ctx context.Context, name string, f F, owner uuid.UUID, fetch func(context.Context, []uuid.UUID, F) (map[uuid.UUID]int, error)) (int, error) {
-	l := listLoader(ctx, listKey("count "+name, f), func() *dataloadgen.Loader[uuid.UUID, int] {
-		return dataloadgen.NewLoader(byKey(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]int, error) {
-			return fetch(ctx, ids, f)
-		}, func(n int, _ bool) int { return n }))
-	})
+	l := listLoader(ctx, listKey("count "+name, f), byKey(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]int, error) {
+		return fetch(ctx, ids, f)
+	}, func(n int, _ bool) int { return n }))
 	return l.Load(ctx, owner)
 }
 

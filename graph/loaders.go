@@ -17,12 +17,14 @@ import (
 // gather the loads of a page's rows into one statement per kind and cache
 // them for the length of the request.
 type request struct {
-	now     time.Time
-	team    *dataloadgen.Loader[uuid.UUID, []domain.AccountTeamMember]
-	person  *dataloadgen.Loader[uuid.UUID, *domain.Person]
-	source  *dataloadgen.Loader[uuid.UUID, *domain.Source]
-	mrr     *dataloadgen.Loader[mrrKey, domain.Money]
-	lastRun *dataloadgen.Loader[uuid.UUID, *domain.SyncRun]
+	now time.Time
+	// loaderOpts are given to every loader the request makes.
+	loaderOpts []dataloadgen.Option
+	team       *dataloadgen.Loader[uuid.UUID, []domain.AccountTeamMember]
+	person     *dataloadgen.Loader[uuid.UUID, *domain.Person]
+	source     *dataloadgen.Loader[uuid.UUID, *domain.Source]
+	mrr        *dataloadgen.Loader[mrrKey, domain.Money]
+	lastRun    *dataloadgen.Loader[uuid.UUID, *domain.SyncRun]
 	// lastTouch and openTickets serve the account fields of those names.
 	lastTouch   *dataloadgen.Loader[lastTouchKey, *domain.Activity]
 	openTickets *dataloadgen.Loader[uuid.UUID, int]
@@ -55,16 +57,21 @@ type mrrKey struct {
 
 type requestKey struct{}
 
-func newRequest(now time.Time, backend Backend, sources SourceService) *request {
+func newRequest(now time.Time, backend Backend, sources SourceService, wait time.Duration) *request {
+	var opts []dataloadgen.Option
+	if wait > 0 {
+		opts = append(opts, dataloadgen.WithWait(wait))
+	}
 	return &request{
-		now: now,
+		now:        now,
+		loaderOpts: opts,
 		team: dataloadgen.NewLoader(byKey(backend.TeamMembers, func(m []domain.AccountTeamMember, _ bool) []domain.AccountTeamMember {
 			if m == nil {
 				return []domain.AccountTeamMember{}
 			}
 			return m
-		})),
-		person: dataloadgen.NewLoader(byKey(backend.People, pointerIfFound[domain.Person])),
+		}), opts...),
+		person: dataloadgen.NewLoader(byKey(backend.People, pointerIfFound[domain.Person]), opts...),
 		source: dataloadgen.NewLoader(byKey(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Source, error) {
 			// Sources are few: listing them all is one cheap statement
 			// whatever the number asked for.
@@ -77,7 +84,7 @@ func newRequest(now time.Time, backend Backend, sources SourceService) *request 
 				out[s.ID] = s
 			}
 			return out, nil
-		}, pointerIfFound[domain.Source])),
+		}, pointerIfFound[domain.Source]), opts...),
 		mrr: dataloadgen.NewLoader(byKey(func(ctx context.Context, keys []mrrKey) (map[mrrKey]domain.Money, error) {
 			// One statement per instant: a response mostly asks for one.
 			byAt := map[time.Time][]uuid.UUID{}
@@ -95,8 +102,8 @@ func newRequest(now time.Time, backend Backend, sources SourceService) *request 
 				}
 			}
 			return out, nil
-		}, func(m domain.Money, _ bool) domain.Money { return m })),
-		lastRun: dataloadgen.NewLoader(byKey(backend.LastSyncRuns, pointerIfFound[domain.SyncRun])),
+		}, func(m domain.Money, _ bool) domain.Money { return m }), opts...),
+		lastRun: dataloadgen.NewLoader(byKey(backend.LastSyncRuns, pointerIfFound[domain.SyncRun]), opts...),
 		lastTouch: dataloadgen.NewLoader(byKey(func(ctx context.Context, keys []lastTouchKey) (map[lastTouchKey]domain.Activity, error) {
 			byTeam := map[string][]uuid.UUID{}
 			for _, k := range keys {
@@ -113,10 +120,10 @@ func newRequest(now time.Time, backend Backend, sources SourceService) *request 
 				}
 			}
 			return out, nil
-		}, pointerIfFound[domain.Activity])),
-		openTickets: dataloadgen.NewLoader(byKey(backend.OpenTicketCounts, func(n int, _ bool) int { return n })),
+		}, pointerIfFound[domain.Activity]), opts...),
+		openTickets: dataloadgen.NewLoader(byKey(backend.OpenTicketCounts, func(n int, _ bool) int { return n }), opts...),
 		lists:       map[string]any{},
-		nodeKind:    dataloadgen.NewLoader(byKey(backend.NodeKinds, func(k domain.NodeKind, _ bool) domain.NodeKind { return k })),
+		nodeKind:    dataloadgen.NewLoader(byKey(backend.NodeKinds, func(k domain.NodeKind, _ bool) domain.NodeKind { return k }), opts...),
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
-	"github.com/vikstrous/dataloadgen"
 
 	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/domain/health"
@@ -139,9 +138,7 @@ func (r *Resolver) loadNodes(ctx context.Context, kind domain.NodeKind, ids []uu
 // loadByID loads records of kind through the request's loader of the
 // kind, made the first time it is asked for, which fetch serves.
 func loadByID[T any](ctx context.Context, kind domain.NodeKind, ids []uuid.UUID, fetch func(context.Context, []uuid.UUID) (map[uuid.UUID]T, error)) ([]model.Node, error) {
-	l := listLoader(ctx, "node "+string(kind), func() *dataloadgen.Loader[uuid.UUID, *T] {
-		return dataloadgen.NewLoader(byKey(fetch, pointerIfFound[T]))
-	})
+	l := listLoader(ctx, "node "+string(kind), byKey(fetch, pointerIfFound[T]))
 	return asNodes(l.LoadAll(ctx, ids))
 }
 

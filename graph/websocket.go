@@ -102,7 +102,7 @@ func authenticateInit(ctx context.Context, keys Authenticator, header string) (*
 // that came over a WebSocket, its own instant and dataloaders: a
 // subscription lives for hours, and its events must not read what the
 // first one cached.
-func freshLoaders(now func() time.Time, backend Backend, sources SourceService) graphql.ResponseMiddleware {
+func freshLoaders(now func() time.Time, backend Backend, sources SourceService, wait time.Duration) graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		// A request refused before it became an operation (a body that is
 		// not JSON) has no operation context, and GetOperationContext
@@ -113,7 +113,7 @@ func freshLoaders(now func() time.Time, backend Backend, sources SourceService) 
 			subscription = op != nil && op.Operation == ast.Subscription
 		}
 		if ctx.Value(requestKey{}) == nil || subscription {
-			ctx = withRequest(ctx, newRequest(now(), backend, sources))
+			ctx = withRequest(ctx, newRequest(now(), backend, sources, wait))
 		}
 		return next(ctx)
 	}

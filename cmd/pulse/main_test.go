@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	gosync "sync"
 	"syscall"
 	"testing"
 	"time"
@@ -154,7 +155,7 @@ func TestConnectorListShowsBuiltins(t *testing.T) {
 type server struct {
 	cmd  *exec.Cmd
 	url  string
-	out  *bytes.Buffer
+	out  *lockedBuffer
 	done chan error
 	// key is an admin API key: the one serve --demo printed, or one made
 	// with pulse apikey create before serve started.
@@ -173,16 +174,16 @@ func startServe(t *testing.T, env []string, args ...string) *server {
 	cmd.Env = env
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var logs bytes.Buffer
+	var logs lockedBuffer
 	cmd.Stderr = &logs
 	require.NoError(t, cmd.Start())
-	s := &server{cmd: cmd, out: &bytes.Buffer{}, done: make(chan error, 1), key: key}
+	s := &server{cmd: cmd, out: &lockedBuffer{}, done: make(chan error, 1), key: key}
 	urlc, keyc := make(chan string, 1), make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		re := regexp.MustCompile(`serving on (http://\S+)`)
 		for sc.Scan() {
-			s.out.WriteString(sc.Text() + "\n")
+			_, _ = s.out.Write([]byte(sc.Text() + "\n"))
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				urlc <- m[1]
 			}
@@ -209,6 +210,25 @@ func startServe(t *testing.T, env []string, args ...string) *server {
 		}
 	})
 	return s
+}
+
+// lockedBuffer is a buffer that serve's output goroutine writes while the
+// test reads it.
+type lockedBuffer struct {
+	mu gosync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // keyPattern matches an API key.
