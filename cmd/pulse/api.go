@@ -11,15 +11,16 @@ import (
 )
 
 // newAPI is the GraphQL handler over e's database (read through st),
-// sources and engine. Syncs started through the API run under ctx, the
+// sources and engine, within limits (zero fields take their defaults). Syncs started through the API run under ctx, the
 // server's life, not the request's.
-func newAPI(ctx context.Context, e *env, production bool, st *store.Store) http.Handler {
+func newAPI(ctx context.Context, e *env, production bool, limits graph.Limits, st *store.Store) http.Handler {
 	keys := store.NewKeys(e.db)
 	return graph.NewHandler(st, e.sources, apiSyncs{ctx: ctx, e: e}, graph.Options{
 		Logger:     e.logger,
 		Keys:       keys,
 		APIKeys:    keys,
 		Production: production,
+		Limits:     limits,
 		Revenue:    st,
 		Engagement: st,
 		Health:     st,

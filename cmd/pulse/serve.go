@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/graph"
 	"github.com/pulseproject/pulse/store"
 	"github.com/pulseproject/pulse/sync"
 )
@@ -21,11 +22,15 @@ func newServeCmd(g *globals) *cobra.Command {
 	var demoSize int
 	var jsonLogs, production bool
 	var tick time.Duration
+	var limits graph.Limits
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the GraphQL API (GraphiQL at /, the endpoint at /query) and run scheduled syncs",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if limits.PerMinute < 1 || limits.Burst < 1 {
+				return fmt.Errorf("--rate-limit and --rate-burst must be at least 1, got %d and %d", limits.PerMinute, limits.Burst)
+			}
 			logger := newLogger(jsonLogs || production)
 			ctx := cmd.Context()
 			e, err := g.open(ctx, logger)
@@ -55,7 +60,7 @@ func newServeCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("listen on %s: %w", addr, err)
 			}
 			srv := &http.Server{
-				Handler:           newMux(ctx, e, production, reports),
+				Handler:           newMux(ctx, e, production, limits, reports),
 				ReadHeaderTimeout: 10 * time.Second,
 				BaseContext:       func(net.Listener) context.Context { return ctx },
 			}
@@ -90,6 +95,8 @@ func newServeCmd(g *globals) *cobra.Command {
 	f.IntVar(&demoSize, "demo-size", 500, "number of demo accounts, with --demo")
 	f.BoolVar(&jsonLogs, "json-logs", false, "log as JSON")
 	f.BoolVar(&production, "production", false, "turn off GraphiQL, introspection and field suggestions, and log as JSON")
+	f.IntVar(&limits.PerMinute, "rate-limit", 600, "requests an API key may make a minute")
+	f.IntVar(&limits.Burst, "rate-burst", 60, "requests an API key may make at once, within --rate-limit")
 	f.DurationVar(&tick, "scheduler-tick", 30*time.Second, "how often to look for sources due to sync")
 	_ = f.MarkHidden("scheduler-tick")
 	return cmd
@@ -163,7 +170,7 @@ func dueSources(ctx context.Context, e *env) ([]domain.Source, error) {
 	return due, nil
 }
 
-func newMux(ctx context.Context, e *env, production bool, st *store.Store) *http.ServeMux {
+func newMux(ctx context.Context, e *env, production bool, limits graph.Limits, st *store.Store) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -178,7 +185,7 @@ func newMux(ctx context.Context, e *env, production bool, st *store.Store) *http
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("GET /metrics", e.metrics.Handler())
-	api := newAPI(ctx, e, production, st)
+	api := newAPI(ctx, e, production, limits, st)
 	mux.Handle("/", api)
 	return mux
 }

@@ -224,3 +224,24 @@ func TestRevenueBooksAreWarmedAfterASync(t *testing.T) {
 	require.Equal(t, "150", endMRR())
 	s.stop(t)
 }
+
+// TestServeRateLimitFlags: an operator sets the per-key rate; past its
+// burst a key is told RATE_LIMITED, and a limit of nothing is refused
+// before serving.
+func TestServeRateLimitFlags(t *testing.T) {
+	c := newCLI(t)
+	out, err := c.run(t, "serve", "--addr", "127.0.0.1:0", "--rate-limit", "0")
+	require.Error(t, err)
+	require.Contains(t, out, "--rate-limit and --rate-burst must be at least 1")
+
+	s := startServe(t, c.env, "--rate-limit", "60", "--rate-burst", "2")
+	var got []int
+	for range 3 {
+		status, _ := s.as(t, s.key, `{ sources { name } }`)
+		got = append(got, status)
+	}
+	require.Equal(t, []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests}, got)
+	_, limited := s.as(t, s.key, `{ sources { name } }`)
+	require.Equal(t, []string{"RATE_LIMITED"}, codes(limited))
+	s.stop(t)
+}
