@@ -3,14 +3,12 @@ package store
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm/schema"
 
 	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/domain/engagement"
@@ -40,38 +38,17 @@ func interval(d time.Duration) string { return fmt.Sprintf("%d microseconds", d.
 const activeAt = `EXISTS (SELECT 1 FROM subscription_items i WHERE i.account_id = a.id AND i.deleted_at IS NULL
 	AND i.amount > 0 AND i.starts_at <= @asOf AND (i.ends_at IS NULL OR i.ends_at > @asOf))`
 
-// accountSchema is how gorm maps domain.Account: its columns and their
-// fields.
-var accountSchema = func() *schema.Schema {
-	sch, err := schema.Parse(&domain.Account{}, &sync.Map{}, schema.NamingStrategy{})
-	if err != nil {
-		panic(fmt.Sprintf("store: account columns: %v", err))
-	}
-	return sch
-}()
-
 // accountColumns are the columns of domain.Account, of an account a: a
 // report that reads many accounts reads these rather than a.*, which
 // carries the identity columns too, a kilobyte a row.
 var accountColumns = func() string {
-	cols := make([]string, len(accountSchema.DBNames))
-	for i, c := range accountSchema.DBNames {
+	sch := mustSchema(&domain.Account{})
+	cols := make([]string, len(sch.DBNames))
+	for i, c := range sch.DBNames {
 		cols[i] = "a." + c
 	}
 	return strings.Join(cols, ", ")
 }()
-
-// accountFields are the fields of a that accountColumns fill, in their
-// order, for Rows.Scan: scanning tens of thousands of accounts through
-// gorm's reflection costs more than reading them.
-func accountFields(a *domain.Account) []any {
-	v := reflect.ValueOf(a).Elem()
-	out := make([]any, len(accountSchema.DBNames))
-	for i, c := range accountSchema.DBNames {
-		out[i] = accountSchema.FieldsByDBName[c].ReflectValueOf(context.Background(), v).Addr().Interface()
-	}
-	return out
-}
 
 // concurrently runs fs at once, each on a connection of its own, and
 // returns the error of the first to fail, which cancels the others.
@@ -149,20 +126,24 @@ func (s *Store) CoverageReport(ctx context.Context, q engagement.CoverageQuery) 
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
+		var book []struct {
+			OwnerID uuid.UUID
+			domain.Account
+		}
+		if err := scanInto(rows, &book); err != nil {
+			return err
+		}
 		seen := map[uuid.UUID]bool{}
-		for rows.Next() {
+		for _, b := range book {
 			var e engagement.BookEntry
-			if err := rows.Scan(append([]any{&e.OwnerID}, accountFields(&e.Account)...)...); err != nil {
-				return err
-			}
+			e.OwnerID, e.Account = b.OwnerID, b.Account
 			entries = append(entries, e)
 			if !seen[e.OwnerID] {
 				seen[e.OwnerID] = true
 				ownerIDs = append(ownerIDs, e.OwnerID)
 			}
 		}
-		return rows.Err()
+		return nil
 	}, func(ctx context.Context) error {
 		rows, err := s.db.WithContext(ctx).Raw(`SELECT b.account_id, w.touches, w.last_touch_at,
 				COALESCE(w.time_spent_seconds, 0)::bigint, w.team_time_spent_seconds::bigint

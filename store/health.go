@@ -3,21 +3,17 @@ package store
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
-	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
-	"gorm.io/gorm/schema"
 
 	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/domain/engagement"
@@ -332,44 +328,6 @@ func (s *Store) measure(ctx context.Context, sel selection, env measureEnv, card
 		}
 	}
 	return out, nil
-}
-
-// scanSchemas caches the schemas scanInto reads rows by.
-var scanSchemas sync.Map
-
-// scanInto appends every row of rows to the slice dest points to, each
-// column into the field gorm's Scan would fill, matched once rather than
-// once a row as gorm does: measuring reads hundreds of thousands of rows.
-func scanInto(rows *sql.Rows, dest any) error {
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return err
-	}
-	list := reflect.ValueOf(dest).Elem()
-	elem := list.Type().Elem()
-	sch, err := schema.Parse(reflect.New(elem).Interface(), &scanSchemas, schema.NamingStrategy{})
-	if err != nil {
-		return err
-	}
-	fields := make([]*schema.Field, len(cols))
-	for i, c := range cols {
-		if fields[i] = sch.LookUpField(c); fields[i] == nil {
-			return fmt.Errorf("no field for column %q", c)
-		}
-	}
-	ptrs := make([]any, len(cols))
-	for rows.Next() {
-		list.Set(reflect.Append(list, reflect.Zero(elem)))
-		row := list.Index(list.Len() - 1)
-		for i, f := range fields {
-			ptrs[i] = f.ReflectValueOf(context.Background(), row).Addr().Interface()
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
 
 // sortTargets orders targets by account id.
