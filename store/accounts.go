@@ -202,18 +202,10 @@ func (s *Store) People(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]doma
 }
 
 // activeItems selects the subscription items billing at an instant (the
-// two ?) with their price for a year in the base currency, converted at the
-// latest rate on or before the day (in UTC) the item started;
-// yearly is NULL when there is no such rate. Pricing by the year keeps the
-// sum exact: every interval divides a year, and the sum is divided by 12
-// once, at the end.
-const activeItems = `SELECT i.account_id, i.currency,
-		i.amount * CASE i.interval WHEN 'year' THEN 1 WHEN 'quarter' THEN 4 ELSE 12 END * fx.rate AS yearly
-	FROM subscription_items i
-	CROSS JOIN LATERAL (SELECT CASE WHEN i.currency = '` + domain.BaseCurrency + `' THEN 1::numeric ELSE (
-		SELECT r.rate FROM fx_rates r
-		WHERE r.currency = i.currency AND r.deleted_at IS NULL AND r.date <= (i.starts_at AT TIME ZONE 'UTC')::date
-		ORDER BY r.date DESC, r.id LIMIT 1) END AS rate) fx
+// two ?) with their currency and their price for a year in the base
+// currency (itemYearly: NULL when no rate converts it).
+const activeItems = `SELECT i.account_id, i.currency, fx.yearly
+	FROM subscription_items i CROSS JOIN LATERAL (` + itemYearly + `) fx
 	WHERE i.deleted_at IS NULL AND i.starts_at <= ? AND (i.ends_at IS NULL OR i.ends_at > ?)`
 
 // mrrAmount is the MRR of rows of activeItems, rounded to the cent.

@@ -428,8 +428,10 @@ func (s *Store) measureLastTouch(ctx context.Context, base map[string]any, out m
 }
 
 // itemYearly is, for a subscription item i, its price for a year in the
-// base currency at the latest rate on or before the day it started, as
-// column yearly; NULL without such a rate, so that it is left out of sums.
+// base currency at the latest rate on or before the day (UTC) it started,
+// as column yearly; NULL without such a rate, so that it is left out of
+// sums. Pricing by the year keeps sums exact: every interval divides a
+// year, and a sum is divided by 12 once, at the end.
 const itemYearly = `SELECT i.amount * CASE i.interval WHEN 'year' THEN 1 WHEN 'quarter' THEN 4 ELSE 12 END *
 	CASE WHEN i.currency = '` + domain.BaseCurrency + `' THEN 1::numeric ELSE (
 		SELECT r.rate FROM fx_rates r
