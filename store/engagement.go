@@ -88,7 +88,7 @@ func (s *Store) CoverageReport(ctx context.Context, q engagement.CoverageQuery) 
 		return nil, err
 	}
 	if q.OwnerID != nil {
-		people, err := s.peopleByID(ctx, []uuid.UUID{*q.OwnerID})
+		people, err := s.People(ctx, []uuid.UUID{*q.OwnerID})
 		if err != nil {
 			return nil, fmt.Errorf("store: coverage: %w", err)
 		}
@@ -182,7 +182,7 @@ func (s *Store) CoverageReport(ctx context.Context, q engagement.CoverageQuery) 
 		entries[i].Touches, entries[i].LastTouchAt = w.Touches, w.LastTouchAt
 		entries[i].TimeSpentSeconds, entries[i].TeamTimeSpentSeconds = w.TimeSpentSeconds, w.TeamTimeSpentSeconds
 	}
-	owners, err := s.peopleByID(ctx, ownerIDs)
+	owners, err := s.People(ctx, ownerIDs)
 	if err != nil {
 		return nil, fmt.Errorf("store: coverage: %w", err)
 	}
@@ -413,7 +413,7 @@ func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery)
 	if err != nil {
 		return nil, fmt.Errorf("store: hand-off gaps: %w", err)
 	}
-	people, err := s.peopleByID(ctx, personIDs)
+	people, err := s.People(ctx, personIDs)
 	if err != nil {
 		return nil, fmt.Errorf("store: hand-off gaps: %w", err)
 	}
@@ -504,23 +504,6 @@ func idList(ids []uuid.UUID) string {
 		s[i] = id.String()
 	}
 	return strings.Join(s, ",")
-}
-
-// peopleByID reads the teammates with these ids, soft-deleted or not, by
-// id, in one statement.
-func (s *Store) peopleByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Person, error) {
-	out := map[uuid.UUID]domain.Person{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var rows []domain.Person
-	if err := s.db.WithContext(ctx).Where(anyID, idList(ids)).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("people: %w", err)
-	}
-	for _, p := range rows {
-		out[p.ID] = p
-	}
-	return out, nil
 }
 
 // accountsByID reads the accounts with these ids, soft-deleted or not, by
