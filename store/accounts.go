@@ -191,7 +191,7 @@ func (s *Store) TeamMembers(ctx context.Context, accountIDs []uuid.UUID) (map[uu
 // are included: the rows that name them still do.
 func (s *Store) People(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Person, error) {
 	var people []domain.Person
-	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&people).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where(anyID, idList(ids)).Find(&people).Error; err != nil {
 		return nil, fmt.Errorf("store: people: %w", err)
 	}
 	out := make(map[uuid.UUID]domain.Person, len(people))

@@ -311,7 +311,9 @@ func loadByID[T any](ctx context.Context, s *Store, ids []uuid.UUID, id func(*T)
 		return out, nil
 	}
 	var rows []T
-	if err := s.db.WithContext(ctx).Where("id IN ? AND deleted_at IS NULL", ids).Find(&rows).Error; err != nil {
+	// One array parameter, not one a id: reports ask for tens of
+	// thousands, past PostgreSQL's 65,535 parameters a statement.
+	if err := s.db.WithContext(ctx).Where(anyID+" AND deleted_at IS NULL", idList(ids)).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: %T by id: %w", rows, err)
 	}
 	for i := range rows {
