@@ -175,7 +175,7 @@ func (s *Store) Account(ctx context.Context, id uuid.UUID) (*domain.Account, err
 // by role.
 func (s *Store) TeamMembers(ctx context.Context, accountIDs []uuid.UUID) (map[uuid.UUID][]domain.AccountTeamMember, error) {
 	var members []domain.AccountTeamMember
-	err := s.db.WithContext(ctx).Where("account_id IN ? AND deleted_at IS NULL", accountIDs).
+	err := s.db.WithContext(ctx).Where("account_"+anyID+" AND deleted_at IS NULL", idList(accountIDs)).
 		Order("account_id, role, id").Find(&members).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: account teams: %w", err)
@@ -221,8 +221,8 @@ func (s *Store) MRR(ctx context.Context, accountIDs []uuid.UUID, at time.Time) (
 	}
 	err := s.db.WithContext(ctx).Raw(`SELECT x.account_id, `+mrrAmount+` AS amount,
 			string_agg(DISTINCT x.currency, ',' ORDER BY x.currency) FILTER (WHERE x.yearly IS NULL) AS missing
-		FROM (`+activeItems+` AND i.account_id IN ?) x GROUP BY x.account_id`,
-		at, at, accountIDs).Scan(&rows).Error
+		FROM (`+activeItems+` AND i.account_`+anyID+`) x GROUP BY x.account_id`,
+		at, at, idList(accountIDs)).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: mrr: %w", err)
 	}

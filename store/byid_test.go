@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -31,4 +32,13 @@ func TestByIDTakesAnyNumberOfIDs(t *testing.T) {
 	people, err := st.People(ctx, ids)
 	require.NoError(t, err)
 	require.Empty(t, people)
+	team, err := st.TeamMembers(ctx, ids)
+	require.NoError(t, err)
+	require.Empty(t, team)
+	mrr, err := st.MRR(ctx, ids, time.Now())
+	require.NoError(t, err)
+	require.Len(t, mrr, len(ids), "every account asked for has an MRR, zero when it bills nothing")
+	health, err := st.LatestHealth(ctx, ids)
+	require.NoError(t, err)
+	require.Empty(t, health)
 }

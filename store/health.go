@@ -584,7 +584,7 @@ func snapshots(rows []healthRow) ([]health.Snapshot, error) {
 func (s *Store) LatestHealth(ctx context.Context, accountIDs []uuid.UUID) (map[uuid.UUID]health.Snapshot, error) {
 	var rows []healthRow
 	err := s.db.WithContext(ctx).Raw(`SELECT DISTINCT ON (account_id) `+healthColumns+`
-		FROM account_health WHERE account_id IN ? ORDER BY account_id, day DESC`, accountIDs).Scan(&rows).Error
+		FROM account_health WHERE account_`+anyID+` ORDER BY account_id, day DESC`, idList(accountIDs)).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: latest health: %w", err)
 	}
@@ -700,7 +700,7 @@ func (s *Store) Rescore(ctx context.Context, req health.RescoreRequest) (health.
 	var days []time.Time
 	q := s.db.WithContext(ctx).Table("account_health").Distinct("day").Where("day < CAST(? AS date)", dateOnly(today)).Order("day")
 	if !req.All {
-		q = q.Where("account_id IN ?", req.AccountIDs)
+		q = q.Where("account_"+anyID, idList(req.AccountIDs))
 	}
 	if err := q.Pluck("day", &days).Error; err != nil {
 		return res, fmt.Errorf("store: rescore history: days: %w", err)
@@ -712,7 +712,7 @@ func (s *Store) Rescore(ctx context.Context, req health.RescoreRequest) (health.
 		}
 		q := s.db.WithContext(ctx).Table("account_health").Select("account_id, computed_at").Where("day = CAST(? AS date)", dateOnly(day))
 		if !req.All {
-			q = q.Where("account_id IN ?", req.AccountIDs)
+			q = q.Where("account_"+anyID, idList(req.AccountIDs))
 		}
 		if err := q.Scan(&rows).Error; err != nil {
 			return res, fmt.Errorf("store: rescore history: %s: %w", day.Format(time.DateOnly), err)
