@@ -98,14 +98,12 @@ func readRevenueVersion(tx *gorm.DB) (revenueVersion, error) {
 
 // revenueBookOf returns the book of every account in base, with the
 // members of role on their teams (none when role is empty): a kept one
-// when nothing it was built from changed since, else one built now.
-func (s *Store) revenueBookOf(ctx context.Context, role, base string) (*retention.Book, error) {
+// when nothing it was built from changed since, else one built now, and
+// then built is true.
+func (s *Store) revenueBookOf(ctx context.Context, role, base string) (book *retention.Book, built bool, err error) {
 	key := bookKey{role, base}
-	var (
-		v    revenueVersion
-		book *retention.Book
-	)
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	var v revenueVersion
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var err error
 		if v, err = readRevenueVersion(tx); err != nil {
 			return err
@@ -123,14 +121,15 @@ func (s *Store) revenueBookOf(ctx context.Context, role, base string) (*retentio
 				return nil, err
 			}
 			s.books.put(key, v, b)
+			built = true
 			return b, nil
 		}
 		// The first request to miss builds the book from its snapshot;
 		// the others of the same version, which see the same data, wait
 		// for it.
-		built, err, _ := s.books.building.Do(fmt.Sprintf("%s\x00%s\x00%v", role, base, v), func() (any, error) { return build() })
+		shared, err, _ := s.books.building.Do(fmt.Sprintf("%s\x00%s\x00%v", role, base, v), func() (any, error) { return build() })
 		if err == nil {
-			book = built.(*retention.Book)
+			book = shared.(*retention.Book)
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -142,14 +141,14 @@ func (s *Store) revenueBookOf(ctx context.Context, role, base string) (*retentio
 		return err
 	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
-		return nil, fmt.Errorf("store: revenue book: %w", err)
+		return nil, false, fmt.Errorf("store: revenue book: %w", err)
 	}
 	if v.Count > pruneChangesAt {
 		if err := s.pruneRevenueChanges(ctx); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return book, nil
+	return book, built, nil
 }
 
 // pruneRevenueChanges empties revenue_changes, moving to a new generation
@@ -177,11 +176,15 @@ func (s *Store) WarmRevenueBooks(ctx context.Context) (int, error) {
 		keys[i] = k.key
 	}
 	s.books.mu.Unlock()
-	before := s.books.builtCount()
+	n := 0
 	for _, k := range keys {
-		if _, err := s.revenueBookOf(ctx, k.role, k.base); err != nil {
-			return s.books.builtCount() - before, err
+		_, built, err := s.revenueBookOf(ctx, k.role, k.base)
+		if err != nil {
+			return n, err
+		}
+		if built {
+			n++
 		}
 	}
-	return s.books.builtCount() - before, nil
+	return n, nil
 }

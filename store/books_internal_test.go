@@ -36,13 +36,16 @@ func TestRevenueBooksAreKeptUntilTheirDataChanges(t *testing.T) {
 
 	mrr := func(role string) string {
 		t.Helper()
-		b, err := s.revenueBookOf(ctx, role, "USD")
+		b, _, err := s.revenueBookOf(ctx, role, "USD")
 		require.NoError(t, err)
 		return b.MRR(acct, at).StringFixed(2)
 	}
 	require.Equal(t, "100.00", mrr(""), "the EUR item has no rate yet")
 	require.Equal(t, "100.00", mrr(""))
 	require.Equal(t, 1, s.books.builtCount(), "nothing changed: the book is kept")
+	_, built, err := s.revenueBookOf(ctx, "", "USD")
+	require.NoError(t, err)
+	require.False(t, built, "a kept book is not built")
 
 	changes := []struct {
 		name, sql, want string

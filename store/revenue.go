@@ -157,7 +157,7 @@ func (s *Store) revenueBook(ctx context.Context, r retention.Request) (*retentio
 			role = retention.DefaultOwnerRole
 		}
 	}
-	book, err := s.revenueBookOf(ctx, role, settings.BaseCurrency)
+	book, _, err := s.revenueBookOf(ctx, role, settings.BaseCurrency)
 	if err != nil {
 		return nil, retention.Period{}, err
 	}
