@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	gosync "sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -23,13 +22,9 @@ import (
 //
 // It implements sdk.Limiter; ReadLimited serves it to the plugin.
 type Limiter struct {
+	sdk.MemoryLimiter
 	source string
-	now    func() time.Time
 	logger *slog.Logger
-
-	mu     gosync.Mutex
-	until  time.Time
-	reason string
 }
 
 var _ sdk.Limiter = (*Limiter)(nil)
@@ -41,32 +36,18 @@ func (h *Host) Limiter(key string) *Limiter {
 	defer h.limitsMu.Unlock()
 	l, ok := h.limits[key]
 	if !ok {
-		l = &Limiter{source: key, now: h.opts.Now, logger: h.opts.Logger}
+		l = &Limiter{MemoryLimiter: sdk.MemoryLimiter{Now: h.opts.Now}, source: key, logger: h.opts.Logger}
 		h.limits[key] = l
 	}
 	return l
 }
 
-// Acquire returns the hold in force, or the zero Hold when a call may go.
-func (l *Limiter) Acquire(context.Context) (sdk.Hold, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.until.After(l.now()) {
-		return sdk.Hold{}, nil
-	}
-	return sdk.Hold{Until: l.until, Reason: l.reason}, nil
-}
-
 // Hold keeps every call for the source waiting until until, unless a
-// longer hold is already in force.
+// longer hold is already in force, and logs a hold it sets.
 func (l *Limiter) Hold(ctx context.Context, until time.Time, reason string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !until.After(l.until) {
-		return nil
+	if l.Extend(until, reason) {
+		l.logger.InfoContext(ctx, "rate limit hold", "source", l.source, "until", until.UTC(), "reason", reason)
 	}
-	l.until, l.reason = until, reason
-	l.logger.InfoContext(ctx, "rate limit hold", "source", l.source, "until", until.UTC(), "reason", reason)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -76,4 +77,47 @@ func (r remoteLimiter) Hold(ctx context.Context, until time.Time, reason string)
 		return fmt.Errorf("rate limiter: hold: %w", err)
 	}
 	return nil
+}
+
+// MemoryLimiter is a Limiter kept in this process's memory: the host keeps
+// one per source, and a webapi.Client paces itself with its own when a read
+// has none from the host. Its zero value is ready to use.
+type MemoryLimiter struct {
+	// Now is the clock a hold is judged over by; nil means time.Now.
+	Now func() time.Time
+
+	mu     sync.Mutex
+	until  time.Time
+	reason string
+}
+
+// Acquire returns the hold in force, or the zero Hold when a call may go.
+func (l *MemoryLimiter) Acquire(context.Context) (Hold, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now
+	if l.Now != nil {
+		now = l.Now
+	}
+	if !l.until.After(now()) {
+		return Hold{}, nil
+	}
+	return Hold{Until: l.until, Reason: l.reason}, nil
+}
+
+// Hold keeps calls waiting until until, unless a longer hold is in force.
+func (l *MemoryLimiter) Hold(_ context.Context, until time.Time, reason string) error {
+	l.Extend(until, reason)
+	return nil
+}
+
+// Extend is Hold, telling whether it lengthened the hold in force.
+func (l *MemoryLimiter) Extend(until time.Time, reason string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !until.After(l.until) {
+		return false
+	}
+	l.until, l.reason = until, reason
+	return true
 }

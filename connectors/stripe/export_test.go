@@ -1,10 +1,10 @@
 package stripe
 
 import (
-	"context"
 	"testing"
 	"time"
 
+	"github.com/pulseproject/pulse/connectors/sdk/sdktest"
 	"github.com/pulseproject/pulse/connectors/sdk/webapi"
 )
 
@@ -14,11 +14,7 @@ func RecordWaits(t testing.TB) *[]time.Duration {
 	var waits []time.Duration
 	old := newClient
 	newClient = func(c *webapi.Client) *webapi.Client {
-		c.Sleep = func(_ context.Context, d time.Duration) error {
-			waits = append(waits, d)
-			return nil
-		}
-		return c
+		return sdktest.RecordWaits(c, func(d time.Duration) { waits = append(waits, d) })
 	}
 	t.Cleanup(func() { newClient = old })
 	return &waits

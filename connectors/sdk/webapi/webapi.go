@@ -25,6 +25,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pulseproject/pulse/connectors/sdk"
@@ -66,9 +67,9 @@ type Client struct {
 	// time.Now.
 	Now func() time.Time
 
-	// nextAt is when the next request may go, when there is no host rate
-	// limiter to hold it.
-	nextAt time.Time
+	// own paces the client when a read has no host rate limiter.
+	ownOnce sync.Once
+	own     *sdk.MemoryLimiter
 }
 
 // StatusError is a response refused for a reason retrying cannot fix (a
@@ -122,7 +123,7 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	if retries == 0 {
 		retries = 5
 	}
-	lim := sdk.LimiterFrom(ctx)
+	lim := c.limiter(ctx)
 	backoff := 500 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		if err := c.waitTurn(ctx, lim); err != nil {
@@ -146,9 +147,7 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 		resp.Body.Close()
 		if c.Pace != nil {
 			if d := c.Pace(resp); d > 0 {
-				if lim == nil {
-					c.nextAt = c.now().Add(d)
-				} else if err := c.hold(ctx, lim, c.now().Add(d), fmt.Sprintf("%s %s: the quota headers ask to wait %s", method, u, d)); err != nil {
+				if err := c.hold(ctx, lim, c.now().Add(d), fmt.Sprintf("%s %s: the API's quota is spent for %s", method, u, d)); err != nil {
 					return nil, err
 				}
 			}
@@ -158,7 +157,7 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 				// A vendor's own word that its quota is spent until some
 				// time holds every other call for the source too.
 				var te *sdk.TransientError
-				if lim != nil && errors.As(err, &te) && te.RetryAfter.After(c.now()) {
+				if errors.As(err, &te) && te.RetryAfter.After(c.now()) {
 					if herr := c.hold(ctx, lim, te.RetryAfter, err.Error()); herr != nil {
 						return nil, herr
 					}
@@ -171,22 +170,14 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 			limited := fmt.Sprintf("%s %s: rate limited: %s", method, u, snippet(data))
 			wait := c.retryAfter(resp.Header, backoff)
 			until := c.now().Add(wait)
-			if lim != nil {
-				if err := c.hold(ctx, lim, until, limited); err != nil {
-					return nil, err
-				}
+			if err := c.hold(ctx, lim, until, limited); err != nil {
+				return nil, err
 			}
 			if wait > c.maxWait() || attempt >= retries {
 				return nil, &sdk.TransientError{Err: errors.New(limited), RetryAfter: until}
 			}
-			// With the host's limiter, the loop's next turn waits for the
-			// hold, as every other call for the source does; alone, the
-			// client waits here.
-			if lim == nil {
-				if err := c.sleep(ctx, wait); err != nil {
-					return nil, err
-				}
-			}
+			// The loop's next turn waits for the hold, as every other
+			// call for the source does.
 			backoff *= 2
 			continue
 		case resp.StatusCode >= 500:
@@ -261,17 +252,19 @@ func (c *Client) send(ctx context.Context, method, u string, payload []byte) (*h
 
 var defaultHTTP = &http.Client{Timeout: 60 * time.Second}
 
-// waitTurn waits until the next request may go: until the host's rate
-// limiter lets it, when the read has one, else until this client's own
-// pace does. A wait beyond MaxWait ends the read instead, as transient.
-func (c *Client) waitTurn(ctx context.Context, lim sdk.Limiter) error {
-	if lim == nil {
-		waited, err := c.waitUntil(ctx, c.nextAt)
-		if err == nil && !waited {
-			return &sdk.TransientError{Err: fmt.Errorf("the API's quota is spent until %s", c.nextAt.UTC().Format(time.RFC3339)), RetryAfter: c.nextAt}
-		}
-		return err
+// limiter is the host's rate limiter of the read ctx belongs to, or else
+// the client's own.
+func (c *Client) limiter(ctx context.Context) sdk.Limiter {
+	if lim := sdk.LimiterFrom(ctx); lim != nil {
+		return lim
 	}
+	c.ownOnce.Do(func() { c.own = &sdk.MemoryLimiter{Now: c.now} })
+	return c.own
+}
+
+// waitTurn waits until lim lets the next request go. A wait beyond MaxWait
+// ends the read instead, as transient.
+func (c *Client) waitTurn(ctx context.Context, lim sdk.Limiter) error {
 	var waitedFor time.Time
 	for {
 		h, err := lim.Acquire(ctx)
@@ -313,8 +306,7 @@ func (c *Client) waitUntil(ctx context.Context, t time.Time) (bool, error) {
 	return true, c.sleep(ctx, d)
 }
 
-// hold tells the host's rate limiter that no call for the source may go
-// before until.
+// hold tells lim that no call for the source may go before until.
 func (c *Client) hold(ctx context.Context, lim sdk.Limiter, until time.Time, reason string) error {
 	if err := lim.Hold(ctx, until, reason); err != nil {
 		if ctx.Err() != nil {
