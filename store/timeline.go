@@ -312,8 +312,11 @@ func loadByID[T any](ctx context.Context, s *Store, ids []uuid.UUID, id func(*T)
 	}
 	var rows []T
 	// One array parameter, not one a id: reports ask for tens of
-	// thousands, past PostgreSQL's 65,535 parameters a statement.
-	if err := s.db.WithContext(ctx).Where(anyID+" AND deleted_at IS NULL", idList(ids)).Find(&rows).Error; err != nil {
+	// thousands, past PostgreSQL's 65,535 parameters a statement. Only
+	// T's columns are read: a table may hold more, such as an account's
+	// identity columns, a kilobyte a row.
+	cols := mustSchema(new(T)).DBNames
+	if err := s.db.WithContext(ctx).Select(cols).Where(anyID+" AND deleted_at IS NULL", idList(ids)).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: %T by id: %w", rows, err)
 	}
 	for i := range rows {

@@ -76,8 +76,9 @@ type step struct {
 // steps is an MRR over time: a step function, zero before its first step.
 type steps []step
 
-// at returns the MRR in cents at instant t.
-func (s steps) at(t time.Time) int64 {
+// holding returns the index of the step holding at t, -1 before the
+// first.
+func (s steps) holding(t time.Time) int {
 	// The first step after t; the one before it holds at t.
 	i, _ := slices.BinarySearchFunc(s, t, func(x step, t time.Time) int {
 		if x.at.After(t) {
@@ -85,10 +86,15 @@ func (s steps) at(t time.Time) int64 {
 		}
 		return -1
 	})
-	if i == 0 {
-		return 0
+	return i - 1
+}
+
+// at returns the MRR in cents at instant t.
+func (s steps) at(t time.Time) int64 {
+	if i := s.holding(t); i >= 0 {
+		return s[i].cents
 	}
-	return s[i-1].cents
+	return 0
 }
 
 // first returns the first instant the MRR was positive, and false if it
@@ -391,3 +397,32 @@ func (b *Book) Missing(from, to time.Time, keep func(uuid.UUID) bool) []MissingR
 }
 
 func money(cents int64) decimal.Decimal { return decimal.New(cents, -2) }
+
+// Standing is an account paying at the start of a period and how it
+// stood at its end.
+type Standing struct {
+	AccountID uuid.UUID
+	// ChurnedAt is when its MRR last fell to zero, when it was zero at
+	// the period's end; nil when it still paid.
+	ChurnedAt *time.Time
+}
+
+// PayingAt lists the accounts whose MRR was positive at from, by id,
+// each with the instant its MRR fell to zero at or before to, if it had.
+func (b *Book) PayingAt(from, to time.Time) []Standing {
+	var out []Standing
+	for _, a := range b.accounts {
+		if a.mrr.at(from) <= 0 {
+			continue
+		}
+		s := Standing{AccountID: a.ID}
+		// When the step holding at to is to zero, it is the fall: steps
+		// never repeat a value.
+		if i := a.mrr.holding(to); i >= 0 && a.mrr[i].cents == 0 {
+			at := a.mrr[i].at
+			s.ChurnedAt = &at
+		}
+		out = append(out, s)
+	}
+	return out
+}

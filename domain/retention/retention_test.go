@@ -369,3 +369,32 @@ func TestUnknownInterval(t *testing.T) {
 	}, "USD")
 	require.ErrorContains(t, err, `unknown interval "week"`)
 }
+
+// TestPayingAt lists who paid at the start of a period and when each
+// that stopped paying by its end fell to zero.
+func TestPayingAt(t *testing.T) {
+	b := book(t, []retention.Item{
+		item(1, 1, "100", "USD", "month", "2024-01-01", ""),                      // pays on
+		item(2, 2, "100", "USD", "month", "2024-01-01", "2024-04-10"),            // churns in the period
+		item(3, 3, "100", "USD", "month", "2024-01-01", "2024-03-01"),            // two items end apart:
+		item(4, 3, "50", "USD", "month", "2024-01-01", "2024-05-20T12:00:00Z"),   // churned at the later
+		item(5, 4, "100", "USD", "month", "2024-03-01", ""),                      // joins mid-period: not paying at from
+		item(6, 5, "100", "USD", "month", "2023-01-01", "2023-06-01"),            // lost before the period
+		item(7, 6, "100", "USD", "month", "2024-01-01", "2024-03-01"),            // lost and back by the end:
+		item(8, 6, "100", "USD", "month", "2024-04-01", ""),                      // not churned
+		item(9, 7, "100", "USD", "month", "2024-01-01", "2024-07-01"),            // ends exactly at to: churned at to
+		item(10, 8, "0", "USD", "month", "2024-01-01", ""),                       // free: never paying
+		item(11, 9, "100", "USD", "month", "2024-01-01", "2024-02-01T00:00:00Z"), // ends exactly at from: not paying
+	})
+	got := map[uuid.UUID]*time.Time{}
+	for _, s := range b.PayingAt(at("2024-02-01"), at("2024-07-01")) {
+		got[s.AccountID] = s.ChurnedAt
+	}
+	require.Equal(t, map[uuid.UUID]*time.Time{
+		id(1): nil,
+		id(2): ptr(at("2024-04-10")),
+		id(3): ptr(at("2024-05-20T12:00:00Z")),
+		id(6): nil,
+		id(7): ptr(at("2024-07-01")),
+	}, got)
+}
