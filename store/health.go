@@ -18,6 +18,7 @@ import (
 	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/domain/engagement"
 	"github.com/pulseproject/pulse/domain/health"
+	"github.com/pulseproject/pulse/domain/retention"
 	"github.com/pulseproject/pulse/events"
 )
 
@@ -68,8 +69,9 @@ func hours(days int) string { return fmt.Sprintf("interval '%d hours'", 24*days)
 
 // measureEnv is what measuring needs besides the accounts.
 type measureEnv struct {
-	loc *time.Location
-	cap int
+	loc  *time.Location
+	cap  int
+	base string
 }
 
 func (s *Store) measureEnv(ctx context.Context) (measureEnv, error) {
@@ -85,7 +87,7 @@ func (s *Store) measureEnv(ctx context.Context) (measureEnv, error) {
 	if capacity < 1 {
 		capacity = health.DefaultPressureCap
 	}
-	return measureEnv{loc: loc, cap: capacity}, nil
+	return measureEnv{loc: loc, cap: capacity, base: st.BaseCurrency}, nil
 }
 
 // dateOnly is a day as the text of a date, so that comparing it with a
@@ -187,9 +189,30 @@ func (s *Store) measure(ctx context.Context, sel selection, env measureEnv, card
 			jobs = append(jobs, job)
 		}
 	}
+	var pressure []struct {
+		AccountID     uuid.UUID
+		SaturatedDays int
+	}
 	start(true, func(ctx context.Context) error {
-		if needs.any(health.Touches30d, health.Touches90d, health.HoursSpent30d, health.HoursSpent90d) {
-			if err := measureTouches(ctx, run, out); err != nil {
+		wantPressure := needs.any(health.ContactPressureDays)
+		var outbound map[uuid.UUID]int
+		if wantPressure || needs.any(health.Touches30d, health.Touches90d, health.HoursSpent30d, health.HoursSpent90d) {
+			var err error
+			if outbound, err = measureTouches(ctx, run, out); err != nil {
+				return err
+			}
+		}
+		// A saturated day is more than cap touches of one contact: only
+		// an account with more than cap outbound touches of its contacts
+		// in the window can have one, and only those are probed.
+		if wantPressure {
+			var busy []target
+			for id, n := range outbound {
+				if n > env.cap {
+					busy = append(busy, target{id, out[id].AsOf})
+				}
+			}
+			if err := s.measurePressure(ctx, busy, args, &pressure); err != nil {
 				return err
 			}
 		}
@@ -213,6 +236,10 @@ func (s *Store) measure(ctx context.Context, sel selection, env measureEnv, card
 	// A ticket is open at as_of when opened before it and not resolved
 	// by then; one solved or closed without a resolution time counts as
 	// resolved, having no instant to say otherwise.
+	// Every measure reads tickets open at as_of, or opened or resolved in
+	// their window: the others, most of an account's history, are left
+	// out before they are grouped.
+	ticketWindow := hours(max(health.TicketWindowDays, health.CSATWindowDays))
 	const open = `(t.resolved_at IS NULL OR t.resolved_at >= s.as_of) AND NOT (t.resolved_at IS NULL AND t.status IN ('solved', 'closed'))`
 	const rated = `t.csat > 0 AND COALESCE(t.resolved_at, t.opened_at) >= s.as_of - ` + "%s" + ` AND COALESCE(t.resolved_at, t.opened_at) < s.as_of`
 	ratedIn := fmt.Sprintf(rated, hours(health.CSATWindowDays))
@@ -228,6 +255,7 @@ func (s *Store) measure(ctx context.Context, sel selection, env measureEnv, card
 			count(*) FILTER (WHERE `+ratedIn+` AND t.csat >= 4) AS positive
 		FROM sel s JOIN tickets t ON t.account_id = s.account_id
 		WHERE t.deleted_at IS NULL AND t.opened_at < s.as_of
+			AND (t.resolved_at IS NULL OR t.resolved_at >= s.as_of - `+ticketWindow+` OR t.opened_at >= s.as_of - `+ticketWindow+`)
 		GROUP BY s.account_id`, &tickets)
 	})
 
@@ -248,19 +276,13 @@ func (s *Store) measure(ctx context.Context, sel selection, env measureEnv, card
 		GROUP BY s.account_id`, &surveys)
 	})
 
-	var mrr []struct {
-		AccountID uuid.UUID
-		Now, Then decimal.Decimal
-	}
+	// MRR comes from the revenue book, kept between syncs for the
+	// revenue reports: the same figures, without pricing every item again.
+	var book *retention.Book
 	start(needs.any(health.MRRChange90d), func(ctx context.Context) error {
-		return run(ctx, "mrr", `SELECT s.account_id,
-			round(COALESCE(sum(fx.yearly) FILTER (WHERE i.starts_at <= s.as_of AND (i.ends_at IS NULL OR i.ends_at > s.as_of)), 0) / 12, 2) AS now,
-			round(COALESCE(sum(fx.yearly) FILTER (WHERE i.starts_at <= s.as_of - `+hours(health.MRRWindowDays)+`
-				AND (i.ends_at IS NULL OR i.ends_at > s.as_of - `+hours(health.MRRWindowDays)+`)), 0) / 12, 2) AS then
-		FROM sel s JOIN subscription_items i ON i.account_id = s.account_id
-		CROSS JOIN LATERAL (`+itemYearly+` OFFSET 0) fx
-		WHERE i.deleted_at IS NULL AND i.starts_at <= s.as_of AND (i.ends_at IS NULL OR i.ends_at > s.as_of - `+hours(health.MRRWindowDays)+`)
-		GROUP BY s.account_id`, &mrr)
+		var err error
+		book, _, err = s.revenueBookOf(ctx, "", env.base)
+		return err
 	})
 
 	var objectives []struct {
@@ -274,24 +296,6 @@ func (s *Store) measure(ctx context.Context, sel selection, env measureEnv, card
 		WHERE o.created_at < s.as_of`, &objectives)
 	})
 
-	var pressure []struct {
-		AccountID     uuid.UUID
-		SaturatedDays int
-	}
-	// Each account's touches of the window are grouped on their own, a
-	// probe of its index: joined as a whole, the planner reads every
-	// activity.
-	start(needs.any(health.ContactPressureDays), func(ctx context.Context) error {
-		return run(ctx, "contact pressure", `SELECT s.account_id, count(DISTINCT d.day) AS saturated_days
-		FROM sel s CROSS JOIN LATERAL (
-			SELECT x.contact_id, (x.occurred_at AT TIME ZONE @tz)::date AS day
-			FROM activities x
-			WHERE x.account_id = s.account_id AND x.deleted_at IS NULL AND x.team IN @teams AND x.kind IN @kinds
-				AND x.direction = 'outbound' AND x.contact_id IS NOT NULL
-				AND x.occurred_at >= s.as_of - `+hours(health.PressureWindowDays)+` AND x.occurred_at < s.as_of
-			GROUP BY 1, 2 HAVING count(*) > @cap) d
-		GROUP BY s.account_id`, &pressure)
-	})
 	if err := concurrently(ctx, jobs...); err != nil {
 		return nil, err
 	}
@@ -309,9 +313,10 @@ func (s *Store) measure(ctx context.Context, sel selection, env measureEnv, card
 			in.CSATPositive += r.Positive
 		}
 	}
-	for _, m := range mrr {
-		if in := out[m.AccountID]; in != nil {
-			in.MRRNow, in.MRR90dAgo = m.Now.InexactFloat64(), m.Then.InexactFloat64()
+	if book != nil {
+		for _, in := range out {
+			in.MRRNow = book.MRR(in.AccountID, in.AsOf).InexactFloat64()
+			in.MRR90dAgo = book.MRR(in.AccountID, in.AsOf.Add(-health.MRRWindowDays*engagement.Day)).InexactFloat64()
 		}
 	}
 	for _, o := range objectives {
@@ -345,35 +350,70 @@ func keptSelection(ts []target, base map[string]any) (string, map[string]any) {
 }
 
 // measureTouches counts each team's touches of the last 90 days, with the
-// latest of them. OFFSET 0 keeps each account's touches a probe of its
-// index: joined as a whole, the planner reads every activity.
-func measureTouches(ctx context.Context, run func(ctx context.Context, what, sql string, dest any) error, out map[uuid.UUID]*health.Inputs) error {
+// latest of them, and returns, by account, how many of its touches of the
+// contact pressure window were outbound to a contact. OFFSET 0 keeps each
+// account's touches a probe of its index: joined as a whole, the planner
+// reads every activity.
+func measureTouches(ctx context.Context, run func(ctx context.Context, what, sql string, dest any) error, out map[uuid.UUID]*health.Inputs) (map[uuid.UUID]int, error) {
 	var touches []struct {
 		AccountID            uuid.UUID
 		Team                 string
 		LastTouchAt          time.Time
 		Touches30, Touches90 int
 		Seconds30, Seconds90 int64
+		Outbound             int
 	}
 	if err := run(ctx, "touches", `SELECT s.account_id, x.team, max(x.occurred_at) AS last_touch_at,
 			count(*) FILTER (WHERE x.occurred_at >= s.as_of - `+hours(30)+`) AS touches30,
 			count(*) AS touches90,
 			COALESCE(sum(x.duration_seconds) FILTER (WHERE x.occurred_at >= s.as_of - `+hours(30)+`), 0) AS seconds30,
-			COALESCE(sum(x.duration_seconds), 0) AS seconds90
+			COALESCE(sum(x.duration_seconds), 0) AS seconds90,
+			count(*) FILTER (WHERE x.occurred_at >= s.as_of - `+hours(health.PressureWindowDays)+`
+				AND x.direction = 'outbound' AND x.contact_id IS NOT NULL) AS outbound
 		FROM sel s CROSS JOIN LATERAL (
-			SELECT x.team, x.occurred_at, x.duration_seconds FROM activities x
+			SELECT x.team, x.occurred_at, x.duration_seconds, x.direction, x.contact_id FROM activities x
 			WHERE x.account_id = s.account_id AND x.deleted_at IS NULL AND x.team IN @teams AND x.kind IN @kinds
-				AND x.occurred_at >= s.as_of - `+hours(90)+` AND x.occurred_at < s.as_of
+				AND x.occurred_at >= s.as_of - `+hours(max(90, health.PressureWindowDays))+` AND x.occurred_at < s.as_of
 			OFFSET 0) x
 		GROUP BY s.account_id, x.team`, &touches); err != nil {
-		return err
+		return nil, err
 	}
+	outbound := map[uuid.UUID]int{}
 	for _, t := range touches {
 		if in := out[t.AccountID]; in != nil {
 			last := t.LastTouchAt
 			in.Teams[t.Team] = health.TeamActivity{LastTouchAt: &last, Touches30d: t.Touches30, Touches90d: t.Touches90,
 				Seconds30d: t.Seconds30, Seconds90d: t.Seconds90}
+			outbound[t.AccountID] += t.Outbound
 		}
+	}
+	return outbound, nil
+}
+
+// measurePressure counts the days of the contact pressure window on which
+// a contact of each of the targets had more than cap outbound touches.
+// Each account's touches of the window are grouped on their own, a probe
+// of its index: joined as a whole, the planner reads every activity.
+func (s *Store) measurePressure(ctx context.Context, ts []target, base map[string]any, dest any) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	sortTargets(ts)
+	with, args := keptSelection(ts, base)
+	rows, err := s.db.WithContext(ctx).Raw(with+`SELECT s.account_id, count(DISTINCT d.day) AS saturated_days
+		FROM sel s CROSS JOIN LATERAL (
+			SELECT x.contact_id, (x.occurred_at AT TIME ZONE @tz)::date AS day
+			FROM activities x
+			WHERE x.account_id = s.account_id AND x.deleted_at IS NULL AND x.team IN @teams AND x.kind IN @kinds
+				AND x.direction = 'outbound' AND x.contact_id IS NOT NULL
+				AND x.occurred_at >= s.as_of - `+hours(health.PressureWindowDays)+` AND x.occurred_at < s.as_of
+			GROUP BY 1, 2 HAVING count(*) > @cap) d
+		GROUP BY s.account_id`, args).Rows()
+	if err == nil {
+		err = scanInto(rows, dest)
+	}
+	if err != nil {
+		return fmt.Errorf("store: measure health: contact pressure: %w", err)
 	}
 	return nil
 }
@@ -825,34 +865,19 @@ func (s *Store) HealthBacktest(ctx context.Context, q health.BacktestQuery) (*he
 	if err != nil {
 		return nil, err
 	}
-	var cohort []struct {
-		AccountID uuid.UUID
-		Churned   bool
-		ChurnedAt *time.Time
-	}
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT m.account_id, COALESCE(m.m1, 0) = 0 AS churned,
-			CASE WHEN COALESCE(m.m1, 0) = 0 THEN m.last_end END AS churned_at
-		FROM (SELECT i.account_id,
-				sum(fx.yearly) FILTER (WHERE i.starts_at <= @from AND (i.ends_at IS NULL OR i.ends_at > @from)) AS m0,
-				sum(fx.yearly) FILTER (WHERE i.starts_at <= @to AND (i.ends_at IS NULL OR i.ends_at > @to)) AS m1,
-				max(i.ends_at) FILTER (WHERE i.ends_at <= @to) AS last_end
-			FROM subscription_items i CROSS JOIN LATERAL (`+itemYearly+` OFFSET 0) fx
-			WHERE i.deleted_at IS NULL AND i.starts_at <= @to
-			GROUP BY i.account_id) m
-		JOIN accounts a ON a.id = m.account_id AND a.deleted_at IS NULL
-		WHERE m.m0 > 0`, map[string]any{"from": q.From, "to": q.To}).Rows()
-	if err == nil {
-		err = scanInto(rows, &cohort)
-	}
+	// The cohort, its churn and when, come from the revenue book: the
+	// same MRR the retention reports count churn by.
+	book, _, err := s.revenueBookOf(ctx, "", env.base)
 	if err != nil {
 		return nil, fmt.Errorf("store: back-test: cohort: %w", err)
 	}
+	cohort := book.PayingAt(q.From, q.To)
 	lead := time.Duration(q.LeadDays) * engagement.Day
 	ts := make([]target, len(cohort))
 	churnedAt := map[uuid.UUID]*time.Time{}
 	for i, c := range cohort {
 		at := q.To.Add(-lead)
-		if c.Churned {
+		if c.ChurnedAt != nil {
 			at = c.ChurnedAt.Add(-lead)
 			churnedAt[c.AccountID] = c.ChurnedAt
 		}
