@@ -34,7 +34,7 @@ func BenchmarkReports(b *testing.B) {
 		{"coverage cs 30d", fmt.Sprintf(`{ coverage(team: CS, days: 30, asOf: %q) { bookSize touched ratio owners { bookSize touched } } }`, stamp(end))},
 		{"contactPressure day", fmt.Sprintf(`{ contactPressure(from: %q, to: %q, window: DAY) { contacts { touches byTeam { team } } accounts { saturatedContacts touches } } }`, stamp(end.AddDate(0, 0, -30)), stamp(end))},
 		{"contactPressure week", fmt.Sprintf(`{ contactPressure(from: %q, to: %q, window: WEEK) { contacts { touches } } }`, stamp(end.AddDate(0, 0, -90)), stamp(end))},
-		{"handoffGaps", fmt.Sprintf(`{ handoffGaps(asOf: %q) { dealsWithoutOnboarding { closedAt firstOnboardingTouchAt } customersWithoutCsOwner { name mrr { amount } } } }`, stamp(end))},
+		{"handoffGaps", fmt.Sprintf(`{ handoffGaps(asOf: %q) { dealsWithoutOnboarding { closedAt firstOnboardingTouchAt } customersWithoutCsOwner { name mrr { amount } } customersNotTouchedByCs { account { name } handoffAt handoffBasis lastCsOwnerTouchAt csOwners { name } } } }`, stamp(end))},
 		{"nps", fmt.Sprintf(`{ nps(from: %q, to: %q) { score responses byTouchpoint { score } } }`, stamp(yearAgo), stamp(end))},
 		{"csat", fmt.Sprintf(`{ csat(from: %q, to: %q) { score rated bySource { score } } }`, stamp(yearAgo), stamp(end))},
 		{"renewals 90d", fmt.Sprintf(`{ renewals(withinDays: 90, asOf: %q, first: 1000) { daysToRenewal health { band } } }`, stamp(end))},

@@ -340,11 +340,14 @@ func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery)
 		}
 		return nil
 	},
-		// Each account is probed once for its latest onboarding touch (on the
-		// partial index activities_onboarding) and once for its owners' latest
-		// touch, newest first and stopping at the first: the probes run in the
-		// accounts' order, the activities' physical order. An account is a gap
-		// when that touch is older than the hand-off.
+		// Each account is probed once, on its touches newest first, for
+		// the latest that is its CS owners' or an onboarding touch since
+		// its deal was won. An owner's touch there is a touch since the
+		// hand-off, unless it came before the won deal (or, without one,
+		// the first subscription) and there was no onboarding since. An
+		// onboarding touch there is the end of onboarding, which no
+		// owner's touch followed: a gap, whose owners' latest touch is
+		// then looked up. An account with neither is a gap too.
 		func(ctx context.Context) error {
 			err := s.db.WithContext(ctx).Raw(`WITH items AS (
 				SELECT i.account_id, min(i.starts_at) AS first_start FROM subscription_items i
@@ -352,7 +355,7 @@ func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery)
 				GROUP BY i.account_id
 				HAVING bool_or(i.amount > 0 AND i.starts_at <= @asOf AND (i.ends_at IS NULL OR i.ends_at > @asOf))
 			), owners AS (
-				SELECT m.account_id, array_agg(DISTINCT m.person_id) AS owner_ids
+				SELECT m.account_id, array_agg(m.person_id) AS owner_ids
 				FROM account_team m
 				JOIN people p ON p.id = m.person_id AND p.deleted_at IS NULL
 				JOIN accounts a ON a.id = m.account_id AND a.deleted_at IS NULL
@@ -362,31 +365,40 @@ func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery)
 				SELECT d.account_id, max(d.closed_at) AS won_at FROM deals d
 				WHERE d.deleted_at IS NULL AND d.status = 'won' AND d.kind = 'new' AND d.closed_at <= @asOf
 				GROUP BY d.account_id
-			), dated AS (
-				SELECT o.account_id, o.owner_ids, w.won_at, ob.onboarding_end, it.first_start
+			), latest AS (
+				SELECT o.account_id, o.owner_ids, w.won_at, it.first_start, l.occurred_at, l.by_owner
 				FROM owners o JOIN items it ON it.account_id = o.account_id
 				LEFT JOIN won w ON w.account_id = o.account_id
-				LEFT JOIN LATERAL (SELECT x.occurred_at AS onboarding_end FROM activities x
-					WHERE x.account_id = o.account_id AND `+isTouch+` AND x.team = 'onboarding'
-						AND x.occurred_at >= COALESCE(w.won_at, '-infinity') AND x.occurred_at < @asOf
-					ORDER BY x.occurred_at DESC LIMIT 1) ob ON true
+				LEFT JOIN LATERAL (SELECT x.occurred_at, x.person_id = ANY(o.owner_ids) AS by_owner FROM activities x
+					WHERE x.account_id = o.account_id AND `+isTouch+` AND x.occurred_at < @asOf
+						AND (x.person_id = ANY(o.owner_ids) OR (x.team = 'onboarding' AND x.occurred_at >= COALESCE(w.won_at, '-infinity')))
+					ORDER BY x.occurred_at DESC, x.id DESC LIMIT 1) l ON true
 			), handed AS (
-				SELECT account_id, owner_ids, COALESCE(onboarding_end, won_at, first_start) AS handoff_at,
-					CASE WHEN onboarding_end IS NOT NULL THEN '`+string(engagement.HandoffOnboardingEnd)+`'
-						WHEN won_at IS NOT NULL THEN '`+string(engagement.HandoffDealWon)+`'
-						ELSE '`+string(engagement.HandoffSubscriptionStart)+`' END AS basis
-				FROM dated
-			), judged AS (
-				SELECT h.account_id, array_to_string(h.owner_ids, ',') AS owner_ids, h.handoff_at, h.basis, lt.last_owner_touch_at
-				FROM handed h
-				LEFT JOIN LATERAL (SELECT x.occurred_at AS last_owner_touch_at FROM activities x
-					WHERE x.account_id = h.account_id AND `+isTouch+`
-						AND x.person_id = ANY(h.owner_ids) AND x.occurred_at < @asOf
-					ORDER BY x.occurred_at DESC LIMIT 1) lt ON true
-				WHERE h.handoff_at + CAST(@grace AS interval) <= @asOf
+				SELECT account_id, owner_ids, won_at, by_owner,
+					CASE WHEN by_owner IS NULL THEN COALESCE(won_at, first_start)
+						WHEN NOT by_owner THEN occurred_at
+						WHEN occurred_at >= COALESCE(won_at, first_start) THEN NULL
+						-- No deal won: an onboarding touch before the owner's
+						-- would be the hand-off, and the owner touched since.
+						WHEN won_at IS NULL AND EXISTS (SELECT 1 FROM activities x
+							WHERE x.account_id = latest.account_id AND `+isTouch+` AND x.team = 'onboarding' AND x.occurred_at <= latest.occurred_at) THEN NULL
+						ELSE COALESCE(won_at, first_start) END AS handoff_at,
+					CASE WHEN by_owner THEN occurred_at
+						-- An owner's touch of the same instant may have sorted
+						-- after the onboarding touch.
+						WHEN NOT by_owner THEN (SELECT x.occurred_at FROM activities x
+							WHERE x.account_id = latest.account_id AND `+isTouch+` AND x.person_id = ANY(latest.owner_ids) AND x.occurred_at <= latest.occurred_at
+							ORDER BY x.occurred_at DESC, x.id DESC LIMIT 1) END AS last_owner_touch_at
+				FROM latest
 			)
-			SELECT * FROM judged
-			WHERE last_owner_touch_at IS NULL OR last_owner_touch_at < handoff_at
+			SELECT account_id, array_to_string(owner_ids, ',') AS owner_ids, handoff_at,
+				CASE WHEN by_owner IS FALSE THEN '`+string(engagement.HandoffOnboardingEnd)+`'
+					WHEN won_at IS NOT NULL THEN '`+string(engagement.HandoffDealWon)+`'
+					ELSE '`+string(engagement.HandoffSubscriptionStart)+`' END AS basis,
+				last_owner_touch_at
+			FROM handed
+			WHERE handoff_at + CAST(@grace AS interval) <= @asOf
+				AND (last_owner_touch_at IS NULL OR last_owner_touch_at < handoff_at)
 			ORDER BY handoff_at, account_id`, args).Scan(&stale).Error
 			if err != nil {
 				return fmt.Errorf("store: hand-off gaps: CS touches: %w", err)
