@@ -127,7 +127,7 @@ func coverageModel(c *engagement.Coverage) *model.CoverageReport {
 func accountCoverageModel(as []engagement.AccountCoverage) []model.AccountCoverage {
 	out := make([]model.AccountCoverage, len(as))
 	for i, a := range as {
-		out[i] = model.AccountCoverage{Account: a.Account, Touched: a.Touched(), Touches: a.Touches, LastTouchAt: a.LastTouchAt,
+		out[i] = model.AccountCoverage{AccountID: a.Account.ID, Touched: a.Touched(), Touches: a.Touches, LastTouchAt: a.LastTouchAt,
 			TimeSpentSeconds: int(a.TimeSpentSeconds), TeamTimeSpentSeconds: int(a.TeamTimeSpentSeconds)}
 	}
 	return out

@@ -7,12 +7,22 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/domain/engagement"
 	"github.com/pulseproject/pulse/graph/model"
 )
+
+func (r *accountCoverageResolver) Account(ctx context.Context, obj *model.AccountCoverage) (*domain.Account, error) {
+	a, err := requestOf(ctx).account.Load(ctx, obj.AccountID)
+	if err == nil && a == nil {
+		err = fmt.Errorf("graph: coverage: account %s: %w", obj.AccountID, domain.ErrNotFound)
+	}
+	return a, err
+}
 
 func (r *queryResolver) Coverage(ctx context.Context, team string, days *int, ownerID *uuid.UUID, asOf *time.Time) (*model.CoverageReport, error) {
 	reports, err := r.engagementReports()
@@ -79,3 +89,7 @@ func (r *queryResolver) Csat(ctx context.Context, from *time.Time, to *time.Time
 	}
 	return csatModel(rep), nil
 }
+
+func (r *Resolver) AccountCoverage() AccountCoverageResolver { return &accountCoverageResolver{r} }
+
+type accountCoverageResolver struct{ *Resolver }

@@ -35,6 +35,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Account() AccountResolver
+	AccountCoverage() AccountCoverageResolver
 	AccountTeamMember() AccountTeamMemberResolver
 	Activity() ActivityResolver
 	ActivityEvent() ActivityEventResolver
@@ -995,6 +996,9 @@ type AccountResolver interface {
 	HealthHistory(ctx context.Context, obj *domain.Account, days *int) ([]model.AccountHealth, error)
 	HealthChange(ctx context.Context, obj *domain.Account, since time.Time) (*model.HealthExplanation, error)
 	SuccessPlan(ctx context.Context, obj *domain.Account) (*model.SuccessPlan, error)
+}
+type AccountCoverageResolver interface {
+	Account(ctx context.Context, obj *model.AccountCoverage) (*domain.Account, error)
 }
 type AccountTeamMemberResolver interface {
 	Person(ctx context.Context, obj *domain.AccountTeamMember) (*domain.Person, error)
@@ -9443,11 +9447,11 @@ func (ec *executionContext) _AccountCoverage_account(ctx context.Context, field 
 			return ec.fieldContext_AccountCoverage_account(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Account, nil
+			return ec.Resolvers.AccountCoverage().Account(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v domain.Account) graphql.Marshaler {
-			return ec.marshalNAccount2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐAccount(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐAccount(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9457,8 +9461,8 @@ func (ec *executionContext) fieldContext_AccountCoverage_account(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "AccountCoverage",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Account(ctx, field)
 		},
@@ -28319,34 +28323,67 @@ func (ec *executionContext) _AccountCoverage(ctx context.Context, sel ast.Select
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("AccountCoverage")
 		case "account":
-			out.Values[i] = ec._AccountCoverage_account(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AccountCoverage_account(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "touched":
 			out.Values[i] = ec._AccountCoverage_touched(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "touches":
 			out.Values[i] = ec._AccountCoverage_touches(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastTouchAt":
 			out.Values[i] = ec._AccountCoverage_lastTouchAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "timeSpentSeconds":
 			out.Values[i] = ec._AccountCoverage_timeSpentSeconds(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "teamTimeSpentSeconds":
 			out.Values[i] = ec._AccountCoverage_teamTimeSpentSeconds(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -36054,6 +36091,16 @@ func (ec *executionContext) marshalNAccount2ᚕgithubᚗcomᚋpulseprojectᚋpul
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNAccount2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐAccount(ctx context.Context, sel ast.SelectionSet, v *domain.Account) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Account(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNAccountConnection2githubᚗcomᚋpulseprojectᚋpulseᚋgraphᚋmodelᚐAccountConnection(ctx context.Context, sel ast.SelectionSet, v model.AccountConnection) graphql.Marshaler {

@@ -21,6 +21,7 @@ type request struct {
 	// loaderOpts are given to every loader the request makes.
 	loaderOpts []dataloadgen.Option
 	team       *dataloadgen.Loader[uuid.UUID, []domain.AccountTeamMember]
+	account    *dataloadgen.Loader[uuid.UUID, *domain.Account]
 	person     *dataloadgen.Loader[uuid.UUID, *domain.Person]
 	source     *dataloadgen.Loader[uuid.UUID, *domain.Source]
 	mrr        *dataloadgen.Loader[mrrKey, domain.Money]
@@ -71,7 +72,8 @@ func newRequest(now time.Time, backend Backend, sources SourceService, wait time
 			}
 			return m
 		}), opts...),
-		person: dataloadgen.NewLoader(byKey(backend.People, pointerIfFound[domain.Person]), opts...),
+		account: dataloadgen.NewLoader(byKey(backend.AccountsByID, pointerIfFound[domain.Account]), opts...),
+		person:  dataloadgen.NewLoader(byKey(backend.People, pointerIfFound[domain.Person]), opts...),
 		source: dataloadgen.NewLoader(byKey(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Source, error) {
 			// Sources are few: listing them all is one cheap statement
 			// whatever the number asked for.

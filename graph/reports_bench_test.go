@@ -32,6 +32,8 @@ func BenchmarkReports(b *testing.B) {
 		{"cohorts mrr", fmt.Sprintf(`{ cohorts(from: %q, to: %q, measure: MRR) { cohorts { size } } }`, from, to)},
 		{"revenueFromExisting", fmt.Sprintf(`{ revenueFromExisting(from: %q, to: %q) { share } }`, from, to)},
 		{"coverage cs 30d", fmt.Sprintf(`{ coverage(team: CS, days: 30, asOf: %q) { bookSize touched ratio owners { bookSize touched } } }`, stamp(end))},
+		{"coverage cs 30d one book", fmt.Sprintf(`{ coverage(team: CS, days: 30, ownerId: %q, asOf: %q) { owners { owner { name } ratio untouched { tier accounts { account { name renewalDate } lastTouchAt } } } } }`, biggestBook(b), stamp(end))},
+		{"coverage cs 30d every book", fmt.Sprintf(`{ coverage(team: CS, days: 30, asOf: %q) { owners { owner { name } untouched { tier accounts { account { name renewalDate } } } } } }`, stamp(end))},
 		{"contactPressure day", fmt.Sprintf(`{ contactPressure(from: %q, to: %q, window: DAY) { contacts { touches byTeam { team } } accounts { saturatedContacts touches } } }`, stamp(end.AddDate(0, 0, -30)), stamp(end))},
 		{"contactPressure week", fmt.Sprintf(`{ contactPressure(from: %q, to: %q, window: WEEK) { contacts { touches } } }`, stamp(end.AddDate(0, 0, -90)), stamp(end))},
 		{"handoffGaps", fmt.Sprintf(`{ handoffGaps(asOf: %q) { dealsWithoutOnboarding { closedAt firstOnboardingTouchAt } customersWithoutCsOwner { name mrr { amount } } customersNotTouchedByCs { account { name } handoffAt handoffBasis lastCsOwnerTouchAt csOwners { name } } } }`, stamp(end))},
@@ -86,4 +88,21 @@ func dataEnd(b *testing.B) time.Time {
 		b.Fatal(err)
 	}
 	return end
+}
+
+// biggestBook is the CS owner with the most accounts in the benchmark
+// database.
+func biggestBook(b *testing.B) string {
+	db, err := store.Open(context.Background(), os.Getenv(benchDB))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close(db)
+	var owner string
+	err = db.Raw(`SELECT person_id FROM account_team WHERE role = 'cs' AND deleted_at IS NULL
+		GROUP BY person_id ORDER BY count(*) DESC, person_id LIMIT 1`).Scan(&owner).Error
+	if err != nil {
+		b.Fatal(err)
+	}
+	return owner
 }

@@ -103,10 +103,11 @@ func (s *Store) CoverageReport(ctx context.Context, q engagement.CoverageQuery) 
 		owner = " AND m.person_id = @owner"
 		args["owner"] = *q.OwnerID
 	}
-	// The book is tens of thousands of accounts. Its rows are read without
-	// gorm's reflection while a second statement counts their activities of
-	// the window, each account's a probe of its index in the order of the
-	// accounts' ids, which is the activities' physical order.
+	// The book is tens of thousands of accounts. Its rows, only what orders
+	// and groups them, are read without gorm's reflection while a second
+	// statement counts their activities of the window, each account's a
+	// probe of its index in the order of the accounts' ids, which is the
+	// activities' physical order. The API loads the accounts asked for.
 	type work struct {
 		Touches              int
 		LastTouchAt          *time.Time
@@ -117,7 +118,7 @@ func (s *Store) CoverageReport(ctx context.Context, q engagement.CoverageQuery) 
 	var ownerIDs []uuid.UUID
 	worked := map[uuid.UUID]work{}
 	err := concurrently(ctx, func(ctx context.Context) error {
-		rows, err := s.db.WithContext(ctx).Raw(`SELECT b.owner_id, `+accountColumns+`
+		rows, err := s.db.WithContext(ctx).Raw(`SELECT b.owner_id, a.id, a.name, a.tier
 			FROM (SELECT DISTINCT m.person_id AS owner_id, m.account_id
 				FROM account_team m
 				JOIN people p ON p.id = m.person_id AND p.deleted_at IS NULL
@@ -126,24 +127,20 @@ func (s *Store) CoverageReport(ctx context.Context, q engagement.CoverageQuery) 
 		if err != nil {
 			return err
 		}
-		var book []struct {
-			OwnerID uuid.UUID
-			domain.Account
-		}
-		if err := scanInto(rows, &book); err != nil {
-			return err
-		}
+		defer rows.Close()
 		seen := map[uuid.UUID]bool{}
-		for _, b := range book {
+		for rows.Next() {
 			var e engagement.BookEntry
-			e.OwnerID, e.Account = b.OwnerID, b.Account
+			if err := rows.Scan(&e.OwnerID, &e.Account.ID, &e.Account.Name, &e.Account.Tier); err != nil {
+				return err
+			}
 			entries = append(entries, e)
 			if !seen[e.OwnerID] {
 				seen[e.OwnerID] = true
 				ownerIDs = append(ownerIDs, e.OwnerID)
 			}
 		}
-		return nil
+		return rows.Err()
 	}, func(ctx context.Context) error {
 		rows, err := s.db.WithContext(ctx).Raw(`SELECT b.account_id, w.touches, w.last_touch_at,
 				COALESCE(w.time_spent_seconds, 0)::bigint, w.team_time_spent_seconds::bigint

@@ -45,10 +45,18 @@ type TierAccounts struct {
 	Accounts []AccountCoverage
 }
 
+// BookAccount is an account of a book as the report orders and groups
+// it: a book is tens of thousands of accounts, read without the rest of
+// their fields.
+type BookAccount struct {
+	ID         uuid.UUID
+	Name, Tier string
+}
+
 // AccountCoverage is one account of a book and its engagement in the
 // window.
 type AccountCoverage struct {
-	Account domain.Account
+	Account BookAccount
 	// Touches counts the team's touches of the account in the window, and
 	// LastTouchAt is the latest of them.
 	Touches     int

@@ -152,8 +152,10 @@ func TestCSAT(t *testing.T) {
 
 func TestNewCoverage(t *testing.T) {
 	ann, bob := uuid.New(), uuid.New()
-	acct := func(name, tier string) domain.Account { return domain.Account{ID: uuid.New(), Name: name, Tier: tier} }
-	entry := func(owner uuid.UUID, a domain.Account, touches int) engagement.BookEntry {
+	acct := func(name, tier string) engagement.BookAccount {
+		return engagement.BookAccount{ID: uuid.New(), Name: name, Tier: tier}
+	}
+	entry := func(owner uuid.UUID, a engagement.BookAccount, touches int) engagement.BookEntry {
 		return engagement.BookEntry{OwnerID: owner, AccountCoverage: engagement.AccountCoverage{Account: a, Touches: touches}}
 	}
 	big, mid, small, none := acct("big", "A"), acct("Mid", "B"), acct("small", "C"), acct("no tier", "")

@@ -15,22 +15,6 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// An account of a book and its engagement in the window.
-type AccountCoverage struct {
-	// The account.
-	Account domain.Account `json:"account"`
-	// Whether the team touched the account in the window.
-	Touched bool `json:"touched"`
-	// The team's touches of the account in the window.
-	Touches int `json:"touches"`
-	// The team's latest touch of the account in the window; null when there is none.
-	LastTouchAt *time.Time `json:"lastTouchAt,omitempty"`
-	// The sum of the durations of every activity on the account in the window, of any team, in seconds.
-	TimeSpentSeconds int `json:"timeSpentSeconds"`
-	// The sum of the durations of the team's activities on the account in the window, in seconds.
-	TeamTimeSpentSeconds int `json:"teamTimeSpentSeconds"`
-}
-
 // An account and its position in the list.
 type AccountEdge struct {
 	// Pass as after, or before, to read on from this account.
