@@ -56,7 +56,8 @@ func BenchmarkReports(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer store.Close(db)
-	for _, r := range reports[:8] {
+	// The back-test reads its cohort and MRR from the same book.
+	for _, r := range append(reports[:8:8], reports[len(reports)-1]) {
 		b.Run(r.name+" after a sync", func(b *testing.B) {
 			durations := make([]time.Duration, b.N)
 			for i := range b.N {

@@ -234,13 +234,13 @@ func (s *Store) measure(ctx context.Context, sel selection, env measureEnv, card
 		ResolutionHours    *float64
 		Rated, Positive    int
 	}
-	// A ticket is open at as_of when opened before it and not resolved
-	// by then; one solved or closed without a resolution time counts as
-	// resolved, having no instant to say otherwise.
 	// Every measure reads tickets open at as_of, or opened or resolved in
 	// their window: the others, most of an account's history, are left
 	// out before they are grouped.
 	ticketWindow := hours(max(health.TicketWindowDays, health.CSATWindowDays))
+	// A ticket is open at as_of when opened before it and not resolved
+	// by then; one solved or closed without a resolution time counts as
+	// resolved, having no instant to say otherwise.
 	const open = `(t.resolved_at IS NULL OR t.resolved_at >= s.as_of) AND NOT (t.resolved_at IS NULL AND t.status IN ('solved', 'closed'))`
 	const rated = `t.csat > 0 AND COALESCE(t.resolved_at, t.opened_at) >= s.as_of - ` + "%s" + ` AND COALESCE(t.resolved_at, t.opened_at) < s.as_of`
 	ratedIn := fmt.Sprintf(rated, hours(health.CSATWindowDays))
