@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -52,6 +53,26 @@ type Engine struct {
 	// changed (see TouchedAccounts), before Run returns; so that what is
 	// derived from them, such as health scores, can follow.
 	AfterRun func(ctx context.Context, run *domain.SyncRun, touched []uuid.UUID)
+
+	// runs counts the runs Start carries out, for Wait.
+	runs gosync.WaitGroup
+}
+
+// Wait blocks until every run Start began has ended, and with it its
+// connector's process, or until ctx ends. A process that stops must wait:
+// a run cut off by its exit leaves its plugin running, orphaned.
+func (e *Engine) Wait(ctx context.Context) error {
+	ended := make(chan struct{})
+	go func() {
+		e.runs.Wait()
+		close(ended)
+	}()
+	select {
+	case <-ended:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("sync: wait for runs: %w", ctx.Err())
+	}
 }
 
 // touchedTables are the tables whose rows belong to an account, and the
@@ -125,7 +146,9 @@ func (e *Engine) Start(ctx context.Context, src *domain.Source, trigger string) 
 		e.OnRun(created)
 	}
 	ch := make(chan error, 1)
+	e.runs.Add(1)
 	go func() {
+		defer e.runs.Done()
 		r := &runner{Engine: e, src: src, run: running, streams: map[string]*domain.SyncRunStream{}, stored: map[string]int64{}, analyzeAt: map[string]int64{}}
 		runErr := r.execute(ctx)
 		err := r.finish(runErr)

@@ -307,3 +307,31 @@ func TestOneSyncOfASourceAtATime(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestWaitOutlivesCancelledRuns cancels a run hanging in its connector:
+// Wait returns only once the run has ended and its plugin process is gone,
+// so that a process stopping after Wait leaves no orphaned connector.
+func TestWaitOutlivesCancelledRuns(t *testing.T) {
+	f := newFixture(t, host.Options{IdleTimeout: 5 * time.Second})
+	pids := make(chan int, 100)
+	f.engine.OnProgress = func(p sync.Progress) {
+		if p.Pid > 0 {
+			pids <- p.Pid
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	src := f.source(t, "testkit", "kit", map[string]any{"accounts": 10, "hang_after": 2})
+	_, done, err := f.engine.Start(ctx, src, "test")
+	require.NoError(t, err)
+	pid := <-pids
+	cancel()
+	waitCtx, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stop()
+	require.NoError(t, f.engine.Wait(waitCtx))
+	select {
+	case <-done:
+	default:
+		t.Fatal("Wait returned before the run ended")
+	}
+	require.ErrorIs(t, syscall.Kill(pid, 0), syscall.ESRCH, "the connector's process %d outlived its run", pid)
+}

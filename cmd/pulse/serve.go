@@ -86,6 +86,11 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("shutdown: %w", err)
 			}
+			// The runs going are cancelled with ctx: their connectors
+			// stop before the process does.
+			if err := e.engine.Wait(shutdownCtx); err != nil {
+				return fmt.Errorf("shutdown: %w", err)
+			}
 			return nil
 		},
 	}
