@@ -35,35 +35,6 @@ type target struct {
 	at time.Time
 }
 
-// selection is the CTE "sel" (account_id, as_of) a batch of measures is
-// taken over: every account at one instant, or a list of targets.
-type selection struct {
-	sql  string
-	args map[string]any
-}
-
-func allAccountsAt(at time.Time) selection {
-	return selection{
-		sql:  "SELECT a.id AS account_id, CAST(@sel_at AS timestamptz) AS as_of FROM accounts a WHERE a.deleted_at IS NULL",
-		args: map[string]any{"sel_at": at},
-	}
-}
-
-// targetsSelection passes the targets as two array literals, two
-// parameters whatever their number.
-func targetsSelection(ts []target) selection {
-	ids := make([]string, len(ts))
-	ats := make([]string, len(ts))
-	for i, t := range ts {
-		ids[i] = t.id.String()
-		ats[i] = t.at.UTC().Format(time.RFC3339Nano)
-	}
-	return selection{
-		sql:  `SELECT s.account_id, s.as_of FROM unnest(CAST(@sel_ids AS uuid[]), CAST(@sel_ats AS timestamptz[])) AS s(account_id, as_of)`,
-		args: map[string]any{"sel_ids": "{" + strings.Join(ids, ",") + "}", "sel_ats": "{" + strings.Join(ats, ",") + "}"},
-	}
-}
-
 // hours is an interval of n days of 24 hours, the length of "the last n
 // days".
 func hours(days int) string { return fmt.Sprintf("interval '%d hours'", 24*days) }
@@ -133,13 +104,21 @@ func (n measureNeeds) any(ids ...health.MeasureID) bool {
 // read, with the latest touch of the teams whose days_since_last_touch a
 // scorecard weighs; every measure a scorecard weighs has the value a full
 // reading would give it.
-func (s *Store) measure(ctx context.Context, sel selection, env measureEnv, cards []health.Scorecard) (map[uuid.UUID]*health.Inputs, error) {
+func (s *Store) measure(ctx context.Context, ts []target, env measureEnv, cards []health.Scorecard) (map[uuid.UUID]*health.Inputs, error) {
 	needs := needsOf(cards)
-	args := map[string]any{"teams": domain.Teams, "kinds": engagement.TouchKinds, "tz": env.loc.String(), "cap": env.cap}
-	for k, v := range sel.args {
-		args[k] = v
+	out := make(map[uuid.UUID]*health.Inputs, len(ts))
+	if len(ts) == 0 {
+		return out, nil
 	}
-	with := "WITH sel AS (" + sel.sql + ") "
+	for _, t := range ts {
+		out[t.id] = &health.Inputs{AccountID: t.id, AsOf: t.at, Today: dayOf(t.at, env.loc), Teams: map[string]health.TeamActivity{}}
+	}
+	// The statements take the targets in the order of their ids, which is
+	// the order of their rows in the tables: each account's rows are
+	// probed on its index, and neighbours share pages.
+	ts = slices.Clone(ts)
+	sortTargets(ts)
+	with, args := keptSelection(ts, map[string]any{"teams": domain.Teams, "kinds": engagement.TouchKinds, "tz": env.loc.String(), "cap": env.cap})
 	run := func(ctx context.Context, what, sql string, dest any) error {
 		rows, err := s.db.WithContext(ctx).Raw(with+sql, args).Rows()
 		if err == nil {
@@ -151,35 +130,6 @@ func (s *Store) measure(ctx context.Context, sel selection, env measureEnv, card
 		return nil
 	}
 
-	var accounts []struct {
-		AccountID   uuid.UUID
-		AsOf        time.Time
-		Segment     string
-		RenewalDate *time.Time
-	}
-	if err := run(ctx, "accounts", `SELECT s.account_id, s.as_of, a.segment, a.renewal_date
-		FROM sel s JOIN accounts a ON a.id = s.account_id AND a.deleted_at IS NULL`, &accounts); err != nil {
-		return nil, err
-	}
-	out := make(map[uuid.UUID]*health.Inputs, len(accounts))
-	for _, a := range accounts {
-		out[a.AccountID] = &health.Inputs{AccountID: a.AccountID, Segment: a.Segment, AsOf: a.AsOf, Today: dayOf(a.AsOf, env.loc),
-			RenewalDate: a.RenewalDate, Teams: map[string]health.TeamActivity{}}
-	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	// The statements below take the accounts kept rather than the
-	// selection, not joining accounts again, in the order of their ids,
-	// which is the order of their rows in activities: each account's rows
-	// are probed on its index, and neighbours share pages.
-	kept := make([]target, 0, len(out))
-	for _, in := range out {
-		kept = append(kept, target{in.AccountID, in.AsOf})
-	}
-	sortTargets(kept)
-	with, args = keptSelection(kept, args)
-
 	// The statements below are independent of each other: they run at
 	// once, each on a connection of its own, and their rows are applied
 	// once all are read. Only the touches write the inputs meanwhile, their
@@ -190,41 +140,35 @@ func (s *Store) measure(ctx context.Context, sel selection, env measureEnv, card
 			jobs = append(jobs, job)
 		}
 	}
+	// The accounts soft-deleted are left out once all are read.
+	var accounts []struct {
+		AccountID   uuid.UUID
+		Segment     string
+		RenewalDate *time.Time
+	}
+	start(true, func(ctx context.Context) error {
+		return run(ctx, "accounts", `SELECT s.account_id, a.segment, a.renewal_date
+			FROM sel s JOIN accounts a ON a.id = s.account_id AND a.deleted_at IS NULL`, &accounts)
+	})
 	var pressure []struct {
 		AccountID     uuid.UUID
 		SaturatedDays int
 	}
 	start(true, func(ctx context.Context) error {
 		wantPressure := needs.any(health.ContactPressureDays)
-		var outbound map[uuid.UUID]int
-		if wantPressure || needs.any(health.Touches30d, health.Touches90d, health.HoursSpent30d, health.HoursSpent90d) {
-			var err error
-			if outbound, err = measureTouches(ctx, run, out); err != nil {
-				return err
-			}
+		if !wantPressure && len(needs.lastTouchTeams) == 0 &&
+			!needs.any(health.Touches30d, health.Touches90d, health.HoursSpent30d, health.HoursSpent90d) {
+			return nil
 		}
-		// A saturated day is more than cap touches of one contact: only
-		// an account with more than cap outbound touches of its contacts
-		// in the window can have one, and only those are probed.
-		if wantPressure {
-			var busy []target
-			for id, n := range outbound {
-				if n > env.cap {
-					busy = append(busy, target{id, out[id].AsOf})
-				}
-			}
-			if err := s.measurePressure(ctx, busy, args, &pressure); err != nil {
-				return err
-			}
+		log, err := s.activityLog(ctx)
+		if err != nil {
+			return err
 		}
-		// Any team's latest touch first: it is wanted only of the accounts
-		// without a touch in the window, before a team's probe adds one.
-		for _, team := range slices.Sorted(maps.Keys(needs.lastTouchTeams)) {
-			if err := s.measureLastTouch(ctx, args, out, team); err != nil {
-				return err
-			}
+		busy := measureActivity(log, out, needs.lastTouchTeams, env.cap)
+		if !wantPressure {
+			return nil
 		}
-		return nil
+		return s.measurePressure(ctx, busy, args, &pressure)
 	})
 
 	var tickets []struct {
@@ -300,6 +244,14 @@ func (s *Store) measure(ctx context.Context, sel selection, env measureEnv, card
 	if err := concurrently(ctx, jobs...); err != nil {
 		return nil, err
 	}
+	live := make(map[uuid.UUID]*health.Inputs, len(accounts))
+	for _, a := range accounts {
+		if in := out[a.AccountID]; in != nil {
+			in.Segment, in.RenewalDate = a.Segment, a.RenewalDate
+			live[a.AccountID] = in
+		}
+	}
+	out = live
 	for _, t := range tickets {
 		if in := out[t.AccountID]; in != nil {
 			in.OpenTickets, in.UrgentOpenTickets = t.Open, t.Urgent
@@ -341,54 +293,85 @@ func sortTargets(ts []target) {
 	slices.SortFunc(ts, func(a, b target) int { return bytes.Compare(a.id[:], b.id[:]) })
 }
 
-// keptSelection is the CTE sel of targets known to be kept accounts, and
-// base's arguments with its own.
+// keptSelection is the CTE sel (account_id, as_of) of the targets, and
+// base's arguments with its own: two array literals, two parameters
+// whatever their number.
 func keptSelection(ts []target, base map[string]any) (string, map[string]any) {
+	ids := make([]string, len(ts))
+	ats := make([]string, len(ts))
+	for i, t := range ts {
+		ids[i] = t.id.String()
+		ats[i] = t.at.UTC().Format(time.RFC3339Nano)
+	}
 	args := maps.Clone(base)
-	maps.Copy(args, targetsSelection(ts).args)
+	args["sel_ids"] = "{" + strings.Join(ids, ",") + "}"
+	args["sel_ats"] = "{" + strings.Join(ats, ",") + "}"
 	return `WITH sel AS (SELECT s.account_id, s.as_of
 		FROM unnest(CAST(@sel_ids AS uuid[]), CAST(@sel_ats AS timestamptz[])) AS s(account_id, as_of)) `, args
 }
 
-// measureTouches counts each team's touches of the last 90 days, with the
-// latest of them, and returns, by account, how many of its touches of the
-// contact pressure window were outbound to a contact. OFFSET 0 keeps each
-// account's touches a probe of its index: joined as a whole, the planner
-// reads every activity.
-func measureTouches(ctx context.Context, run func(ctx context.Context, what, sql string, dest any) error, out map[uuid.UUID]*health.Inputs) (map[uuid.UUID]int, error) {
-	var touches []struct {
-		AccountID            uuid.UUID
-		Team                 string
-		LastTouchAt          time.Time
-		Touches30, Touches90 int
-		Seconds30, Seconds90 int64
-		Outbound             int
-	}
-	if err := run(ctx, "touches", `SELECT s.account_id, x.team, max(x.occurred_at) AS last_touch_at,
-			count(*) FILTER (WHERE x.occurred_at >= s.as_of - `+hours(30)+`) AS touches30,
-			count(*) AS touches90,
-			COALESCE(sum(x.duration_seconds) FILTER (WHERE x.occurred_at >= s.as_of - `+hours(30)+`), 0) AS seconds30,
-			COALESCE(sum(x.duration_seconds), 0) AS seconds90,
-			count(*) FILTER (WHERE x.occurred_at >= s.as_of - `+hours(health.PressureWindowDays)+`
-				AND x.direction = 'outbound' AND x.contact_id IS NOT NULL) AS outbound
-		FROM sel s CROSS JOIN LATERAL (
-			SELECT x.team, x.occurred_at, x.duration_seconds, x.direction, x.contact_id FROM activities x
-			WHERE x.account_id = s.account_id AND x.deleted_at IS NULL AND x.team IN @teams AND x.kind IN @kinds
-				AND x.occurred_at >= s.as_of - `+hours(max(90, health.PressureWindowDays))+` AND x.occurred_at < s.as_of
-			OFFSET 0) x
-		GROUP BY s.account_id, x.team`, &touches); err != nil {
-		return nil, err
-	}
-	outbound := map[uuid.UUID]int{}
-	for _, t := range touches {
-		if in := out[t.AccountID]; in != nil {
-			last := t.LastTouchAt
-			in.Teams[t.Team] = health.TeamActivity{LastTouchAt: &last, Touches30d: t.Touches30, Touches90d: t.Touches90,
-				Seconds30d: t.Seconds30, Seconds90d: t.Seconds90}
-			outbound[t.AccountID] += t.Outbound
+// measureActivity fills in each input's touches of the last 30 and 90
+// days by team, with the latest of each team's, from the activity log;
+// and, for each team of lastTouchTeams ("" for any team) that an input
+// has no touch of in that window, its latest touch before. It returns
+// the accounts with more than cap outbound touches of a contact in the
+// contact pressure window: a saturated day is more than cap touches of
+// one contact, so only those can have one.
+func measureActivity(log *activityLog, out map[uuid.UUID]*health.Inputs, lastTouchTeams map[string]bool, cap int) []target {
+	const day = int64(engagement.Day / time.Microsecond)
+	teams := slices.Sorted(maps.Keys(lastTouchTeams))
+	var busy []target
+	for id, in := range out {
+		asOf := micros(in.AsOf)
+		es := log.entries(id, asOf)
+		outbound := 0
+		i := len(es) - 1
+		for ; i >= 0 && es[i].at >= asOf-90*day; i-- {
+			e := es[i]
+			if !e.touch {
+				continue
+			}
+			team := domain.Teams[e.team]
+			a := in.Teams[team]
+			if a.LastTouchAt == nil {
+				a.LastTouchAt = ptrTo(time.UnixMicro(e.at).UTC())
+			}
+			a.Touches90d++
+			a.Seconds90d += e.seconds
+			if e.at >= asOf-30*day {
+				a.Touches30d++
+				a.Seconds30d += e.seconds
+			}
+			in.Teams[team] = a
+			if e.outbound && e.at >= asOf-health.PressureWindowDays*day {
+				outbound++
+			}
+		}
+		if outbound > cap {
+			busy = append(busy, target{id, in.AsOf})
+		}
+		// Any team's latest touch first: a team's is then looked for
+		// only when it is not that one.
+		for _, team := range teams {
+			has := false
+			for t, a := range in.Teams {
+				has = has || (a.LastTouchAt != nil && (team == "" || t == team))
+			}
+			if has {
+				continue
+			}
+			for j := i; j >= 0; j-- {
+				e := es[j]
+				if e.touch && (team == "" || domain.Teams[e.team] == team) {
+					a := in.Teams[domain.Teams[e.team]]
+					a.LastTouchAt = ptrTo(time.UnixMicro(e.at).UTC())
+					in.Teams[domain.Teams[e.team]] = a
+					break
+				}
+			}
 		}
 	}
-	return outbound, nil
+	return busy
 }
 
 // measurePressure counts the days of the contact pressure window on which
@@ -415,55 +398,6 @@ func (s *Store) measurePressure(ctx context.Context, ts []target, base map[strin
 	}
 	if err != nil {
 		return fmt.Errorf("store: measure health: contact pressure: %w", err)
-	}
-	return nil
-}
-
-// measureLastTouch finds team's latest touch ("" for any team's) of the
-// accounts that have none yet in their inputs, each a probe of the
-// account's index that stops at the first touch.
-func (s *Store) measureLastTouch(ctx context.Context, base map[string]any, out map[uuid.UUID]*health.Inputs, team string) error {
-	var lacking []target
-	for _, in := range out {
-		has := false
-		for t, a := range in.Teams {
-			has = has || (a.LastTouchAt != nil && (team == "" || t == team))
-		}
-		if !has {
-			lacking = append(lacking, target{in.AccountID, in.AsOf})
-		}
-	}
-	if len(lacking) == 0 {
-		return nil
-	}
-	sortTargets(lacking)
-	with, args := keptSelection(lacking, base)
-	ofTeam := ""
-	if team != "" {
-		ofTeam = " AND x.team = @last_touch_team"
-		args["last_touch_team"] = team
-	}
-	var rows []struct {
-		AccountID  uuid.UUID
-		Team       string
-		OccurredAt time.Time
-	}
-	err := s.db.WithContext(ctx).Raw(with+`SELECT s.account_id, l.team, l.occurred_at
-		FROM sel s CROSS JOIN LATERAL (
-			SELECT x.team, x.occurred_at FROM activities x
-			WHERE x.account_id = s.account_id AND x.deleted_at IS NULL AND x.team IN @teams AND x.kind IN @kinds`+ofTeam+`
-				AND x.occurred_at < s.as_of
-			ORDER BY x.occurred_at DESC LIMIT 1) l`, args).Scan(&rows).Error
-	if err != nil {
-		return fmt.Errorf("store: measure health: latest touch: %w", err)
-	}
-	for _, r := range rows {
-		if in := out[r.AccountID]; in != nil {
-			a := in.Teams[r.Team]
-			at := r.OccurredAt
-			a.LastTouchAt = &at
-			in.Teams[r.Team] = a
-		}
 	}
 	return nil
 }
@@ -714,15 +648,17 @@ func (s *Store) Rescore(ctx context.Context, req health.RescoreRequest) (health.
 		return res, err
 	}
 	today := dayOf(asOf, env.loc)
-	sel := allAccountsAt(asOf)
-	if !req.All {
-		ts := make([]target, len(req.AccountIDs))
-		for i, id := range req.AccountIDs {
-			ts[i] = target{id, asOf}
+	ids := req.AccountIDs
+	if req.All {
+		if err := s.db.WithContext(ctx).Table("accounts").Where("deleted_at IS NULL").Pluck("id", &ids).Error; err != nil {
+			return res, fmt.Errorf("store: rescore: accounts: %w", err)
 		}
-		sel = targetsSelection(ts)
 	}
-	n, err := s.scoreAndKeep(ctx, sel, env, cards, today, asOf, true)
+	ts := make([]target, 0, len(ids))
+	for _, id := range slices.Compact(slices.SortedFunc(slices.Values(ids), func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })) {
+		ts = append(ts, target{id, asOf})
+	}
+	n, err := s.scoreAndKeep(ctx, ts, env, cards, today, asOf, true)
 	if err != nil {
 		return res, err
 	}
@@ -762,7 +698,7 @@ func (s *Store) Rescore(ctx context.Context, req health.RescoreRequest) (health.
 		for i, r := range rows {
 			ts[i] = target{r.AccountID, r.ComputedAt}
 		}
-		n, err := s.scoreAndKeep(ctx, targetsSelection(ts), env, cards, day.UTC(), time.Time{}, false)
+		n, err := s.scoreAndKeep(ctx, ts, env, cards, day.UTC(), time.Time{}, false)
 		if err != nil {
 			return res, err
 		}
@@ -775,14 +711,14 @@ func (s *Store) Rescore(ctx context.Context, req health.RescoreRequest) (health.
 // rowsPerInsert bounds the rows of one INSERT of scores.
 const rowsPerInsert = 5000
 
-// scoreAndKeep measures the selection, scores each account by the
+// scoreAndKeep measures the targets, scores each account by the
 // scorecard that applies to it, and keeps the scores as day's rows,
 // computed at computedAt (or, when zero, at each account's instant
 // measured). When announce is set, each account whose band differs from its
 // latest score before is announced on events.Health, by the same
 // statement, so the event leaves when the scores are stored.
-func (s *Store) scoreAndKeep(ctx context.Context, sel selection, env measureEnv, cards []health.Scorecard, day, computedAt time.Time, announce bool) (int, error) {
-	inputs, err := s.measure(ctx, sel, env, cards)
+func (s *Store) scoreAndKeep(ctx context.Context, ts []target, env measureEnv, cards []health.Scorecard, day, computedAt time.Time, announce bool) (int, error) {
+	inputs, err := s.measure(ctx, ts, env, cards)
 	if err != nil {
 		return 0, err
 	}
@@ -891,7 +827,7 @@ func (s *Store) HealthBacktest(ctx context.Context, q health.BacktestQuery) (*he
 		byBand[b] = &health.BandCount{Band: b}
 	}
 	if len(ts) > 0 {
-		inputs, err := s.measure(ctx, targetsSelection(ts), env, []health.Scorecard{*sc})
+		inputs, err := s.measure(ctx, ts, env, []health.Scorecard{*sc})
 		if err != nil {
 			return nil, err
 		}

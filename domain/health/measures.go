@@ -133,19 +133,10 @@ type Inputs struct {
 // Value is the raw value of measure id (narrowed to team when not empty),
 // and whether the account has data for it.
 func (in Inputs) Value(id MeasureID, team string) (float64, bool) {
-	teams := in.Teams
-	if team != "" {
-		teams = map[string]TeamActivity{team: in.Teams[team]}
-	}
 	var sum TeamActivity
-	for _, t := range teams {
-		if t.LastTouchAt != nil && (sum.LastTouchAt == nil || t.LastTouchAt.After(*sum.LastTouchAt)) {
-			sum.LastTouchAt = t.LastTouchAt
-		}
-		sum.Touches30d += t.Touches30d
-		sum.Touches90d += t.Touches90d
-		sum.Seconds30d += t.Seconds30d
-		sum.Seconds90d += t.Seconds90d
+	switch id {
+	case DaysSinceLastTouch, Touches30d, Touches90d, HoursSpent30d, HoursSpent90d:
+		sum = in.activity(team)
 	}
 	switch id {
 	case DaysSinceLastTouch:
@@ -237,4 +228,22 @@ func Label(id MeasureID, team string) string {
 		return strings.Replace(info.Label, "touch", teamName(team)+" touch", 1)
 	}
 	return teamName(team) + " " + info.Label
+}
+
+// activity is team's activity, or, for "", every team's together.
+func (in Inputs) activity(team string) TeamActivity {
+	if team != "" {
+		return in.Teams[team]
+	}
+	var sum TeamActivity
+	for _, t := range in.Teams {
+		if t.LastTouchAt != nil && (sum.LastTouchAt == nil || t.LastTouchAt.After(*sum.LastTouchAt)) {
+			sum.LastTouchAt = t.LastTouchAt
+		}
+		sum.Touches30d += t.Touches30d
+		sum.Touches90d += t.Touches90d
+		sum.Seconds30d += t.Seconds30d
+		sum.Seconds90d += t.Seconds90d
+	}
+	return sum
 }
