@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -290,167 +292,249 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
-// HandoffGapReport answers handoffGaps(asOf, days).
+// HandoffGapReport answers handoffGaps(asOf, days). Three statements,
+// each a scan or two, read the won deals, the active customers and the CS
+// owners; the touches come from the activity log, and the rest is joined
+// here.
 func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery) (*engagement.Handoff, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	args := touchArgs(map[string]any{"asOf": q.AsOf, "grace": interval(time.Duration(q.Days) * engagement.Day)})
-	var deals []struct {
-		domain.Deal
-		FirstOnboardingTouchAt *time.Time
+	grace := time.Duration(q.Days) * engagement.Day
+	args := map[string]any{"asOf": q.AsOf}
+	var log *activityLog
+	type wonDeal struct {
+		id, account uuid.UUID
+		closedAt    time.Time
 	}
-
-	unowned := []domain.Account{}
-
-	var stale []struct {
-		AccountID        uuid.UUID
-		OwnerIDs         string
-		HandoffAt        time.Time
-		Basis            string
-		LastOwnerTouchAt *time.Time
-	}
-	// The three lists are independent: their statements run at once.
-	err := concurrently(ctx, func(ctx context.Context) error {
-		err := s.db.WithContext(ctx).Raw(`SELECT d.*, (SELECT min(x.occurred_at) FROM activities x
-					WHERE x.account_id = d.account_id AND `+isTouch+` AND x.team = 'onboarding'
-						AND x.occurred_at >= d.closed_at AND x.occurred_at < @asOf) AS first_onboarding_touch_at
-			FROM deals d JOIN accounts a ON a.id = d.account_id AND a.deleted_at IS NULL
-			WHERE d.deleted_at IS NULL AND d.status = 'won' AND d.kind = 'new'
-				AND d.closed_at + CAST(@grace AS interval) <= @asOf
-				AND NOT EXISTS (SELECT 1 FROM activities x
-					WHERE x.account_id = d.account_id AND `+isTouch+` AND x.team = 'onboarding'
-						AND x.occurred_at >= d.closed_at AND x.occurred_at < d.closed_at + CAST(@grace AS interval))
-			ORDER BY d.closed_at DESC, d.id`, args).Scan(&deals).Error
-		if err != nil {
-			return fmt.Errorf("store: hand-off gaps: onboarding: %w", err)
-		}
-		return nil
-	}, func(ctx context.Context) error {
-		err := s.db.WithContext(ctx).Raw(`SELECT `+accountColumns+` FROM accounts a
-			WHERE a.deleted_at IS NULL AND `+activeAt+`
-				AND NOT EXISTS (SELECT 1 FROM account_team m JOIN people p ON p.id = m.person_id AND p.deleted_at IS NULL
-					WHERE m.account_id = a.id AND m.role = 'cs' AND m.deleted_at IS NULL)
-			ORDER BY lower(a.name), a.id`, args).Scan(&unowned).Error
-		if err != nil {
-			return fmt.Errorf("store: hand-off gaps: CS owners: %w", err)
-		}
-		return nil
-	},
-		// Each account is probed once, on its touches newest first, for
-		// the latest that is its CS owners' or an onboarding touch since
-		// its deal was won. An owner's touch there is a touch since the
-		// hand-off, unless it came before the won deal (or, without one,
-		// the first subscription) and there was no onboarding since. An
-		// onboarding touch there is the end of onboarding, which no
-		// owner's touch followed: a gap, whose owners' latest touch is
-		// then looked up. An account with neither is a gap too.
-		func(ctx context.Context) error {
-			err := s.db.WithContext(ctx).Raw(`WITH items AS (
-				SELECT i.account_id, min(i.starts_at) AS first_start FROM subscription_items i
-				WHERE i.deleted_at IS NULL
-				GROUP BY i.account_id
-				HAVING bool_or(i.amount > 0 AND i.starts_at <= @asOf AND (i.ends_at IS NULL OR i.ends_at > @asOf))
-			), owners AS (
-				SELECT m.account_id, array_agg(m.person_id) AS owner_ids
-				FROM account_team m
-				JOIN people p ON p.id = m.person_id AND p.deleted_at IS NULL
-				JOIN accounts a ON a.id = m.account_id AND a.deleted_at IS NULL
-				WHERE m.role = 'cs' AND m.deleted_at IS NULL
-				GROUP BY m.account_id
-			), won AS (
-				SELECT d.account_id, max(d.closed_at) AS won_at FROM deals d
-				WHERE d.deleted_at IS NULL AND d.status = 'won' AND d.kind = 'new' AND d.closed_at <= @asOf
-				GROUP BY d.account_id
-			), latest AS (
-				SELECT o.account_id, o.owner_ids, w.won_at, it.first_start, l.occurred_at, l.by_owner
-				FROM owners o JOIN items it ON it.account_id = o.account_id
-				LEFT JOIN won w ON w.account_id = o.account_id
-				LEFT JOIN LATERAL (SELECT x.occurred_at, x.person_id = ANY(o.owner_ids) AS by_owner FROM activities x
-					WHERE x.account_id = o.account_id AND `+isTouch+` AND x.occurred_at < @asOf
-						AND (x.person_id = ANY(o.owner_ids) OR (x.team = 'onboarding' AND x.occurred_at >= COALESCE(w.won_at, '-infinity')))
-					ORDER BY x.occurred_at DESC, x.id DESC LIMIT 1) l ON true
-			), handed AS (
-				SELECT account_id, owner_ids, won_at, by_owner,
-					CASE WHEN by_owner IS NULL THEN COALESCE(won_at, first_start)
-						WHEN NOT by_owner THEN occurred_at
-						WHEN occurred_at >= COALESCE(won_at, first_start) THEN NULL
-						-- No deal won: an onboarding touch before the owner's
-						-- would be the hand-off, and the owner touched since.
-						WHEN won_at IS NULL AND EXISTS (SELECT 1 FROM activities x
-							WHERE x.account_id = latest.account_id AND `+isTouch+` AND x.team = 'onboarding' AND x.occurred_at <= latest.occurred_at) THEN NULL
-						ELSE COALESCE(won_at, first_start) END AS handoff_at,
-					CASE WHEN by_owner THEN occurred_at
-						-- An owner's touch of the same instant may have sorted
-						-- after the onboarding touch.
-						WHEN NOT by_owner THEN (SELECT x.occurred_at FROM activities x
-							WHERE x.account_id = latest.account_id AND `+isTouch+` AND x.person_id = ANY(latest.owner_ids) AND x.occurred_at <= latest.occurred_at
-							ORDER BY x.occurred_at DESC, x.id DESC LIMIT 1) END AS last_owner_touch_at
-				FROM latest
-			)
-			SELECT account_id, array_to_string(owner_ids, ',') AS owner_ids, handoff_at,
-				CASE WHEN by_owner IS FALSE THEN '`+string(engagement.HandoffOnboardingEnd)+`'
-					WHEN won_at IS NOT NULL THEN '`+string(engagement.HandoffDealWon)+`'
-					ELSE '`+string(engagement.HandoffSubscriptionStart)+`' END AS basis,
-				last_owner_touch_at
-			FROM handed
-			WHERE handoff_at + CAST(@grace AS interval) <= @asOf
-				AND (last_owner_touch_at IS NULL OR last_owner_touch_at < handoff_at)
-			ORDER BY handoff_at, account_id`, args).Scan(&stale).Error
-			if err != nil {
-				return fmt.Errorf("store: hand-off gaps: CS touches: %w", err)
+	var won []wonDeal
+	// firstStart is each active customer's first subscription item's
+	// start.
+	firstStart := map[uuid.UUID]time.Time{}
+	owners := map[uuid.UUID][]uuid.UUID{}
+	// Tens of thousands of rows each: scanned without gorm's reflection.
+	read := func(ctx context.Context, what, sql string, row func(scan func(...any) error) error, vals ...any) error {
+		rows, err := s.db.WithContext(ctx).Raw(sql, vals...).Rows()
+		if err == nil {
+			defer rows.Close()
+			for rows.Next() && err == nil {
+				err = row(rows.Scan)
 			}
-			return nil
-		})
+			if err == nil {
+				err = rows.Err()
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("store: hand-off gaps: %s: %w", what, err)
+		}
+		return nil
+	}
+	err := concurrently(ctx, func(ctx context.Context) error {
+		var err error
+		log, err = s.activityLog(ctx)
+		return err
+	}, func(ctx context.Context) error {
+		return read(ctx, "won deals", `SELECT d.id, d.account_id, d.closed_at
+			FROM deals d JOIN accounts a ON a.id = d.account_id AND a.deleted_at IS NULL
+			WHERE d.deleted_at IS NULL AND d.status = 'won' AND d.kind = 'new' AND d.closed_at <= @asOf`,
+			func(scan func(...any) error) error {
+				var d wonDeal
+				err := scan(&d.id, &d.account, &d.closedAt)
+				won = append(won, d)
+				return err
+			}, args)
+	}, func(ctx context.Context) error {
+		return read(ctx, "customers", `SELECT i.account_id, min(i.starts_at)
+			FROM subscription_items i JOIN accounts a ON a.id = i.account_id AND a.deleted_at IS NULL
+			WHERE i.deleted_at IS NULL
+			GROUP BY i.account_id
+			HAVING bool_or(i.amount > 0 AND i.starts_at <= @asOf AND (i.ends_at IS NULL OR i.ends_at > @asOf))`,
+			func(scan func(...any) error) error {
+				var id uuid.UUID
+				var start time.Time
+				err := scan(&id, &start)
+				firstStart[id] = start
+				return err
+			}, args)
+	}, func(ctx context.Context) error {
+		return read(ctx, "CS owners", `SELECT DISTINCT m.account_id, m.person_id
+			FROM account_team m JOIN people p ON p.id = m.person_id AND p.deleted_at IS NULL
+			WHERE m.role = 'cs' AND m.deleted_at IS NULL`,
+			func(scan func(...any) error) error {
+				var account, person uuid.UUID
+				err := scan(&account, &person)
+				owners[account] = append(owners[account], person)
+				return err
+			})
+	})
 	if err != nil {
 		return nil, err
 	}
+	asOf := micros(q.AsOf)
+	onboarding := teamIndex("onboarding")
 
-	var accountIDs, personIDs []uuid.UUID
-	for _, d := range deals {
-		accountIDs = append(accountIDs, d.AccountID)
+	// A won deal is a gap when onboarding did not touch its account in
+	// [closedAt, closedAt + days); its first onboarding touch since,
+	// before asOf, is told. Deals whose window is still open are not
+	// judged.
+	type dealGap struct {
+		wonDeal
+		first *time.Time
 	}
-	owners := make([][]uuid.UUID, len(stale))
-	for i, g := range stale {
-		accountIDs = append(accountIDs, g.AccountID)
-		for _, id := range strings.Split(g.OwnerIDs, ",") {
-			owners[i] = append(owners[i], uuid.MustParse(id))
+	var dealGaps []dealGap
+	wonAt := map[uuid.UUID]time.Time{}
+	for _, d := range won {
+		if at, ok := wonAt[d.account]; !ok || d.closedAt.After(at) {
+			wonAt[d.account] = d.closedAt
 		}
-		personIDs = append(personIDs, owners[i]...)
+		if d.closedAt.Add(grace).After(q.AsOf) {
+			continue
+		}
+		es := log.entries(d.account, asOf)
+		i, _ := slices.BinarySearchFunc(es, micros(d.closedAt), func(e logEntry, t int64) int {
+			if e.at < t {
+				return -1
+			}
+			return 1
+		})
+		var first *time.Time
+		for _, e := range es[i:] {
+			if e.touch && e.team == onboarding {
+				first = ptrTo(time.UnixMicro(e.at).UTC())
+				break
+			}
+		}
+		if first == nil || !first.Before(d.closedAt.Add(grace)) {
+			dealGaps = append(dealGaps, dealGap{d, first})
+		}
 	}
-	accounts, err := s.accountsByID(ctx, accountIDs)
-	if err != nil {
-		return nil, fmt.Errorf("store: hand-off gaps: %w", err)
+	slices.SortFunc(dealGaps, func(a, b dealGap) int {
+		if c := b.closedAt.Compare(a.closedAt); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.id[:], b.id[:])
+	})
+
+	// An active customer is handed to CS at the end of onboarding: its
+	// last onboarding touch since its latest won new deal; without one,
+	// that deal's close; without such a deal, its first subscription's
+	// start. It is a gap when none of its CS owners touched it since.
+	var unownedIDs []uuid.UUID
+	var csGaps []engagement.CSGap
+	var gapOwners [][]uuid.UUID
+	var inLog []int32
+	for account, start := range firstStart {
+		ownerIDs := owners[account]
+		if len(ownerIDs) == 0 {
+			unownedIDs = append(unownedIDs, account)
+			continue
+		}
+		inLog = inLog[:0]
+		for _, o := range ownerIDs {
+			if i, ok := log.personIndex[o]; ok {
+				inLog = append(inLog, i)
+			}
+		}
+		won, hasWon := wonAt[account]
+		since := int64(math.MinInt64)
+		if hasWon {
+			since = micros(won)
+		}
+		var onboardingEnd, lastOwner *int64
+		es := log.entries(account, asOf)
+		for i := len(es) - 1; i >= 0 && (onboardingEnd == nil || lastOwner == nil); i-- {
+			e := &es[i]
+			if !e.touch {
+				continue
+			}
+			if onboardingEnd == nil && e.team == onboarding && e.at >= since {
+				onboardingEnd = &e.at
+			}
+			if lastOwner == nil && e.person >= 0 && slices.Contains(inLog, e.person) {
+				lastOwner = &e.at
+			}
+			// Before the won deal no onboarding touch counts: the
+			// owners' latest touch is all that is left to find.
+			if onboardingEnd == nil && e.at < since && lastOwner != nil {
+				break
+			}
+		}
+		gap := engagement.CSGap{Account: domain.Account{ID: account}}
+		switch {
+		case onboardingEnd != nil:
+			gap.HandoffAt, gap.Basis = time.UnixMicro(*onboardingEnd).UTC(), engagement.HandoffOnboardingEnd
+		case hasWon:
+			gap.HandoffAt, gap.Basis = won.UTC(), engagement.HandoffDealWon
+		default:
+			gap.HandoffAt, gap.Basis = start.UTC(), engagement.HandoffSubscriptionStart
+		}
+		if lastOwner != nil {
+			gap.LastOwnerTouchAt = ptrTo(time.UnixMicro(*lastOwner).UTC())
+		}
+		due := !gap.HandoffAt.Add(grace).After(q.AsOf)
+		if due && (gap.LastOwnerTouchAt == nil || gap.LastOwnerTouchAt.Before(gap.HandoffAt)) {
+			csGaps = append(csGaps, gap)
+			gapOwners = append(gapOwners, ownerIDs)
+		}
 	}
-	people, err := s.People(ctx, personIDs)
+
+	accountIDs := slices.Clone(unownedIDs)
+	var personIDs, dealIDs []uuid.UUID
+	for _, d := range dealGaps {
+		accountIDs = append(accountIDs, d.account)
+		dealIDs = append(dealIDs, d.id)
+	}
+	for i, g := range csGaps {
+		accountIDs = append(accountIDs, g.Account.ID)
+		personIDs = append(personIDs, gapOwners[i]...)
+	}
+	var accounts map[uuid.UUID]domain.Account
+	var people map[uuid.UUID]domain.Person
+	var deals map[uuid.UUID]domain.Deal
+	err = concurrently(ctx, func(ctx context.Context) (err error) {
+		accounts, err = s.accountsByID(ctx, accountIDs)
+		return err
+	}, func(ctx context.Context) (err error) {
+		people, err = s.People(ctx, personIDs)
+		return err
+	}, func(ctx context.Context) (err error) {
+		deals, err = s.DealsByID(ctx, dealIDs)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: hand-off gaps: %w", err)
 	}
 
 	out := &engagement.Handoff{
 		Rules:                   engagement.HandoffRules(q),
-		DealsWithoutOnboarding:  make([]engagement.OnboardingGap, len(deals)),
-		CustomersWithoutCSOwner: unowned,
-		CustomersNotTouchedByCS: make([]engagement.CSGap, len(stale)),
+		DealsWithoutOnboarding:  make([]engagement.OnboardingGap, len(dealGaps)),
+		CustomersWithoutCSOwner: make([]domain.Account, len(unownedIDs)),
+		CustomersNotTouchedByCS: csGaps,
 	}
-	for i, d := range deals {
-		out.DealsWithoutOnboarding[i] = engagement.OnboardingGap{
-			Deal: d.Deal, Account: accounts[d.AccountID],
-			DueBy:                  d.ClosedAt.Add(time.Duration(q.Days) * engagement.Day),
-			FirstOnboardingTouchAt: d.FirstOnboardingTouchAt,
-		}
+	for i, d := range dealGaps {
+		out.DealsWithoutOnboarding[i] = engagement.OnboardingGap{Deal: deals[d.id], Account: accounts[d.account],
+			DueBy: d.closedAt.Add(grace), FirstOnboardingTouchAt: d.first}
 	}
-	for i, g := range stale {
-		gap := engagement.CSGap{Account: accounts[g.AccountID], HandoffAt: g.HandoffAt,
-			Basis: engagement.HandoffBasis(g.Basis), LastOwnerTouchAt: g.LastOwnerTouchAt}
-		for _, id := range owners[i] {
-			gap.CSOwners = append(gap.CSOwners, people[id])
+	for i, id := range unownedIDs {
+		out.CustomersWithoutCSOwner[i] = accounts[id]
+	}
+	engagement.SortByName(out.CustomersWithoutCSOwner, func(a domain.Account) (string, uuid.UUID) { return a.Name, a.ID })
+	for i := range csGaps {
+		g := &csGaps[i]
+		g.Account = accounts[g.Account.ID]
+		for _, id := range gapOwners[i] {
+			g.CSOwners = append(g.CSOwners, people[id])
 		}
-		slices.SortFunc(gap.CSOwners, func(a, b domain.Person) int {
+		slices.SortFunc(g.CSOwners, func(a, b domain.Person) int {
 			return strings.Compare(a.Name+"\x00"+a.ID.String(), b.Name+"\x00"+b.ID.String())
 		})
-		out.CustomersNotTouchedByCS[i] = gap
 	}
+	slices.SortFunc(csGaps, func(a, b engagement.CSGap) int {
+		if c := a.HandoffAt.Compare(b.HandoffAt); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.Account.ID[:], b.Account.ID[:])
+	})
 	if err := s.timezone(ctx, &out.Rules); err != nil {
 		return nil, fmt.Errorf("store: hand-off gaps: %w", err)
 	}

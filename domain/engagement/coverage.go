@@ -141,20 +141,26 @@ func NewCoverage(q CoverageQuery, owners map[uuid.UUID]domain.Person, entries []
 	return out
 }
 
-// sortByName orders accounts by name, case folded, then id. The keys are
-// computed once an account rather than once a comparison: a book of the
-// whole customer base is tens of thousands of accounts.
+// sortByName orders a book's accounts by name, case folded, then id.
 func sortByName(as []AccountCoverage) {
+	SortByName(as, func(a AccountCoverage) (string, uuid.UUID) { return a.Account.Name, a.Account.ID })
+}
+
+// SortByName orders xs by name, case folded, then id, as the reports list
+// accounts. The keys are computed once an item rather than once a
+// comparison: a report may list tens of thousands.
+func SortByName[T any](xs []T, key func(T) (name string, id uuid.UUID)) {
 	type keyed struct {
 		name, id string
-		a        AccountCoverage
+		x        T
 	}
-	ks := make([]keyed, len(as))
-	for i, a := range as {
-		ks[i] = keyed{strings.ToLower(a.Account.Name), a.Account.ID.String(), a}
+	ks := make([]keyed, len(xs))
+	for i, x := range xs {
+		name, id := key(x)
+		ks[i] = keyed{strings.ToLower(name), id.String(), x}
 	}
 	slices.SortFunc(ks, func(a, b keyed) int { return cmp.Or(strings.Compare(a.name, b.name), strings.Compare(a.id, b.id)) })
 	for i, k := range ks {
-		as[i] = k.a
+		xs[i] = k.x
 	}
 }
