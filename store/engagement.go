@@ -99,27 +99,24 @@ func (s *Store) CoverageReport(ctx context.Context, q engagement.CoverageQuery) 
 		}
 	}
 	from, to := q.Period()
-	args := touchArgs(map[string]any{"team": q.Team, "from": from, "to": to})
+	args := map[string]any{"team": q.Team}
 	owner := ""
 	if q.OwnerID != nil {
 		owner = " AND m.person_id = @owner"
 		args["owner"] = *q.OwnerID
 	}
 	// The book is tens of thousands of accounts. Its rows, only what orders
-	// and groups them, are read without gorm's reflection while a second
-	// statement counts their activities of the window, each account's a
-	// probe of its index in the order of the accounts' ids, which is the
-	// activities' physical order. The API loads the accounts asked for.
-	type work struct {
-		Touches              int
-		LastTouchAt          *time.Time
-		TimeSpentSeconds     int64
-		TeamTimeSpentSeconds int64
-	}
+	// and groups them, are read without gorm's reflection, beside the
+	// activity log their window is counted from. The API loads the
+	// accounts asked for.
 	var entries []engagement.BookEntry
 	var ownerIDs []uuid.UUID
-	worked := map[uuid.UUID]work{}
+	var log *activityLog
 	err := concurrently(ctx, func(ctx context.Context) error {
+		var err error
+		log, err = s.activityLog(ctx)
+		return err
+	}, func(ctx context.Context) error {
 		rows, err := s.db.WithContext(ctx).Raw(`SELECT b.owner_id, a.id, a.name, a.tier
 			FROM (SELECT DISTINCT m.person_id AS owner_id, m.account_id
 				FROM account_team m
@@ -143,43 +140,29 @@ func (s *Store) CoverageReport(ctx context.Context, q engagement.CoverageQuery) 
 			}
 		}
 		return rows.Err()
-	}, func(ctx context.Context) error {
-		rows, err := s.db.WithContext(ctx).Raw(`SELECT b.account_id, w.touches, w.last_touch_at,
-				COALESCE(w.time_spent_seconds, 0)::bigint, w.team_time_spent_seconds::bigint
-			FROM (SELECT DISTINCT m.account_id FROM account_team m
-				JOIN accounts a ON a.id = m.account_id AND a.deleted_at IS NULL AND a.lifecycle <> 'churned'
-				WHERE m.deleted_at IS NULL AND m.role = @team`+owner+`
-				ORDER BY m.account_id) b
-			CROSS JOIN LATERAL (SELECT count(*) AS activities,
-				count(*) FILTER (WHERE x.team = @team AND x.kind IN @kinds) AS touches,
-				max(x.occurred_at) FILTER (WHERE x.team = @team AND x.kind IN @kinds) AS last_touch_at,
-				sum(x.duration_seconds) AS time_spent_seconds,
-				COALESCE(sum(x.duration_seconds) FILTER (WHERE x.team = @team), 0) AS team_time_spent_seconds
-				FROM activities x
-				WHERE x.account_id = b.account_id AND x.deleted_at IS NULL
-					AND x.occurred_at >= @from AND x.occurred_at < @to) w
-			WHERE w.activities > 0`, args).Rows()
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id uuid.UUID
-			var w work
-			if err := rows.Scan(&id, &w.Touches, &w.LastTouchAt, &w.TimeSpentSeconds, &w.TeamTimeSpentSeconds); err != nil {
-				return err
-			}
-			worked[id] = w
-		}
-		return rows.Err()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: coverage: %w", err)
 	}
-	for i, e := range entries {
-		w := worked[e.Account.ID]
-		entries[i].Touches, entries[i].LastTouchAt = w.Touches, w.LastTouchAt
-		entries[i].TimeSpentSeconds, entries[i].TeamTimeSpentSeconds = w.TimeSpentSeconds, w.TeamTimeSpentSeconds
+	team := teamIndex(q.Team)
+	start, end := micros(from), micros(to)
+	for i := range entries {
+		e := &entries[i]
+		es := log.entries(e.Account.ID, end)
+		for j := len(es) - 1; j >= 0 && es[j].at >= start; j-- {
+			x := es[j]
+			e.TimeSpentSeconds += x.seconds
+			if x.team != team {
+				continue
+			}
+			e.TeamTimeSpentSeconds += x.seconds
+			if x.touch {
+				if e.Touches == 0 {
+					e.LastTouchAt = ptrTo(time.UnixMicro(x.at).UTC())
+				}
+				e.Touches++
+			}
+		}
 	}
 	owners, err := s.People(ctx, ownerIDs)
 	if err != nil {
