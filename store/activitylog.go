@@ -114,6 +114,13 @@ func (s *Store) activityLog(ctx context.Context) (*activityLog, error) {
 	return v.(*activityLog), nil
 }
 
+// WarmActivityLog brings the activity log up to date, building it the
+// first time, so that the next report finds it ready.
+func (s *Store) WarmActivityLog(ctx context.Context) error {
+	_, err := s.activityLog(ctx)
+	return err
+}
+
 // logBuilds is how many times this store built its log whole, for tests.
 func (s *Store) logBuilds() int {
 	s.logs.mu.Lock()

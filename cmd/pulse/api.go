@@ -53,11 +53,15 @@ func (a apiSyncs) Start(_ context.Context, src *domain.Source, trigger string) (
 
 var _ graph.SyncRunner = apiSyncs{}
 
-// warmRevenueBooks builds the revenue reports' books anew whenever a sync
-// run of any Pulse process on the database ends, so that the first report
-// after a sync does not wait for it. Notifications that arrive while it
-// builds are taken together.
-func warmRevenueBooks(ctx context.Context, e *env, st *store.Store) {
+// warmReports keeps what the reports read ready: it builds the activity
+// log at once, and whenever a sync run of any Pulse process on the
+// database ends, it patches the log and builds the revenue books anew, so
+// that the first report after a sync does not wait for them.
+// Notifications that arrive meanwhile are taken together.
+func warmReports(ctx context.Context, e *env, st *store.Store) {
+	if err := st.WarmActivityLog(ctx); err != nil && ctx.Err() == nil {
+		e.logger.Warn("activity log: not built ahead", "err", err)
+	}
 	if e.listener == nil {
 		return
 	}
@@ -79,6 +83,9 @@ func warmRevenueBooks(ctx context.Context, e *env, st *store.Store) {
 			default:
 				drained = true
 			}
+		}
+		if err := st.WarmActivityLog(ctx); err != nil && ctx.Err() == nil {
+			e.logger.Warn("activity log: warm after sync", "err", err)
 		}
 		built, err := st.WarmRevenueBooks(ctx)
 		e.metrics.BooksWarmed(built)

@@ -65,7 +65,7 @@ func newServeCmd(g *globals) *cobra.Command {
 				BaseContext:       func(net.Listener) context.Context { return ctx },
 			}
 			go schedule(ctx, e, tick)
-			go warmRevenueBooks(ctx, e, reports)
+			go warmReports(ctx, e, reports)
 			url := "http://" + ln.Addr().String()
 			fmt.Fprintf(cmd.OutOrStdout(), "Pulse is serving on %s\n  GraphiQL: %s/\n  GraphQL endpoint: %s/query\n", url, url, url)
 			if adminKey != "" {
