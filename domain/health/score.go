@@ -47,12 +47,16 @@ type Result struct {
 // to one.
 func Score(sc Scorecard, in Inputs) Result {
 	factors := make([]Factor, len(sc.Measures))
+	// The factors' figures share one allocation: a back-test scores tens
+	// of thousands of accounts.
+	figures := make([]float64, 3*len(sc.Measures)+1)
 	var total float64
 	for i, m := range sc.Measures {
 		f := Factor{Measure: m.Measure, Team: m.Team, Weight: m.Weight}
 		if v, ok := in.Value(m.Measure, m.Team); ok {
-			s := round(m.SubScore(v), 1)
-			f.Value, f.Score = &v, &s
+			value, score := &figures[3*i], &figures[3*i+1]
+			*value, *score = v, round(m.SubScore(v), 1)
+			f.Value, f.Score = value, score
 			total += m.Weight
 		} else {
 			f.Note = NoData
@@ -70,12 +74,13 @@ func Score(sc Scorecard, in Inputs) Result {
 		}
 		c := f.Weight * *f.Score / total
 		score += c
-		c = round(c, 2)
-		factors[i].Contribution = &c
+		contribution := &figures[3*i+2]
+		*contribution = round(c, 2)
+		factors[i].Contribution = contribution
 	}
-	score = round(score, 1)
-	res.Score = &score
-	res.Band = sc.Bands.Of(score)
+	res.Score = &figures[len(figures)-1]
+	*res.Score = round(score, 1)
+	res.Band = sc.Bands.Of(*res.Score)
 	return res
 }
 
