@@ -22,12 +22,12 @@ type Store struct {
 	db *gorm.DB
 	// books are the revenue books kept between reports.
 	books *books
-	// logs keeps the activity log between reports.
-	logs *activityLogs
+	// logs keeps the account log between reports.
+	logs *accountLogs
 }
 
 // New returns a Store reading db.
-func New(db *gorm.DB) *Store { return &Store{db: db, books: &books{}, logs: &activityLogs{}} }
+func New(db *gorm.DB) *Store { return &Store{db: db, books: &books{}, logs: &accountLogs{}} }
 
 // sqlText is a statement being built, with its arguments in order.
 type sqlText struct {

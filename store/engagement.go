@@ -107,14 +107,14 @@ func (s *Store) CoverageReport(ctx context.Context, q engagement.CoverageQuery) 
 	}
 	// The book is tens of thousands of accounts. Its rows, only what orders
 	// and groups them, are read without gorm's reflection, beside the
-	// activity log their window is counted from. The API loads the
+	// account log their window is counted from. The API loads the
 	// accounts asked for.
 	var entries []engagement.BookEntry
 	var ownerIDs []uuid.UUID
-	var log *activityLog
+	var log *accountLog
 	err := concurrently(ctx, func(ctx context.Context) error {
 		var err error
-		log, err = s.activityLog(ctx)
+		log, err = s.accountLog(ctx)
 		return err
 	}, func(ctx context.Context) error {
 		rows, err := s.db.WithContext(ctx).Raw(`SELECT b.owner_id, a.id, a.name, a.tier
@@ -277,7 +277,7 @@ func minTime(a, b time.Time) time.Time {
 
 // HandoffGapReport answers handoffGaps(asOf, days). Three statements,
 // each a scan or two, read the won deals, the active customers and the CS
-// owners; the touches come from the activity log, and the rest is joined
+// owners; the touches come from the account log, and the rest is joined
 // here.
 func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery) (*engagement.Handoff, error) {
 	if err := q.Validate(); err != nil {
@@ -285,7 +285,7 @@ func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery)
 	}
 	grace := time.Duration(q.Days) * engagement.Day
 	args := map[string]any{"asOf": q.AsOf}
-	var log *activityLog
+	var log *accountLog
 	type wonDeal struct {
 		id, account uuid.UUID
 		closedAt    time.Time
@@ -314,7 +314,7 @@ func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery)
 	}
 	err := concurrently(ctx, func(ctx context.Context) error {
 		var err error
-		log, err = s.activityLog(ctx)
+		log, err = s.accountLog(ctx)
 		return err
 	}, func(ctx context.Context) error {
 		return read(ctx, "won deals", `SELECT d.id, d.account_id, d.closed_at

@@ -154,71 +154,19 @@ func (s *Store) measure(ctx context.Context, ts []target, env measureEnv, cards 
 		AccountID     uuid.UUID
 		SaturatedDays int
 	}
+	// Touches, tickets and survey responses come from the account log.
 	start(true, func(ctx context.Context) error {
-		wantPressure := needs.any(health.ContactPressureDays)
-		if !wantPressure && len(needs.lastTouchTeams) == 0 &&
-			!needs.any(health.Touches30d, health.Touches90d, health.HoursSpent30d, health.HoursSpent90d) {
-			return nil
-		}
-		log, err := s.activityLog(ctx)
+		log, err := s.accountLog(ctx)
 		if err != nil {
 			return err
 		}
 		busy := measureActivity(log, out, needs.lastTouchTeams, env.cap)
-		if !wantPressure {
+		measureTickets(log, out)
+		measureSurveys(log, out)
+		if !needs.any(health.ContactPressureDays) {
 			return nil
 		}
 		return s.measurePressure(ctx, busy, args, &pressure)
-	})
-
-	var tickets []struct {
-		AccountID          uuid.UUID
-		Open, Urgent       int
-		FirstResponseHours *float64
-		ResolutionHours    *float64
-		Rated, Positive    int
-	}
-	// Every measure reads tickets open at as_of, or opened or resolved in
-	// their window: the others, most of an account's history, are left
-	// out before they are grouped.
-	ticketWindow := hours(max(health.TicketWindowDays, health.CSATWindowDays))
-	// A ticket is open at as_of when opened before it and not resolved
-	// by then; one solved or closed without a resolution time counts as
-	// resolved, having no instant to say otherwise.
-	const open = `(t.resolved_at IS NULL OR t.resolved_at >= s.as_of) AND NOT (t.resolved_at IS NULL AND t.status IN ('solved', 'closed'))`
-	const rated = `t.csat > 0 AND COALESCE(t.resolved_at, t.opened_at) >= s.as_of - ` + "%s" + ` AND COALESCE(t.resolved_at, t.opened_at) < s.as_of`
-	ratedIn := fmt.Sprintf(rated, hours(health.CSATWindowDays))
-	start(needs.any(health.OpenTickets, health.UrgentOpenTickets, health.MedianFirstResponse, health.MedianResolution, health.CSAT), func(ctx context.Context) error {
-		return run(ctx, "tickets", `SELECT s.account_id,
-			count(*) FILTER (WHERE `+open+`) AS open,
-			count(*) FILTER (WHERE `+open+` AND t.priority = 'urgent') AS urgent,
-			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.first_response_at - t.opened_at) / 3600)
-				FILTER (WHERE t.opened_at >= s.as_of - `+hours(health.TicketWindowDays)+` AND t.first_response_at < s.as_of) AS first_response_hours,
-			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.resolved_at - t.opened_at) / 3600)
-				FILTER (WHERE t.resolved_at >= s.as_of - `+hours(health.TicketWindowDays)+` AND t.resolved_at < s.as_of) AS resolution_hours,
-			count(*) FILTER (WHERE `+ratedIn+`) AS rated,
-			count(*) FILTER (WHERE `+ratedIn+` AND t.csat >= 4) AS positive
-		FROM sel s JOIN tickets t ON t.account_id = s.account_id
-		WHERE t.deleted_at IS NULL AND t.opened_at < s.as_of
-			AND (t.resolved_at IS NULL OR t.resolved_at >= s.as_of - `+ticketWindow+` OR t.opened_at >= s.as_of - `+ticketWindow+`)
-		GROUP BY s.account_id`, &tickets)
-	})
-
-	var surveys []struct {
-		AccountID       uuid.UUID
-		LastNPS         *int
-		AverageNPS      *float64
-		Rated, Positive int
-	}
-	start(needs.any(health.LastNPS, health.AverageNPS, health.CSAT), func(ctx context.Context) error {
-		return run(ctx, "surveys", `SELECT s.account_id,
-			(array_agg(r.score ORDER BY r.responded_at DESC, r.id DESC) FILTER (WHERE r.kind = 'nps'))[1] AS last_nps,
-			avg(r.score) FILTER (WHERE r.kind = 'nps' AND r.responded_at >= s.as_of - `+hours(health.NPSWindowDays)+`) AS average_nps,
-			count(*) FILTER (WHERE r.kind = 'csat' AND r.responded_at >= s.as_of - `+hours(health.CSATWindowDays)+`) AS rated,
-			count(*) FILTER (WHERE r.kind = 'csat' AND r.responded_at >= s.as_of - `+hours(health.CSATWindowDays)+` AND r.score >= 4) AS positive
-		FROM sel s JOIN survey_responses r ON r.account_id = s.account_id
-		WHERE r.deleted_at IS NULL AND r.responded_at < s.as_of
-		GROUP BY s.account_id`, &surveys)
 	})
 
 	// MRR comes from the revenue book, kept between syncs for the
@@ -252,20 +200,6 @@ func (s *Store) measure(ctx context.Context, ts []target, env measureEnv, cards 
 		}
 	}
 	out = live
-	for _, t := range tickets {
-		if in := out[t.AccountID]; in != nil {
-			in.OpenTickets, in.UrgentOpenTickets = t.Open, t.Urgent
-			in.MedianFirstResponseHours, in.MedianResolutionHours = t.FirstResponseHours, t.ResolutionHours
-			in.CSATRated, in.CSATPositive = t.Rated, t.Positive
-		}
-	}
-	for _, r := range surveys {
-		if in := out[r.AccountID]; in != nil {
-			in.LastNPS, in.AverageNPS = r.LastNPS, r.AverageNPS
-			in.CSATRated += r.Rated
-			in.CSATPositive += r.Positive
-		}
-	}
 	if book != nil {
 		for _, in := range out {
 			in.MRRNow = book.MRR(in.AccountID, in.AsOf).InexactFloat64()
@@ -311,13 +245,13 @@ func keptSelection(ts []target, base map[string]any) (string, map[string]any) {
 }
 
 // measureActivity fills in each input's touches of the last 30 and 90
-// days by team, with the latest of each team's, from the activity log;
+// days by team, with the latest of each team's, from the account log;
 // and, for each team of lastTouchTeams ("" for any team) that an input
 // has no touch of in that window, its latest touch before. It returns
 // the accounts with more than cap outbound touches of a contact in the
 // contact pressure window: a saturated day is more than cap touches of
 // one contact, so only those can have one.
-func measureActivity(log *activityLog, out map[uuid.UUID]*health.Inputs, lastTouchTeams map[string]bool, cap int) []target {
+func measureActivity(log *accountLog, out map[uuid.UUID]*health.Inputs, lastTouchTeams map[string]bool, cap int) []target {
 	const day = int64(engagement.Day / time.Microsecond)
 	teams := slices.Sorted(maps.Keys(lastTouchTeams))
 	var busy []target
@@ -372,6 +306,94 @@ func measureActivity(log *activityLog, out map[uuid.UUID]*health.Inputs, lastTou
 		}
 	}
 	return busy
+}
+
+// measureTickets fills in each input's ticket measures from the account
+// log. A ticket is open at as_of when opened before it and not resolved
+// by then; one solved or closed without a resolution time counts as
+// resolved, having no instant to say otherwise. Medians interpolate, as
+// percentile_cont(0.5) does.
+func measureTickets(log *accountLog, out map[uuid.UUID]*health.Inputs) {
+	const day = int64(engagement.Day / time.Microsecond)
+	var firstResponse, resolution []float64
+	for id, in := range out {
+		asOf := micros(in.AsOf)
+		ticketFrom, csatFrom := asOf-health.TicketWindowDays*day, asOf-health.CSATWindowDays*day
+		firstResponse, resolution = firstResponse[:0], resolution[:0]
+		for _, t := range log.tickets(id, asOf) {
+			if (t.resolved == noTime || t.resolved >= asOf) && !t.closedUntimed {
+				in.OpenTickets++
+				if t.urgent {
+					in.UrgentOpenTickets++
+				}
+			}
+			if t.opened >= ticketFrom && t.firstResponse != noTime && t.firstResponse < asOf {
+				firstResponse = append(firstResponse, pgHours(t.opened, t.firstResponse))
+			}
+			if t.resolved != noTime && t.resolved >= ticketFrom && t.resolved < asOf {
+				resolution = append(resolution, pgHours(t.opened, t.resolved))
+			}
+			rated := t.resolved
+			if rated == noTime {
+				rated = t.opened
+			}
+			if t.csat > 0 && rated >= csatFrom && rated < asOf {
+				in.CSATRated++
+				if t.csat >= 4 {
+					in.CSATPositive++
+				}
+			}
+		}
+		in.MedianFirstResponseHours, in.MedianResolutionHours = median(firstResponse), median(resolution)
+	}
+}
+
+// median is the median of xs, the mean of the middle two when their
+// number is even, as percentile_cont(0.5) takes it; nil when there are
+// none. It sorts xs.
+func median(xs []float64) *float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	slices.Sort(xs)
+	m := xs[(len(xs)-1)/2]
+	if len(xs)%2 == 0 {
+		m += (xs[len(xs)/2] - m) * 0.5
+	}
+	return &m
+}
+
+// measureSurveys fills in each input's NPS and CSAT survey measures from
+// the account log: the latest NPS (by time, then id), the mean NPS of the
+// NPS window, and CSAT responses of the CSAT window, those of 4 or 5
+// positive.
+func measureSurveys(log *accountLog, out map[uuid.UUID]*health.Inputs) {
+	const day = int64(engagement.Day / time.Microsecond)
+	for id, in := range out {
+		asOf := micros(in.AsOf)
+		npsFrom, csatFrom := asOf-health.NPSWindowDays*day, asOf-health.CSATWindowDays*day
+		var sum, n int
+		for _, r := range log.surveys(id, asOf) {
+			switch r.kind {
+			case "nps":
+				in.LastNPS = ptrTo(int(r.score))
+				if r.at >= npsFrom {
+					sum += int(r.score)
+					n++
+				}
+			case "csat":
+				if r.at >= csatFrom {
+					in.CSATRated++
+					if r.score >= 4 {
+						in.CSATPositive++
+					}
+				}
+			}
+		}
+		if n > 0 {
+			in.AverageNPS = ptrTo(pgAvg(sum, n))
+		}
+	}
 }
 
 // measurePressure counts the days of the contact pressure window on which

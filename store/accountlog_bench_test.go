@@ -9,12 +9,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// BenchmarkActivityLog builds the activity log of the database named by
+// BenchmarkAccountLog builds the account log of the database named by
 // PULSE_BENCH_DATABASE_URL (the 100,000-account demo set), reporting the
 // heap it holds, and patches it after a write to the activities of 1,000
 // accounts, as a sync's batch would (the benchmark rewrites those rows
 // unchanged).
-func BenchmarkActivityLog(b *testing.B) {
+func BenchmarkAccountLog(b *testing.B) {
 	url := os.Getenv("PULSE_BENCH_DATABASE_URL")
 	if url == "" {
 		b.Skip("PULSE_BENCH_DATABASE_URL names no database to benchmark on")
@@ -33,7 +33,7 @@ func BenchmarkActivityLog(b *testing.B) {
 			runtime.GC()
 			runtime.ReadMemStats(&before)
 			s := New(db)
-			l, err := s.activityLog(ctx)
+			l, err := s.accountLog(ctx)
 			require.NoError(b, err)
 			runtime.GC()
 			runtime.ReadMemStats(&after)
@@ -44,14 +44,14 @@ func BenchmarkActivityLog(b *testing.B) {
 	})
 	b.Run("patch 1000 accounts", func(b *testing.B) {
 		s := New(db)
-		_, err := s.activityLog(ctx)
+		_, err := s.accountLog(ctx)
 		require.NoError(b, err)
 		for b.Loop() {
 			b.StopTimer()
 			require.NoError(b, db.Exec(`UPDATE activities SET duration_seconds = duration_seconds
 				WHERE account_id IN (SELECT id FROM accounts ORDER BY random() LIMIT 1000)`).Error)
 			b.StartTimer()
-			_, err := s.activityLog(ctx)
+			_, err := s.accountLog(ctx)
 			require.NoError(b, err)
 		}
 		require.Equal(b, 1, s.logBuilds(), "patched, not built")

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -13,10 +14,11 @@ import (
 	"github.com/pulseproject/pulse/internal/testdb"
 )
 
-// TestActivityLogFollowsEveryWrite builds the log once, then writes
-// activities each way a sync or a merge does: each write is in the next
-// log, patched rather than built again; only a truncation builds anew.
-func TestActivityLogFollowsEveryWrite(t *testing.T) {
+// TestAccountLogFollowsEveryWrite builds the log once, then writes
+// activities each way a sync or a merge does, then tickets and survey
+// responses: each write is in the next log, patched rather than built
+// again; only a truncation builds anew.
+func TestAccountLogFollowsEveryWrite(t *testing.T) {
 	ctx := context.Background()
 	db, err := Open(ctx, testdb.New(t))
 	require.NoError(t, err)
@@ -42,12 +44,12 @@ func TestActivityLogFollowsEveryWrite(t *testing.T) {
 	}
 	summary := func() map[string][]entry {
 		t.Helper()
-		l, err := s.activityLog(ctx)
+		l, err := s.accountLog(ctx)
 		require.NoError(t, err)
 		names := map[uuid.UUID]string{a: "Alpha", b: "Bravo", ana: "Ana"}
 		out := map[string][]entry{}
 		for id, es := range l.accounts {
-			for _, e := range es {
+			for _, e := range es.activities {
 				x := entry{At: time.UnixMicro(e.at).UTC(), Touch: e.touch}
 				if e.person >= 0 {
 					x.Person = names[l.people[e.person]]
@@ -110,12 +112,13 @@ func TestActivityLogFollowsEveryWrite(t *testing.T) {
 				return err
 			}
 			// A log read now sees the second, not the first.
-			l, err := s.activityLog(ctx)
+			l, err := s.accountLog(ctx)
 			if err != nil {
 				return err
 			}
-			if len(l.accounts[a]) != 2 || len(l.accounts[b]) != 0 {
-				t.Errorf("between the commits: %d activities of Alpha, %d of Bravo; want 2 and 0", len(l.accounts[a]), len(l.accounts[b]))
+			if len(l.entries(a, math.MaxInt64)) != 2 || len(l.entries(b, math.MaxInt64)) != 0 {
+				t.Errorf("between the commits: %d activities of Alpha, %d of Bravo; want 2 and 0",
+					len(l.entries(a, math.MaxInt64)), len(l.entries(b, math.MaxInt64)))
 			}
 			return first.Commit().Error
 		}, map[string][]entry{
@@ -128,6 +131,22 @@ func TestActivityLogFollowsEveryWrite(t *testing.T) {
 		require.Equal(t, st.want, summary(), st.name)
 		require.Equal(t, 1, s.logBuilds(), "%s: patched, not built again", st.name)
 	}
+
+	// Tickets and survey responses are patched the same way.
+	exec(`INSERT INTO tickets (id, account_id, status, opened_at, external_id) VALUES (?, ?, 'open', '2025-06-03T00:00:00Z', 't1')`, uuid.New(), b)
+	exec(`INSERT INTO survey_responses (id, account_id, kind, score, responded_at, external_id)
+		VALUES (?, ?, 'nps', 9, '2025-06-04T00:00:00Z', 'n1')`, uuid.New(), b)
+	l, err := s.accountLog(ctx)
+	require.NoError(t, err)
+	require.Len(t, l.tickets(b, math.MaxInt64), 1)
+	require.Len(t, l.surveys(b, math.MaxInt64), 1)
+	exec(`UPDATE survey_responses SET deleted_at = now()`)
+	exec(`UPDATE tickets SET resolved_at = '2025-06-05T00:00:00Z'`)
+	l, err = s.accountLog(ctx)
+	require.NoError(t, err)
+	require.Empty(t, l.surveys(b, math.MaxInt64))
+	require.Equal(t, micros(at("2025-06-05T00:00:00Z")), l.tickets(b, math.MaxInt64)[0].resolved)
+	require.Equal(t, 1, s.logBuilds(), "patched, not built again")
 
 	exec(`TRUNCATE activities`)
 	require.Equal(t, map[string][]entry{}, summary())
