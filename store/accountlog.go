@@ -58,8 +58,11 @@ type logEntry struct {
 // microseconds, noTime when NULL.
 type ticketEntry struct {
 	opened, firstResponse, resolved int64
-	csat                            int16
-	urgent                          bool
+	// firstResponseHours and resolutionHours are the hours from opening
+	// to each, as PostgreSQL divides (pgHours); computed once a ticket.
+	firstResponseHours, resolutionHours float64
+	csat                                int16
+	urgent                              bool
 	// closedUntimed: solved or closed without a resolution time.
 	closedUntimed bool
 }
@@ -333,9 +336,16 @@ func (r *logReader) read(ctx context.Context, tx pgx.Tx, by map[uuid.UUID]*accou
 			priority = 'urgent', status IN ('solved', 'closed')
 		FROM tickets WHERE deleted_at IS NULL`+where, args,
 		[]any{&account, &opened, &firstResponse, &resolved, &csat, &urgent, &closed}, func() {
+			t := ticketEntry{opened: micros(opened), firstResponse: microsOrNone(firstResponse),
+				resolved: microsOrNone(resolved), csat: csat, urgent: urgent, closedUntimed: closed && !resolved.Valid}
+			if t.firstResponse != noTime {
+				t.firstResponseHours = pgHours(t.opened, t.firstResponse)
+			}
+			if t.resolved != noTime {
+				t.resolutionHours = pgHours(t.opened, t.resolved)
+			}
 			a := of(account)
-			a.tickets = append(a.tickets, ticketEntry{opened: micros(opened), firstResponse: microsOrNone(firstResponse),
-				resolved: microsOrNone(resolved), csat: csat, urgent: urgent, closedUntimed: closed && !resolved.Valid})
+			a.tickets = append(a.tickets, t)
 		})
 	if err != nil {
 		return fmt.Errorf("tickets: %w", err)

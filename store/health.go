@@ -253,30 +253,41 @@ func keptSelection(ts []target, base map[string]any) (string, map[string]any) {
 // one contact, so only those can have one.
 func measureActivity(log *accountLog, out map[uuid.UUID]*health.Inputs, lastTouchTeams map[string]bool, cap int) []target {
 	const day = int64(engagement.Day / time.Microsecond)
-	teams := slices.Sorted(maps.Keys(lastTouchTeams))
+	// The teams whose latest touch is wanted, by index in domain.Teams;
+	// -1 for any team's, which comes first.
+	var wanted []int8
+	for _, team := range slices.Sorted(maps.Keys(lastTouchTeams)) {
+		wanted = append(wanted, teamIndex(team))
+	}
+	// Each team's figures are summed here, then kept in the inputs once.
+	type sums struct {
+		health.TeamActivity
+		last    int64
+		hasLast bool
+	}
+	acc := make([]sums, len(domain.Teams))
 	var busy []target
 	for id, in := range out {
+		clear(acc)
 		asOf := micros(in.AsOf)
 		es := log.entries(id, asOf)
 		outbound := 0
 		i := len(es) - 1
 		for ; i >= 0 && es[i].at >= asOf-90*day; i-- {
-			e := es[i]
+			e := &es[i]
 			if !e.touch {
 				continue
 			}
-			team := domain.Teams[e.team]
-			a := in.Teams[team]
-			if a.LastTouchAt == nil {
-				a.LastTouchAt = ptrTo(time.UnixMicro(e.at).UTC())
+			t := &acc[e.team]
+			if !t.hasLast {
+				t.last, t.hasLast = e.at, true
 			}
-			a.Touches90d++
-			a.Seconds90d += e.seconds
+			t.Touches90d++
+			t.Seconds90d += e.seconds
 			if e.at >= asOf-30*day {
-				a.Touches30d++
-				a.Seconds30d += e.seconds
+				t.Touches30d++
+				t.Seconds30d += e.seconds
 			}
-			in.Teams[team] = a
 			if e.outbound && e.at >= asOf-health.PressureWindowDays*day {
 				outbound++
 			}
@@ -284,24 +295,24 @@ func measureActivity(log *accountLog, out map[uuid.UUID]*health.Inputs, lastTouc
 		if outbound > cap {
 			busy = append(busy, target{id, in.AsOf})
 		}
-		// Any team's latest touch first: a team's is then looked for
-		// only when it is not that one.
-		for _, team := range teams {
+		// A team's latest touch before the window, when it has none in
+		// it (nor, for any team's, does another team).
+		for _, team := range wanted {
 			has := false
-			for t, a := range in.Teams {
-				has = has || (a.LastTouchAt != nil && (team == "" || t == team))
+			for ti := range acc {
+				has = has || (acc[ti].hasLast && (team < 0 || int8(ti) == team))
 			}
-			if has {
-				continue
-			}
-			for j := i; j >= 0; j-- {
-				e := es[j]
-				if e.touch && (team == "" || domain.Teams[e.team] == team) {
-					a := in.Teams[domain.Teams[e.team]]
-					a.LastTouchAt = ptrTo(time.UnixMicro(e.at).UTC())
-					in.Teams[domain.Teams[e.team]] = a
-					break
+			for j := i; j >= 0 && !has; j-- {
+				if e := &es[j]; e.touch && (team < 0 || e.team == team) {
+					acc[e.team].last, acc[e.team].hasLast = e.at, true
+					has = true
 				}
+			}
+		}
+		for ti := range acc {
+			if t := &acc[ti]; t.hasLast {
+				t.LastTouchAt = ptrTo(time.UnixMicro(t.last).UTC())
+				in.Teams[domain.Teams[ti]] = t.TeamActivity
 			}
 		}
 	}
@@ -328,10 +339,10 @@ func measureTickets(log *accountLog, out map[uuid.UUID]*health.Inputs) {
 				}
 			}
 			if t.opened >= ticketFrom && t.firstResponse != noTime && t.firstResponse < asOf {
-				firstResponse = append(firstResponse, pgHours(t.opened, t.firstResponse))
+				firstResponse = append(firstResponse, t.firstResponseHours)
 			}
 			if t.resolved != noTime && t.resolved >= ticketFrom && t.resolved < asOf {
-				resolution = append(resolution, pgHours(t.opened, t.resolved))
+				resolution = append(resolution, t.resolutionHours)
 			}
 			rated := t.resolved
 			if rated == noTime {
@@ -369,6 +380,9 @@ func median(xs []float64) *float64 {
 // positive.
 func measureSurveys(log *accountLog, out map[uuid.UUID]*health.Inputs) {
 	const day = int64(engagement.Day / time.Microsecond)
+	// Sums and counts repeat from account to account: each mean is
+	// divided once.
+	means := map[[2]int]float64{}
 	for id, in := range out {
 		asOf := micros(in.AsOf)
 		npsFrom, csatFrom := asOf-health.NPSWindowDays*day, asOf-health.CSATWindowDays*day
@@ -391,7 +405,12 @@ func measureSurveys(log *accountLog, out map[uuid.UUID]*health.Inputs) {
 			}
 		}
 		if n > 0 {
-			in.AverageNPS = ptrTo(pgAvg(sum, n))
+			m, ok := means[[2]int{sum, n}]
+			if !ok {
+				m = pgAvg(sum, n)
+				means[[2]int{sum, n}] = m
+			}
+			in.AverageNPS = ptrTo(m)
 		}
 	}
 }
