@@ -2,9 +2,14 @@ package host_test
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -13,6 +18,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(orphanDir); dir != "" {
+		launchAndDie(dir)
+	}
 	code := m.Run()
 	plugintest.Cleanup()
 	os.Exit(code)
@@ -131,4 +139,42 @@ func TestLaunchesAndCrashesAreReported(t *testing.T) {
 	var crash *host.CrashError
 	require.ErrorAs(t, err, &crash)
 	require.Equal(t, []*host.CrashError{crash}, crashed)
+}
+
+// orphanDir, when set, makes this test binary a host that launches the
+// testkit plugin from that folder, prints its pid and exits without
+// stopping it, as a host killed outright would.
+const orphanDir = "PULSE_HOST_TEST_ORPHAN_DIR"
+
+func launchAndDie(dir string) {
+	conn, err := host.New(host.Options{Dirs: []string{dir}}).Launch(context.Background(), "testkit")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	fmt.Println(conn.Pid())
+	os.Exit(0)
+}
+
+// TestPluginsEndWithTheirHost runs a host that dies without stopping its
+// plugin: the plugin sees its parent gone and exits by itself, rather
+// than running on, orphaned.
+func TestPluginsEndWithTheirHost(t *testing.T) {
+	self, err := os.Executable()
+	require.NoError(t, err)
+	cmd := exec.Command(self, "-test.run=^$")
+	cmd.Env = append(os.Environ(), orphanDir+"="+plugintest.Dir(t))
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return true
+		}
+		// pid (name) state …: an exited process not yet reaped is Z.
+		_, rest, _ := strings.Cut(string(stat), ") ")
+		return strings.HasPrefix(rest, "Z")
+	}, 10*time.Second, 100*time.Millisecond, "the plugin %d outlived its host", pid)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -66,10 +67,25 @@ func Serve(c *Connector) {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", c.Name, err)
 		os.Exit(1)
 	}
+	if parent := os.Getppid(); parent > 1 {
+		go exitWithParent(parent)
+	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		Plugins:         plugin.PluginSet{PluginName: &GRPCPlugin{Impl: srv}},
 		GRPCServer:      plugin.DefaultGRPCServer,
 		Logger:          hclog.New(&hclog.LoggerOptions{Name: c.Name, Level: hclog.Warn, Output: os.Stderr, JSONFormat: true}),
 	})
+}
+
+// exitWithParent ends the connector once the process that started it is
+// gone. A host killed outright cannot stop its plugins, and an orphaned
+// connector would run on, reading its vendor's API for nobody. The parent
+// is looked at once a second.
+func exitWithParent(parent int) {
+	for range time.Tick(time.Second) {
+		if os.Getppid() != parent {
+			os.Exit(0)
+		}
+	}
 }
