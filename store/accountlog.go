@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -159,7 +160,21 @@ const maxChangeAge = 1_000_000
 // needs were pruned, or when they touch a quarter of the accounts, one
 // built whole.
 func (s *Store) accountLog(ctx context.Context) (*accountLog, error) {
-	v, err, _ := s.logs.refreshing.Do("log", func() (any, error) {
+	v, err, shared := s.logs.refreshing.Do("log", s.refreshKept(ctx))
+	if err != nil && shared && ctx.Err() == nil && errors.Is(err, context.Canceled) {
+		// The request that refreshed it for everyone left: refresh it
+		// for this one.
+		v, err, _ = s.logs.refreshing.Do("log", s.refreshKept(ctx))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: account log: %w", err)
+	}
+	return v.(*accountLog), nil
+}
+
+// refreshKept refreshes the kept log, in ctx.
+func (s *Store) refreshKept(ctx context.Context) func() (any, error) {
+	return func() (any, error) {
 		s.logs.mu.Lock()
 		cur := s.logs.current
 		s.logs.mu.Unlock()
@@ -171,11 +186,7 @@ func (s *Store) accountLog(ctx context.Context) (*accountLog, error) {
 		s.logs.current = next
 		s.logs.mu.Unlock()
 		return next, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: account log: %w", err)
 	}
-	return v.(*accountLog), nil
 }
 
 // WarmAccountLog brings the account log up to date, building it the
@@ -192,21 +203,63 @@ func (s *Store) logBuilds() int {
 	return s.logs.builds
 }
 
-func (s *Store) refreshLog(ctx context.Context, cur *accountLog) (*accountLog, error) {
+// readOnly is the transaction a log is read in: one snapshot for its
+// version and its rows.
+var readOnly = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+
+// withConn runs f on a connection of the pool, as pgx's own: the log
+// scans its rows without database/sql's conversions.
+func (s *Store) withConn(ctx context.Context, f func(pc *pgx.Conn) error) error {
 	sqlDB, err := s.db.DB()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	conn, err := sqlDB.Conn(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer conn.Close()
+	return conn.Raw(func(dc any) error { return f(dc.(*stdlib.Conn).Conn()) })
+}
+
+// partialLogMax is the number of accounts up to which measuring, while no
+// log is kept, reads those accounts' rows alone rather than building the
+// log.
+const partialLogMax = 5000
+
+// logOf returns a log holding the accounts ids: the kept log brought up
+// to date; or, when none is kept yet and ids are few, a log of those
+// accounts alone, read now and not kept. A CLI sync rescoring the
+// accounts it touched reads their rows, not every account's.
+func (s *Store) logOf(ctx context.Context, ids []uuid.UUID) (*accountLog, error) {
+	s.logs.mu.Lock()
+	kept := s.logs.current != nil
+	s.logs.mu.Unlock()
+	if kept || len(ids) > partialLogMax {
+		return s.accountLog(ctx)
+	}
+	l := &accountLog{accounts: map[uuid.UUID]*accountEntries{}}
+	err := s.withConn(ctx, func(pc *pgx.Conn) error {
+		return pgx.BeginTxFunc(ctx, pc, readOnly, func(tx pgx.Tx) error {
+			r := &logReader{personIndex: map[uuid.UUID]int32{}}
+			if err := r.read(ctx, tx, l.accounts, ids); err != nil {
+				return err
+			}
+			l.people, l.personIndex = r.people, r.personIndex
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: account log of %d accounts: %w", len(ids), err)
+	}
+	return l, nil
+}
+
+func (s *Store) refreshLog(ctx context.Context, cur *accountLog) (*accountLog, error) {
 	var next *accountLog
-	err = conn.Raw(func(dc any) error {
-		pc := dc.(*stdlib.Conn).Conn()
+	err := s.withConn(ctx, func(pc *pgx.Conn) error {
 		var prune uint64
-		if err := pgx.BeginTxFunc(ctx, pc, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if err := pgx.BeginTxFunc(ctx, pc, readOnly, func(tx pgx.Tx) error {
 			var generation int64
 			var xminText, prunedText string
 			var oldestText sql.NullString

@@ -152,3 +152,61 @@ func TestAccountLogFollowsEveryWrite(t *testing.T) {
 	require.Equal(t, map[string][]entry{}, summary())
 	require.Equal(t, 2, s.logBuilds(), "a truncation builds the log anew")
 }
+
+// TestAccountLogRebuildsPastPrunedChanges: once changes the kept log
+// needs were pruned (by this process or another), it is built anew rather
+// than patched from what is left.
+func TestAccountLogRebuildsPastPrunedChanges(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, testdb.New(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { Close(db) })
+	_, err = Migrate(ctx, db)
+	require.NoError(t, err)
+	s := New(db)
+	a := uuid.New()
+	exec := func(sql string, args ...any) { t.Helper(); require.NoError(t, db.Exec(sql, args...).Error) }
+	exec(`INSERT INTO accounts (id, name) VALUES (?, 'Alpha')`, a)
+	require.NoError(t, s.WarmAccountLog(ctx))
+	require.Equal(t, 1, s.logBuilds())
+
+	exec(`INSERT INTO activities (id, account_id, team, kind, occurred_at, external_id)
+		VALUES (?, ?, 'cs', 'call', '2025-05-01T00:00:00Z', 'a1')`, uuid.New(), a)
+	// Another process prunes every change so far.
+	exec(`UPDATE account_log_generation SET pruned_below = pg_current_xact_id()`)
+	exec(`DELETE FROM account_log_changes`)
+	l, err := s.accountLog(ctx)
+	require.NoError(t, err)
+	require.Len(t, l.entries(a, math.MaxInt64), 1, "the write whose change was pruned is in the log")
+	require.Equal(t, 2, s.logBuilds(), "built anew")
+}
+
+// TestFewAccountsAreMeasuredWithoutTheLog: rescoring a few accounts
+// while no log is kept, as a CLI sync does, reads those accounts' rows
+// alone rather than building the whole log.
+func TestFewAccountsAreMeasuredWithoutTheLog(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, testdb.New(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { Close(db) })
+	_, err = Migrate(ctx, db)
+	require.NoError(t, err)
+	s := New(db)
+	a, other := uuid.New(), uuid.New()
+	exec := func(sql string, args ...any) { t.Helper(); require.NoError(t, db.Exec(sql, args...).Error) }
+	exec(`INSERT INTO accounts (id, name) VALUES (?, 'Alpha'), (?, 'Other')`, a, other)
+	exec(`INSERT INTO activities (id, account_id, team, kind, occurred_at, external_id)
+		VALUES (?, ?, 'cs', 'call', '2025-05-01T00:00:00Z', 'a1'), (?, ?, 'cs', 'call', '2025-05-02T00:00:00Z', 'o1')`,
+		uuid.New(), a, uuid.New(), other)
+
+	l, err := s.logOf(ctx, []uuid.UUID{a})
+	require.NoError(t, err)
+	require.Len(t, l.entries(a, math.MaxInt64), 1)
+	require.Empty(t, l.entries(other, math.MaxInt64), "only the accounts asked for are read")
+	require.Equal(t, 0, s.logBuilds(), "no log built, none kept")
+
+	require.NoError(t, s.WarmAccountLog(ctx))
+	l, err = s.logOf(ctx, []uuid.UUID{a})
+	require.NoError(t, err)
+	require.Len(t, l.entries(other, math.MaxInt64), 1, "once a log is kept, it is the one read")
+}

@@ -156,7 +156,11 @@ func (s *Store) measure(ctx context.Context, ts []target, env measureEnv, cards 
 	}
 	// Touches, tickets and survey responses come from the account log.
 	start(true, func(ctx context.Context) error {
-		log, err := s.accountLog(ctx)
+		ids := make([]uuid.UUID, len(ts))
+		for i, t := range ts {
+			ids[i] = t.id
+		}
+		log, err := s.logOf(ctx, ids)
 		if err != nil {
 			return err
 		}

@@ -34,7 +34,11 @@ type env struct {
 	host    *host.Host
 	sources *sources.Service
 	engine  *sync.Engine
-	logger  *slog.Logger
+	// store is the one store of the process, so that the API, the sync
+	// feed and the rescoring after syncs share the revenue books and the
+	// account log it keeps.
+	store  *store.Store
+	logger *slog.Logger
 	// url is the database's, for the events Listener's own connection.
 	url string
 	// metrics count what this process does; serve shows them at
@@ -113,13 +117,14 @@ func (g *globals) open(ctx context.Context, logger *slog.Logger) (*env, error) {
 	opts.OnCrash = func(c *host.CrashError) { e.metrics.PluginCrashed(c.Plugin) }
 	e.host = host.New(opts)
 	e.sources = &sources.Service{DB: e.db, Host: e.host, Box: box}
+	e.store = store.New(e.db)
 	e.engine = &sync.Engine{DB: e.db, Host: e.host, Sources: e.sources, Logger: logger, AfterRun: e.rescoreTouched}
 	sqlDB, err := e.db.DB()
 	if err != nil {
 		e.Close()
 		return nil, fmt.Errorf("database: %w", err)
 	}
-	feed := &runFeed{db: sqlDB, store: store.New(e.db), sources: e.sources, metrics: e.metrics, logger: logger}
+	feed := &runFeed{db: sqlDB, store: e.store, sources: e.sources, metrics: e.metrics, logger: logger}
 	feed.watch(e.engine)
 	return e, nil
 }

@@ -20,7 +20,7 @@ func (e *env) rescoreTouched(ctx context.Context, run *domain.SyncRun, touched [
 	if len(touched) == 0 {
 		return
 	}
-	res, err := store.New(e.db).Rescore(ctx, health.RescoreRequest{AccountIDs: touched, AsOf: time.Now()})
+	res, err := e.store.Rescore(ctx, health.RescoreRequest{AccountIDs: touched, AsOf: time.Now()})
 	if err != nil {
 		e.logger.Error("rescore health after sync", "run", run.ID, "accounts", len(touched), "err", err)
 		return

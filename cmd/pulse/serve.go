@@ -52,9 +52,9 @@ func newServeCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
-			// One store behind the whole API, so that its reports share
-			// the revenue books it keeps.
-			reports := store.New(e.db)
+			// The process's one store behind the whole API, so that its
+			// reports share the revenue books and the account log it keeps.
+			reports := e.store
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", addr, err)
