@@ -2,10 +2,10 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	gosync "sync"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/sync/singleflight"
 	"gorm.io/gorm"
 
@@ -86,10 +86,10 @@ func (b *books) builtCount() int {
 	return b.built
 }
 
-func readRevenueVersion(tx *gorm.DB) (revenueVersion, error) {
+func readRevenueVersion(ctx context.Context, tx pgx.Tx) (revenueVersion, error) {
 	var v revenueVersion
-	err := tx.Raw(`SELECT (SELECT generation FROM revenue_generation) AS generation,
-		count(*) AS count, COALESCE(max(id), 0) AS max_id FROM revenue_changes`).Scan(&v).Error
+	err := tx.QueryRow(ctx, `SELECT (SELECT generation FROM revenue_generation),
+		count(*), COALESCE(max(id), 0) FROM revenue_changes`).Scan(&v.Generation, &v.Count, &v.MaxID)
 	if err != nil {
 		return v, fmt.Errorf("revenue version: %w", err)
 	}
@@ -103,43 +103,45 @@ func readRevenueVersion(tx *gorm.DB) (revenueVersion, error) {
 func (s *Store) revenueBookOf(ctx context.Context, role, base string) (book *retention.Book, built bool, err error) {
 	key := bookKey{role, base}
 	var v revenueVersion
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var err error
-		if v, err = readRevenueVersion(tx); err != nil {
-			return err
-		}
-		if book = s.books.get(key, v); book != nil {
-			return nil
-		}
-		build := func() (*retention.Book, error) {
-			data, err := loadRevenueData(tx, role)
-			if err != nil {
-				return nil, err
+	err = s.withConn(ctx, func(pc *pgx.Conn) error {
+		return pgx.BeginTxFunc(ctx, pc, readOnly, func(tx pgx.Tx) error {
+			var err error
+			if v, err = readRevenueVersion(ctx, tx); err != nil {
+				return err
 			}
-			b, err := retention.NewBook(data, base)
-			if err != nil {
-				return nil, err
+			if book = s.books.get(key, v); book != nil {
+				return nil
 			}
-			s.books.put(key, v, b)
-			built = true
-			return b, nil
-		}
-		// The first request to miss builds the book from its snapshot;
-		// the others of the same version, which see the same data, wait
-		// for it.
-		shared, err, _ := s.books.building.Do(fmt.Sprintf("%s\x00%s\x00%v", role, base, v), func() (any, error) { return build() })
-		if err == nil {
-			book = shared.(*retention.Book)
-			return nil
-		}
-		if ctx.Err() != nil {
+			build := func() (*retention.Book, error) {
+				data, err := loadRevenueData(ctx, tx, role)
+				if err != nil {
+					return nil, err
+				}
+				b, err := retention.NewBook(data, base)
+				if err != nil {
+					return nil, err
+				}
+				s.books.put(key, v, b)
+				built = true
+				return b, nil
+			}
+			// The first request to miss builds the book from its snapshot;
+			// the others of the same version, which see the same data, wait
+			// for it.
+			shared, err, _ := s.books.building.Do(fmt.Sprintf("%s\x00%s\x00%v", role, base, v), func() (any, error) { return build() })
+			if err == nil {
+				book = shared.(*retention.Book)
+				return nil
+			}
+			if ctx.Err() != nil {
+				return err
+			}
+			// The request building it failed, perhaps because its client
+			// left: build it here.
+			book, err = build()
 			return err
-		}
-		// The request building it failed, perhaps because its client
-		// left: build it here.
-		book, err = build()
-		return err
-	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+		})
+	})
 	if err != nil {
 		return nil, false, fmt.Errorf("store: revenue book: %w", err)
 	}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/shopspring/decimal"
 
 	"github.com/pulseproject/pulse/domain/retention"
 )
@@ -17,46 +19,46 @@ import (
 // Soft-deleted rows are left out.
 func (s *Store) RevenueData(ctx context.Context, role string) (retention.Data, error) {
 	var data retention.Data
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var err error
-		data, err = loadRevenueData(tx, role)
-		return err
-	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	err := s.withConn(ctx, func(pc *pgx.Conn) error {
+		return pgx.BeginTxFunc(ctx, pc, readOnly, func(tx pgx.Tx) error {
+			var err error
+			data, err = loadRevenueData(ctx, tx, role)
+			return err
+		})
+	})
 	if err != nil {
 		return data, fmt.Errorf("store: revenue data: %w", err)
 	}
 	return data, nil
 }
 
-// loadRevenueData reads RevenueData within tx.
-func loadRevenueData(tx *gorm.DB, role string) (retention.Data, error) {
+// loadRevenueData reads RevenueData within tx. Hundreds of thousands of
+// rows: they are read as pgx's own, without database/sql's conversions.
+func loadRevenueData(ctx context.Context, tx pgx.Tx, role string) (retention.Data, error) {
 	var data retention.Data
 	var err error
-	if data.Accounts, err = loadAccounts(tx, role); err != nil {
+	if data.Accounts, err = loadAccounts(ctx, tx, role); err != nil {
 		return data, err
 	}
-	if data.Items, err = loadItems(tx); err != nil {
+	if data.Items, err = loadItems(ctx, tx); err != nil {
 		return data, err
 	}
-	data.Rates, err = loadRates(tx)
+	data.Rates, err = loadRates(ctx, tx)
 	return data, err
 }
 
-func loadAccounts(tx *gorm.DB, role string) ([]retention.Account, error) {
-	rows, err := tx.Raw("SELECT id, segment, tier FROM accounts WHERE deleted_at IS NULL ORDER BY id").Rows()
-	if err != nil {
-		return nil, fmt.Errorf("accounts: %w", err)
-	}
-	defer rows.Close()
+func loadAccounts(ctx context.Context, tx pgx.Tx, role string) ([]retention.Account, error) {
+	// Ids are scanned as bytes: as uuid.UUID, pgx would format each and
+	// parse it back.
 	var out []retention.Account
-	for rows.Next() {
-		var a retention.Account
-		if err := rows.Scan(&a.ID, &a.Segment, &a.Tier); err != nil {
-			return nil, fmt.Errorf("accounts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
+	var a retention.Account
+	var id [16]byte
+	err := scanRows(ctx, tx, "SELECT id, segment, tier FROM accounts WHERE deleted_at IS NULL ORDER BY id", nil,
+		[]any{&id, &a.Segment, &a.Tier}, func() {
+			a.ID = id
+			out = append(out, a)
+		})
+	if err != nil {
 		return nil, fmt.Errorf("accounts: %w", err)
 	}
 	if role == "" {
@@ -66,70 +68,82 @@ func loadAccounts(tx *gorm.DB, role string) ([]retention.Account, error) {
 	for i, a := range out {
 		index[a.ID] = i
 	}
-	members, err := tx.Raw(`SELECT account_id, person_id FROM account_team
-		WHERE role = ? AND deleted_at IS NULL ORDER BY account_id, person_id`, role).Rows()
-	if err != nil {
-		return nil, fmt.Errorf("account team: %w", err)
-	}
-	defer members.Close()
-	for members.Next() {
-		var account, person uuid.UUID
-		if err := members.Scan(&account, &person); err != nil {
-			return nil, fmt.Errorf("account team: %w", err)
-		}
-		if i, ok := index[account]; ok {
-			if out[i].Team == nil {
-				out[i].Team = map[string][]uuid.UUID{}
+	var account, person [16]byte
+	err = scanRows(ctx, tx, `SELECT account_id, person_id FROM account_team
+		WHERE role = $1 AND deleted_at IS NULL ORDER BY account_id, person_id`, []any{role},
+		[]any{&account, &person}, func() {
+			if i, ok := index[account]; ok {
+				if out[i].Team == nil {
+					out[i].Team = map[string][]uuid.UUID{}
+				}
+				out[i].Team[role] = append(out[i].Team[role], uuid.UUID(person))
 			}
-			out[i].Team[role] = append(out[i].Team[role], person)
-		}
-	}
-	if err := members.Err(); err != nil {
+		})
+	if err != nil {
 		return nil, fmt.Errorf("account team: %w", err)
 	}
 	return out, nil
 }
 
-func loadItems(tx *gorm.DB) ([]retention.Item, error) {
-	rows, err := tx.Raw(`SELECT id, account_id, plan, amount, currency, interval, starts_at, ends_at
-		FROM subscription_items WHERE deleted_at IS NULL`).Rows()
-	if err != nil {
-		return nil, fmt.Errorf("subscription items: %w", err)
+// decimalOf is a numeric as a decimal, exactly.
+func decimalOf(n pgtype.Numeric) (decimal.Decimal, error) {
+	if !n.Valid || n.NaN || n.InfinityModifier != pgtype.Finite {
+		return decimal.Decimal{}, fmt.Errorf("not a finite number")
 	}
-	defer rows.Close()
+	return decimal.NewFromBigInt(n.Int, n.Exp), nil
+}
+
+func loadItems(ctx context.Context, tx pgx.Tx) ([]retention.Item, error) {
 	var out []retention.Item
-	for rows.Next() {
-		var it retention.Item
-		var ends sql.NullTime
-		if err := rows.Scan(&it.ID, &it.AccountID, &it.Plan, &it.Amount, &it.Currency, &it.Interval, &it.StartsAt, &ends); err != nil {
-			return nil, fmt.Errorf("subscription items: %w", err)
-		}
-		if ends.Valid {
-			it.EndsAt = &ends.Time
-		}
-		out = append(out, it)
+	var it retention.Item
+	var id, account [16]byte
+	var amount pgtype.Numeric
+	var ends sql.NullTime
+	var failed error
+	err := scanRows(ctx, tx, `SELECT id, account_id, plan, amount, currency, interval, starts_at, ends_at
+		FROM subscription_items WHERE deleted_at IS NULL`, nil,
+		[]any{&id, &account, &it.Plan, &amount, &it.Currency, &it.Interval, &it.StartsAt, &ends}, func() {
+			x := it
+			x.ID, x.AccountID = id, account
+			var err error
+			if x.Amount, err = decimalOf(amount); err != nil && failed == nil {
+				failed = fmt.Errorf("item %s: amount: %w", x.ID, err)
+			}
+			if ends.Valid {
+				end := ends.Time
+				x.EndsAt = &end
+			}
+			out = append(out, x)
+		})
+	if err == nil {
+		err = failed
 	}
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("subscription items: %w", err)
 	}
 	return out, nil
 }
 
-func loadRates(tx *gorm.DB) ([]retention.Rate, error) {
-	rows, err := tx.Raw("SELECT id, date, currency, rate FROM fx_rates WHERE deleted_at IS NULL").Rows()
-	if err != nil {
-		return nil, fmt.Errorf("fx rates: %w", err)
-	}
-	defer rows.Close()
+func loadRates(ctx context.Context, tx pgx.Tx) ([]retention.Rate, error) {
 	var out []retention.Rate
-	for rows.Next() {
-		var r retention.Rate
-		if err := rows.Scan(&r.ID, &r.Date, &r.Currency, &r.Rate); err != nil {
-			return nil, fmt.Errorf("fx rates: %w", err)
-		}
-		out = append(out, r)
+	var r retention.Rate
+	var id [16]byte
+	var rate pgtype.Numeric
+	var failed error
+	err := scanRows(ctx, tx, "SELECT id, date, currency, rate FROM fx_rates WHERE deleted_at IS NULL", nil,
+		[]any{&id, &r.Date, &r.Currency, &rate}, func() {
+			x := r
+			x.ID = id
+			var err error
+			if x.Rate, err = decimalOf(rate); err != nil && failed == nil {
+				failed = fmt.Errorf("rate %s: %w", x.ID, err)
+			}
+			out = append(out, x)
+		})
+	if err == nil {
+		err = failed
 	}
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("fx rates: %w", err)
 	}
 	return out, nil
