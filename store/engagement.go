@@ -36,10 +36,6 @@ const isTouch = "x.deleted_at IS NULL AND x.team IN @teams AND x.kind IN @kinds"
 // and its DST.
 func interval(d time.Duration) string { return fmt.Sprintf("%d microseconds", d.Microseconds()) }
 
-// activeAt is the predicate of an account a billing at @asOf.
-const activeAt = `EXISTS (SELECT 1 FROM subscription_items i WHERE i.account_id = a.id AND i.deleted_at IS NULL
-	AND i.amount > 0 AND i.starts_at <= @asOf AND (i.ends_at IS NULL OR i.ends_at > @asOf))`
-
 // accountColumns are the columns of domain.Account, of an account a: a
 // report that reads many accounts reads these rather than a.*, which
 // carries the identity columns too, a kilobyte a row.
