@@ -68,12 +68,32 @@ type ticketEntry struct {
 	closedUntimed bool
 }
 
-// surveyEntry is a survey response as the log keeps it.
+// surveyEntry is a survey response as the log keeps it, without a
+// pointer: the collector need not scan a hundred thousand of them.
 type surveyEntry struct {
 	at    int64
 	id    uuid.UUID
 	score int32
-	kind  string
+	kind  surveyKind
+}
+
+// surveyKind is the kind of a survey response the measures read.
+type surveyKind uint8
+
+const (
+	otherSurvey surveyKind = iota
+	npsSurvey
+	csatSurvey
+)
+
+func surveyKindOf(kind string) surveyKind {
+	switch kind {
+	case "nps":
+		return npsSurvey
+	case "csat":
+		return csatSurvey
+	}
+	return otherSurvey
 }
 
 // accountEntries are one account's rows, each list by time.
@@ -413,7 +433,7 @@ func (r *logReader) read(ctx context.Context, tx pgx.Tx, by map[uuid.UUID]*accou
 		FROM survey_responses WHERE deleted_at IS NULL`+where, args,
 		[]any{&account, &at, &id, &score, &kind}, func() {
 			a := of(account)
-			a.surveys = append(a.surveys, surveyEntry{at: micros(at), id: id, score: score, kind: kind})
+			a.surveys = append(a.surveys, surveyEntry{at: micros(at), id: id, score: score, kind: surveyKindOf(kind)})
 		})
 	if err != nil {
 		return fmt.Errorf("survey responses: %w", err)

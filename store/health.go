@@ -393,13 +393,13 @@ func measureSurveys(log *accountLog, out map[uuid.UUID]*health.Inputs) {
 		var sum, n int
 		for _, r := range log.surveys(id, asOf) {
 			switch r.kind {
-			case "nps":
+			case npsSurvey:
 				in.LastNPS = ptrTo(int(r.score))
 				if r.at >= npsFrom {
 					sum += int(r.score)
 					n++
 				}
-			case "csat":
+			case csatSurvey:
 				if r.at >= csatFrom {
 					in.CSATRated++
 					if r.score >= 4 {
