@@ -872,7 +872,18 @@ func (s *Store) HealthBacktest(ctx context.Context, q health.BacktestQuery) (*he
 		byBand[b] = &health.BandCount{Band: b}
 	}
 	if len(ts) > 0 {
-		inputs, err := s.measure(ctx, ts, env, []health.Scorecard{*sc})
+		// The churned accounts, which the answer lists, are read while
+		// the cohort is measured.
+		churnedIDs := slices.Collect(maps.Keys(churnedAt))
+		var inputs map[uuid.UUID]*health.Inputs
+		var accounts map[uuid.UUID]domain.Account
+		err := concurrently(ctx, func(ctx context.Context) (err error) {
+			inputs, err = s.measure(ctx, ts, env, []health.Scorecard{*sc})
+			return err
+		}, func(ctx context.Context) (err error) {
+			accounts, err = s.AccountsByID(ctx, churnedIDs)
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -886,8 +897,8 @@ func (s *Store) HealthBacktest(ctx context.Context, q health.BacktestQuery) (*he
 			byBand[r.Band].Accounts++
 			if churned {
 				byBand[r.Band].Churned++
-				out.Churned = append(out.Churned, health.BacktestAccount{AccountID: in.AccountID, ChurnedAt: at, ScoredAt: in.AsOf.UTC(),
-					Score: r.Score, Band: r.Band})
+				out.Churned = append(out.Churned, health.BacktestAccount{AccountID: in.AccountID, Account: accounts[in.AccountID],
+					ChurnedAt: at, ScoredAt: in.AsOf.UTC(), Score: r.Score, Band: r.Band})
 			}
 		}
 	}

@@ -44,6 +44,8 @@ func (q BacktestQuery) Validate() error {
 // BacktestAccount is one account of a back-test and the band it was in.
 type BacktestAccount struct {
 	AccountID uuid.UUID
+	// Account is the account, read for the churned ones.
+	Account domain.Account
 	// ChurnedAt is when its MRR reached zero; nil when it did not churn.
 	ChurnedAt *time.Time
 	// ScoredAt is the instant scored: LeadDays before ChurnedAt, or
