@@ -123,21 +123,23 @@ type accountLog struct {
 }
 
 // before returns the first entries of es, by time, that come before t.
-func before[E any](es []E, t int64, at func(E) int64) []E {
-	i, _ := slices.BinarySearchFunc(es, t, func(e E, t int64) int {
-		if at(e) < t {
-			return -1
+func before[E any](es []E, t int64, at func(*E) int64) []E {
+	lo, hi := 0, len(es)
+	for lo < hi {
+		if mid := int(uint(lo+hi) >> 1); at(&es[mid]) < t {
+			lo = mid + 1
+		} else {
+			hi = mid
 		}
-		return 1
-	})
-	return es[:i]
+	}
+	return es[:lo]
 }
 
 // entries returns the account's activities before instant t (Unix
 // microseconds), oldest first.
 func (l *accountLog) entries(account uuid.UUID, t int64) []logEntry {
 	if a := l.accounts[account]; a != nil {
-		return before(a.activities, t, func(e logEntry) int64 { return e.at })
+		return before(a.activities, t, func(e *logEntry) int64 { return e.at })
 	}
 	return nil
 }
@@ -145,7 +147,7 @@ func (l *accountLog) entries(account uuid.UUID, t int64) []logEntry {
 // tickets returns the account's tickets opened before t, by opening.
 func (l *accountLog) tickets(account uuid.UUID, t int64) []ticketEntry {
 	if a := l.accounts[account]; a != nil {
-		return before(a.tickets, t, func(e ticketEntry) int64 { return e.opened })
+		return before(a.tickets, t, func(e *ticketEntry) int64 { return e.opened })
 	}
 	return nil
 }
@@ -154,7 +156,7 @@ func (l *accountLog) tickets(account uuid.UUID, t int64) []ticketEntry {
 // id.
 func (l *accountLog) surveys(account uuid.UUID, t int64) []surveyEntry {
 	if a := l.accounts[account]; a != nil {
-		return before(a.surveys, t, func(e surveyEntry) int64 { return e.at })
+		return before(a.surveys, t, func(e *surveyEntry) int64 { return e.at })
 	}
 	return nil
 }

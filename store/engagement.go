@@ -370,14 +370,9 @@ func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery)
 			continue
 		}
 		es := log.entries(d.account, asOf)
-		i, _ := slices.BinarySearchFunc(es, micros(d.closedAt), func(e logEntry, t int64) int {
-			if e.at < t {
-				return -1
-			}
-			return 1
-		})
+		since := len(before(es, micros(d.closedAt), func(e *logEntry) int64 { return e.at }))
 		var first *time.Time
-		for _, e := range es[i:] {
+		for _, e := range es[since:] {
 			if e.touch && e.team == onboarding {
 				first = ptrTo(time.UnixMicro(e.at).UTC())
 				break
