@@ -97,13 +97,11 @@ func (n measureNeeds) any(ids ...health.MeasureID) bool {
 	return slices.ContainsFunc(ids, func(id health.MeasureID) bool { return n.measures[id] })
 }
 
-// measure takes the measures the scorecards cards use of the selected
-// accounts, in a few statements whatever their number. Inputs no
-// scorecard uses are left out: a statement whose measures none weighs is
-// not run, and of the teams' touches only those of the last 90 days are
-// read, with the latest touch of the teams whose days_since_last_touch a
-// scorecard weighs; every measure a scorecard weighs has the value a full
-// reading would give it.
+// measure takes the measures the scorecards cards use of the targets,
+// each at its instant, leaving out soft-deleted accounts. Touches, tickets
+// and survey responses come from the account log, MRR from the revenue
+// book, and the rest from a few statements whatever the number of
+// targets; a statement whose measures no scorecard weighs is not run.
 func (s *Store) measure(ctx context.Context, ts []target, env measureEnv, cards []health.Scorecard) (map[uuid.UUID]*health.Inputs, error) {
 	needs := needsOf(cards)
 	out := make(map[uuid.UUID]*health.Inputs, len(ts))
@@ -130,10 +128,10 @@ func (s *Store) measure(ctx context.Context, ts []target, env measureEnv, cards 
 		return nil
 	}
 
-	// The statements below are independent of each other: they run at
-	// once, each on a connection of its own, and their rows are applied
-	// once all are read. Only the touches write the inputs meanwhile, their
-	// teams, which no other statement reads.
+	// The jobs below are independent of each other: they run at once, the
+	// statements each on a connection of its own, and their rows are
+	// applied once all are read. Only the account log's job writes the
+	// inputs meanwhile, fields no other job reads.
 	var jobs []func(context.Context) error
 	start := func(needed bool, job func(context.Context) error) {
 		if needed {
