@@ -11,7 +11,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/pulseproject/pulse/domain"
-	"github.com/pulseproject/pulse/internal/testdb"
 )
 
 // TestAccountLogFollowsEveryWrite builds the log once, then writes
@@ -20,15 +19,9 @@ import (
 // again; only a truncation builds anew.
 func TestAccountLogFollowsEveryWrite(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, testdb.New(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { Close(db) })
-	_, err = Migrate(ctx, db)
-	require.NoError(t, err)
-	s := New(db)
+	s, db, exec := migratedStore(t)
 
 	a, b, ana := uuid.New(), uuid.New(), uuid.New()
-	exec := func(sql string, args ...any) { t.Helper(); require.NoError(t, db.Exec(sql, args...).Error) }
 	exec(`INSERT INTO accounts (id, name) VALUES (?, 'Alpha'), (?, 'Bravo')`, a, b)
 	exec(`INSERT INTO people (id, name, team) VALUES (?, 'Ana', 'cs')`, ana)
 	exec(`INSERT INTO activities (id, account_id, person_id, team, kind, direction, occurred_at, duration_seconds, external_id)
@@ -158,14 +151,8 @@ func TestAccountLogFollowsEveryWrite(t *testing.T) {
 // than patched from what is left.
 func TestAccountLogRebuildsPastPrunedChanges(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, testdb.New(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { Close(db) })
-	_, err = Migrate(ctx, db)
-	require.NoError(t, err)
-	s := New(db)
+	s, _, exec := migratedStore(t)
 	a := uuid.New()
-	exec := func(sql string, args ...any) { t.Helper(); require.NoError(t, db.Exec(sql, args...).Error) }
 	exec(`INSERT INTO accounts (id, name) VALUES (?, 'Alpha')`, a)
 	require.NoError(t, s.WarmAccountLog(ctx))
 	require.Equal(t, 1, s.logBuilds())
@@ -186,14 +173,8 @@ func TestAccountLogRebuildsPastPrunedChanges(t *testing.T) {
 // alone rather than building the whole log.
 func TestFewAccountsAreMeasuredWithoutTheLog(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, testdb.New(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { Close(db) })
-	_, err = Migrate(ctx, db)
-	require.NoError(t, err)
-	s := New(db)
+	s, _, exec := migratedStore(t)
 	a, other := uuid.New(), uuid.New()
-	exec := func(sql string, args ...any) { t.Helper(); require.NoError(t, db.Exec(sql, args...).Error) }
 	exec(`INSERT INTO accounts (id, name) VALUES (?, 'Alpha'), (?, 'Other')`, a, other)
 	exec(`INSERT INTO activities (id, account_id, team, kind, occurred_at, external_id)
 		VALUES (?, ?, 'cs', 'call', '2025-05-01T00:00:00Z', 'a1'), (?, ?, 'cs', 'call', '2025-05-02T00:00:00Z', 'o1')`,

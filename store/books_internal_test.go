@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulseproject/pulse/domain/retention"
-	"github.com/pulseproject/pulse/internal/testdb"
 )
 
 // TestRevenueBooksAreKeptUntilTheirDataChanges builds a book, then changes
@@ -17,16 +16,10 @@ import (
 // book, and a report with no change in between builds none.
 func TestRevenueBooksAreKeptUntilTheirDataChanges(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, testdb.New(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { Close(db) })
-	_, err = Migrate(ctx, db)
-	require.NoError(t, err)
-	s := New(db)
+	s, db, exec := migratedStore(t)
 
 	acct, owner := uuid.New(), uuid.New()
 	at := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
-	exec := func(sql string, args ...any) { t.Helper(); require.NoError(t, db.Exec(sql, args...).Error) }
 	exec(`INSERT INTO accounts (id, name) VALUES (?, 'steady')`, acct)
 	exec(`INSERT INTO people (id, name, team) VALUES (?, 'Ana', 'cs')`, owner)
 	exec(`INSERT INTO subscription_items (id, account_id, plan, amount, currency, interval, starts_at, external_id)
