@@ -51,29 +51,19 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER activities_log_insert AFTER INSERT ON activities
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION note_account_log_insert();
-CREATE TRIGGER activities_log_update AFTER UPDATE ON activities
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION note_account_log_update();
-CREATE TRIGGER activities_log_delete AFTER DELETE ON activities
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION note_account_log_delete();
-CREATE TRIGGER activities_log_truncate AFTER TRUNCATE ON activities
-  FOR EACH STATEMENT EXECUTE FUNCTION note_account_log_truncate();
-
-CREATE TRIGGER tickets_log_insert AFTER INSERT ON tickets
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION note_account_log_insert();
-CREATE TRIGGER tickets_log_update AFTER UPDATE ON tickets
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION note_account_log_update();
-CREATE TRIGGER tickets_log_delete AFTER DELETE ON tickets
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION note_account_log_delete();
-CREATE TRIGGER tickets_log_truncate AFTER TRUNCATE ON tickets
-  FOR EACH STATEMENT EXECUTE FUNCTION note_account_log_truncate();
-
-CREATE TRIGGER survey_responses_log_insert AFTER INSERT ON survey_responses
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION note_account_log_insert();
-CREATE TRIGGER survey_responses_log_update AFTER UPDATE ON survey_responses
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION note_account_log_update();
-CREATE TRIGGER survey_responses_log_delete AFTER DELETE ON survey_responses
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION note_account_log_delete();
-CREATE TRIGGER survey_responses_log_truncate AFTER TRUNCATE ON survey_responses
-  FOR EACH STATEMENT EXECUTE FUNCTION note_account_log_truncate();
+-- The same four triggers on each table the log reads.
+DO $$
+DECLARE t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['activities', 'tickets', 'survey_responses'] LOOP
+    EXECUTE format('CREATE TRIGGER %1$s_log_insert AFTER INSERT ON %1$I
+      REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION note_account_log_insert()', t);
+    EXECUTE format('CREATE TRIGGER %1$s_log_update AFTER UPDATE ON %1$I
+      REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION note_account_log_update()', t);
+    EXECUTE format('CREATE TRIGGER %1$s_log_delete AFTER DELETE ON %1$I
+      REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION note_account_log_delete()', t);
+    EXECUTE format('CREATE TRIGGER %1$s_log_truncate AFTER TRUNCATE ON %1$I
+      FOR EACH STATEMENT EXECUTE FUNCTION note_account_log_truncate()', t);
+  END LOOP;
+END
+$$;
