@@ -3,14 +3,12 @@ package graph
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/vikstrous/dataloadgen"
 
-	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/domain/health"
 	"github.com/pulseproject/pulse/graph/model"
 )
@@ -190,9 +188,8 @@ func objectiveModels(ctx context.Context, list []health.Objective) ([]model.Succ
 	return out, nil
 }
 
-// backtestModel is b as the API shows it, with the churned accounts
-// loaded.
-func (r *Resolver) backtestModel(ctx context.Context, b *health.Backtest) (*model.HealthBacktest, error) {
+// backtestModel is b as the API shows it.
+func backtestModel(b *health.Backtest) *model.HealthBacktest {
 	out := &model.HealthBacktest{Scorecard: appliedModel(b.Scorecard), From: b.Query.From, To: b.Query.To, LeadDays: b.Query.LeadDays,
 		Rules: b.Rules, Cohort: b.Cohort, Churned: make([]model.BacktestAccount, len(b.Churned)),
 		TruePositives: b.TruePositives, FalsePositives: b.FalsePositives, FalseNegatives: b.FalseNegatives, TrueNegatives: b.TrueNegatives,
@@ -200,14 +197,10 @@ func (r *Resolver) backtestModel(ctx context.Context, b *health.Backtest) (*mode
 	for _, c := range b.ByBand {
 		out.ByBand = append(out.ByBand, model.BacktestBand{Band: bandModel(c.Band), Accounts: c.Accounts, Churned: c.Churned})
 	}
-	// The store read the churned accounts, thousands a year, in one go.
 	for i, c := range b.Churned {
-		if c.Account.ID != c.AccountID {
-			return nil, fmt.Errorf("graph: back-test: churned account %s: %w", c.AccountID, domain.ErrNotFound)
-		}
 		out.Churned[i] = model.BacktestAccount{Account: c.Account, ChurnedAt: *c.ChurnedAt, ScoredAt: c.ScoredAt, Score: c.Score, Band: bandModel(c.Band)}
 	}
-	return out, nil
+	return out
 }
 
 func renewalModel(rn health.Renewal) model.Renewal {

@@ -176,7 +176,7 @@ func (r *queryResolver) HealthBacktest(ctx context.Context, scorecard string, ve
 	if err != nil {
 		return nil, err
 	}
-	return r.backtestModel(ctx, b)
+	return backtestModel(b), nil
 }
 
 func (r *queryResolver) Renewals(ctx context.Context, withinDays *int, band *model.HealthBand, asOf *time.Time, first *int) ([]model.Renewal, error) {

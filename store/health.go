@@ -895,7 +895,12 @@ func (s *Store) HealthBacktest(ctx context.Context, q health.BacktestQuery) (*he
 			byBand[r.Band].Accounts++
 			if churned {
 				byBand[r.Band].Churned++
-				out.Churned = append(out.Churned, health.BacktestAccount{AccountID: in.AccountID, Account: accounts[in.AccountID],
+				a, ok := accounts[in.AccountID]
+				if !ok {
+					// Deleted between the measures and this read.
+					return nil, fmt.Errorf("store: back-test: churned account %s: %w", in.AccountID, domain.ErrNotFound)
+				}
+				out.Churned = append(out.Churned, health.BacktestAccount{AccountID: in.AccountID, Account: a,
 					ChurnedAt: at, ScoredAt: in.AsOf.UTC(), Score: r.Score, Band: r.Band})
 			}
 		}
