@@ -454,9 +454,14 @@ func (r *logReader) read(ctx context.Context, tx pgx.Tx, by map[uuid.UUID]*accou
 	return nil
 }
 
+// querier is a pgx connection or transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
 // scanRows runs sql and scans each row into dest, calling row after each.
-func scanRows(ctx context.Context, tx pgx.Tx, sql string, args []any, dest []any, row func()) error {
-	rows, err := tx.Query(ctx, sql, args...)
+func scanRows(ctx context.Context, q querier, sql string, args []any, dest []any, row func()) error {
+	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/domain/engagement"
@@ -280,7 +281,6 @@ func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery)
 		return nil, err
 	}
 	grace := time.Duration(q.Days) * engagement.Day
-	args := map[string]any{"asOf": q.AsOf}
 	var log *accountLog
 	type wonDeal struct {
 		id, account uuid.UUID
@@ -291,18 +291,10 @@ func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery)
 	// start.
 	firstStart := map[uuid.UUID]time.Time{}
 	owners := map[uuid.UUID][]uuid.UUID{}
-	// Tens of thousands of rows each: scanned without gorm's reflection.
-	read := func(ctx context.Context, what, sql string, row func(scan func(...any) error) error, vals ...any) error {
-		rows, err := s.db.WithContext(ctx).Raw(sql, vals...).Rows()
-		if err == nil {
-			defer rows.Close()
-			for rows.Next() && err == nil {
-				err = row(rows.Scan)
-			}
-			if err == nil {
-				err = rows.Err()
-			}
-		}
+	// Tens of thousands of rows each, read on pgx's own connections, ids
+	// as bytes.
+	read := func(ctx context.Context, what, sql string, args []any, dest []any, row func()) error {
+		err := s.withConn(ctx, func(pc *pgx.Conn) error { return scanRows(ctx, pc, sql, args, dest, row) })
 		if err != nil {
 			return fmt.Errorf("store: hand-off gaps: %s: %w", what, err)
 		}
@@ -313,38 +305,27 @@ func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery)
 		log, err = s.accountLog(ctx)
 		return err
 	}, func(ctx context.Context) error {
+		var id, account [16]byte
+		var closed time.Time
 		return read(ctx, "won deals", `SELECT d.id, d.account_id, d.closed_at
 			FROM deals d JOIN accounts a ON a.id = d.account_id AND a.deleted_at IS NULL
-			WHERE d.deleted_at IS NULL AND d.status = 'won' AND d.kind = 'new' AND d.closed_at <= @asOf`,
-			func(scan func(...any) error) error {
-				var d wonDeal
-				err := scan(&d.id, &d.account, &d.closedAt)
-				won = append(won, d)
-				return err
-			}, args)
+			WHERE d.deleted_at IS NULL AND d.status = 'won' AND d.kind = 'new' AND d.closed_at <= $1`,
+			[]any{q.AsOf}, []any{&id, &account, &closed}, func() { won = append(won, wonDeal{id, account, closed}) })
 	}, func(ctx context.Context) error {
+		var id [16]byte
+		var start time.Time
 		return read(ctx, "customers", `SELECT i.account_id, min(i.starts_at)
 			FROM subscription_items i JOIN accounts a ON a.id = i.account_id AND a.deleted_at IS NULL
 			WHERE i.deleted_at IS NULL
 			GROUP BY i.account_id
-			HAVING bool_or(i.amount > 0 AND i.starts_at <= @asOf AND (i.ends_at IS NULL OR i.ends_at > @asOf))`,
-			func(scan func(...any) error) error {
-				var id uuid.UUID
-				var start time.Time
-				err := scan(&id, &start)
-				firstStart[id] = start
-				return err
-			}, args)
+			HAVING bool_or(i.amount > 0 AND i.starts_at <= $1 AND (i.ends_at IS NULL OR i.ends_at > $1))`,
+			[]any{q.AsOf}, []any{&id, &start}, func() { firstStart[id] = start })
 	}, func(ctx context.Context) error {
+		var account, person [16]byte
 		return read(ctx, "CS owners", `SELECT DISTINCT m.account_id, m.person_id
 			FROM account_team m JOIN people p ON p.id = m.person_id AND p.deleted_at IS NULL
 			WHERE m.role = 'cs' AND m.deleted_at IS NULL`,
-			func(scan func(...any) error) error {
-				var account, person uuid.UUID
-				err := scan(&account, &person)
-				owners[account] = append(owners[account], person)
-				return err
-			})
+			nil, []any{&account, &person}, func() { owners[account] = append(owners[account], person) })
 	})
 	if err != nil {
 		return nil, err
