@@ -7,8 +7,9 @@
 //
 //	DataDir/pg        the PostgreSQL cluster (pg/pulse.conf holds Pulse's settings, including the port)
 //	DataDir/pg.log    the server log
-//	DataDir/pg.lock   serialises Start and Stop across processes
-//	DataDir/pg.owner  pid of the process that started the server and will stop it
+//	DataDir/pg.lock   serialises Start, Stop and restarts across processes
+//	DataDir/pg.owner  says Pulse started the server (with the pid that did), so Pulse stops it
+//	DataDir/pg.users  one file per user of the server, locked while it uses it
 //
 // The server listens only on 127.0.0.1 over TCP, with trust authentication
 // for the superuser postgres, and has a database named pulse. Unix sockets are
@@ -16,8 +17,19 @@
 // path length limit is easily exceeded by data directories.
 //
 // Several processes may share one DataDir: the first Start launches the
-// server, later ones attach to it and their Stop does nothing. If the owning
-// process dies without stopping the server, the next Start adopts it.
+// server, later ones attach to it, and each Server is a user of it until its
+// Stop. The server keeps running while it has users, and the Stop of the
+// last one stops it, whichever started it. A user holds a flock on its own
+// file in pg.users, which the kernel drops when its process dies, even by
+// SIGKILL; so a user that crashed is no longer counted, and if every user
+// died, the next Start attaches and its Stop stops the server. Start, Stop
+// and KeepRunning's restarts each hold pg.lock, so that a last user stopping
+// and a new one attaching never overlap. A server started outside Pulse (no
+// pg.owner) is used but never stopped.
+//
+// A long-running user calls KeepRunning, which starts the server again on
+// the same port when it finds it gone: stopped by an administrator, or
+// killed.
 //
 // PostgreSQL refuses to run as root, so when the caller is root the server
 // runs as the OS user postgres (or nobody when that does not exist), and the

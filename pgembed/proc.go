@@ -170,16 +170,6 @@ func procStatFields(pid int) []string {
 	return strings.Fields(string(b[i+1:]))
 }
 
-// processStartTime tells a process apart from a later one that reuses its
-// pid; "" where /proc is unavailable.
-func processStartTime(pid int) string {
-	const startTimeField = 22 - 3 // 1-based field 22 of stat, counted from field 3
-	if f := procStatFields(pid); len(f) > startTimeField {
-		return f[startTimeField]
-	}
-	return ""
-}
-
 // lockDataDir serialises Start and Stop across processes so that two of them
 // never both decide to start (or one to stop while another attaches).
 func lockDataDir(ctx context.Context, dataDir string) (unlock func(), err error) {

@@ -35,8 +35,9 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Server is a PostgreSQL server running on a DataDir, either started by this
-// process (Owned) or attached to.
+// Server is one user of a PostgreSQL server running on a DataDir: the one
+// that started it (Started) or one that attached to it. The server runs
+// while it has users; Stop of the last one stops it.
 type Server struct {
 	dataDir    string
 	clusterDir string
@@ -44,10 +45,15 @@ type Server struct {
 	binDir     string
 	acct       *account // nil when the server runs as the current user
 	logger     *slog.Logger
-	port       int
-	owned      bool
+	started    bool
+	// port never changes: KeepRunning restarts the server on it, so that
+	// URL stays right for the connections made from it.
+	port int
 
+	// mu keeps Stop and KeepRunning's restarts apart; the data directory
+	// lock keeps them apart from other processes.
 	mu      sync.Mutex
+	user    *os.File // this user's locked file in pg.users; nil once stopped
 	stopped bool
 }
 
@@ -65,9 +71,8 @@ const (
 
 // Start initialises the cluster if needed, starts PostgreSQL on 127.0.0.1,
 // waits until it accepts connections and makes sure database pulse exists.
-// If a server for opts.DataDir is already running it attaches instead; the
-// returned Server then does not own it and its Stop does nothing, unless the
-// process that started it has died, in which case this one adopts it.
+// If a server for opts.DataDir is already running it attaches instead. Either
+// way the returned Server is a user of the server until its Stop.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.DataDir == "" {
 		return nil, errors.New("pgembed: Options.DataDir is empty (DefaultDataDir gives the usual one)")
@@ -119,42 +124,69 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	defer unlock()
 
-	attached, err := s.attach(ctx)
-	if err != nil {
+	if err := s.registerUser(); err != nil {
 		return nil, err
 	}
-	if attached {
-		if opts.Port != 0 && opts.Port != s.port {
-			s.logger.Warn("server already running on another port; using it", "port", s.port, "requested", opts.Port)
-		}
-		if err := ensureDatabase(ctx, s.port); err != nil {
-			return nil, err
-		}
-		return s, nil
-	}
-	if err := s.start(ctx, opts.Port); err != nil {
+	if err := s.startOrAttach(ctx, opts.Port); err != nil {
+		s.releaseUser()
 		return nil, err
 	}
 	return s, nil
 }
 
-// URL is a connection URL for database pulse as superuser postgres.
-func (s *Server) URL() string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/pulse?sslmode=disable", s.port)
+func (s *Server) startOrAttach(ctx context.Context, port int) error {
+	running, err := s.attach(ctx)
+	if err != nil {
+		return err
+	}
+	if running == 0 {
+		if s.port, err = s.start(ctx, port); err != nil {
+			return err
+		}
+		s.started = true
+		return nil
+	}
+	s.port = running
+	if port != 0 && port != running {
+		s.logger.Warn("server already running on another port; using it", "port", running, "requested", port)
+	}
+	return ensureDatabase(ctx, running)
 }
 
-// Port is the TCP port the server listens on at 127.0.0.1.
-func (s *Server) Port() int { return s.port }
+// restartBackoffMax bounds the wait between KeepRunning's failed restarts.
+const restartBackoffMax = 30 * time.Second
 
-// Owned reports whether Stop will stop the server.
-func (s *Server) Owned() bool { return s.owned }
+// KeepRunning is for long-running users such as `pulse serve`: until ctx
+// ends or Stop is called, it looks every interval whether the server still
+// runs and, if it is gone (stopped or killed under this user), starts it
+// again on the same port, so that connections made from URL work again.
+// Failed restarts are logged and retried with backoff. It returns ctx's
+// error.
+func (s *Server) KeepRunning(ctx context.Context, every time.Duration) error {
+	wait := every
+	for {
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+		err := s.revive(ctx)
+		if err == nil {
+			wait = every
+			continue
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.logger.Error("keeping PostgreSQL running", "err", err, "retry_in", wait)
+		wait = min(2*wait, max(every, restartBackoffMax))
+	}
+}
 
-// Stop shuts the server down cleanly (pg_ctl stop -m fast) and waits for it,
-// if this Server owns it; otherwise it does nothing. It is safe to call more
-// than once.
-func (s *Server) Stop(ctx context.Context) error {
-	if !s.owned {
-		return nil
+// revive starts the server again if no postmaster runs on the cluster.
+func (s *Server) revive(ctx context.Context) error {
+	// Reading postmaster.pid is cheap enough to do every interval; the
+	// lock is only taken when the server looks gone.
+	if state, _, _, err := s.postmaster(); err != nil || state == livePostmaster {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -166,14 +198,80 @@ func (s *Server) Stop(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
-	if err := s.pgctlStop(ctx, "fast"); err != nil {
+	running, err := s.attach(ctx)
+	if err != nil {
 		return err
+	}
+	if running == s.port {
+		return nil // another process started it again
+	}
+	if running != 0 {
+		return fmt.Errorf("pgembed: PostgreSQL was started again by another process, on port %d rather than %d; restart this process to use it", running, s.port)
+	}
+	s.logger.Warn("PostgreSQL is gone; starting it again", "port", s.port)
+	if _, err := s.start(ctx, s.port); err != nil {
+		return err
+	}
+	s.logger.Info("started PostgreSQL again", "port", s.port)
+	return nil
+}
+
+// URL is a connection URL for database pulse as superuser postgres.
+func (s *Server) URL() string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/pulse?sslmode=disable", s.port)
+}
+
+// Port is the TCP port the server listens on at 127.0.0.1.
+func (s *Server) Port() int { return s.port }
+
+// Started reports whether Start launched the server, rather than attaching
+// to one already running.
+func (s *Server) Started() bool { return s.started }
+
+// Stop ends this Server's use of the server. If it was the last user, and
+// Pulse started the server, Stop shuts the server down cleanly (pg_ctl stop
+// -m fast) and waits for it; a server started outside Pulse is left running.
+// It is safe to call more than once.
+func (s *Server) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return nil
+	}
+	unlock, err := lockDataDir(ctx, s.dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	s.releaseUser()
+	s.stopped = true
+	others, err := s.otherUsers()
+	if err != nil {
+		return err
+	}
+	if len(others) > 0 {
+		s.logger.Info("leaving PostgreSQL running for the other processes using it", "pids", strings.Join(others, ","))
+		return nil
+	}
+	if _, err := os.Stat(s.ownerPath()); errors.Is(err, fs.ErrNotExist) {
+		s.logger.Info("leaving PostgreSQL running: it was started outside Pulse")
+		return nil
+	}
+	// pg_ctl fails on a postmaster that died, and would wait forever for
+	// one that died a zombie; the next Start clears up after either.
+	state, _, _, err := s.postmaster()
+	if err != nil {
+		return err
+	}
+	if state == livePostmaster {
+		if err := s.pgctlStop(ctx, "fast"); err != nil {
+			return err
+		}
 	}
 	if err := os.Remove(s.ownerPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("pgembed: %w", err)
 	}
-	s.stopped = true
-	s.logger.Info("stopped PostgreSQL")
+	s.logger.Info("stopped PostgreSQL: no other process uses it")
 	return nil
 }
 
@@ -185,47 +283,38 @@ const (
 	livePostmaster
 )
 
-// attach reports whether a server is already running on the cluster, and
-// if so records its port and adopts it when its owner is gone. A stale
+// attach returns the port of the server already running on the cluster,
+// or 0 when none runs. A stale
 // postmaster.pid is removed because postgres refuses to start when the pid
 // in it belongs to any live process, which after a crash can be a zombie or
 // an unrelated process that reused the pid.
-func (s *Server) attach(ctx context.Context) (bool, error) {
+func (s *Server) attach(ctx context.Context) (int, error) {
 	deadline := time.Now().Add(settleTimeout)
 	for {
 		state, pid, port, err := s.postmaster()
 		if err != nil {
-			return false, err
+			return 0, err
 		}
 		switch state {
 		case noPostmaster:
-			return false, nil
+			return 0, nil
 		case stalePostmaster:
 			s.logger.Info("removing stale postmaster.pid", "pid", pid)
 			if err := os.Remove(s.pidPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return false, fmt.Errorf("pgembed: removing stale %s: %w", s.pidPath(), err)
+				return 0, fmt.Errorf("pgembed: removing stale %s: %w", s.pidPath(), err)
 			}
-			return false, nil
+			return 0, nil
 		}
 		if port > 0 && ping(ctx, port) == nil {
-			s.port = port
-			if !s.orphaned() {
-				s.logger.Info("attached to running PostgreSQL", "pid", pid, "port", port)
-				return true, nil
-			}
-			if err := s.writeOwner(); err != nil {
-				return false, err
-			}
-			s.owned = true
-			s.logger.Info("adopted PostgreSQL left running by a process that died", "pid", pid, "port", port)
-			return true, nil
+			s.logger.Info("attached to running PostgreSQL", "pid", pid, "port", port)
+			return port, nil
 		}
 		if time.Now().After(deadline) {
-			return false, fmt.Errorf("pgembed: PostgreSQL (pid %d) on %s is running but has not accepted connections for %v%s",
+			return 0, fmt.Errorf("pgembed: PostgreSQL (pid %d) on %s is running but has not accepted connections for %v%s",
 				pid, s.clusterDir, settleTimeout, s.logTail())
 		}
 		if err := sleep(ctx, 200*time.Millisecond); err != nil {
-			return false, fmt.Errorf("pgembed: waiting for running PostgreSQL (pid %d) to accept connections: %w", pid, err)
+			return 0, fmt.Errorf("pgembed: waiting for running PostgreSQL (pid %d) to accept connections: %w", pid, err)
 		}
 	}
 }
@@ -264,38 +353,25 @@ func (s *Server) servesCluster(pid int) bool {
 	return err != nil || cwd == want
 }
 
-// orphaned reports whether the process recorded as owner has died; a server
-// without an owner file was started outside Pulse and is never adopted.
-func (s *Server) orphaned() bool {
-	b, err := os.ReadFile(s.ownerPath())
-	if err != nil {
-		return false
-	}
-	var pid int
-	var started string
-	if n, _ := fmt.Sscan(string(b), &pid, &started); n == 0 {
-		return true
-	}
-	return !processAlive(pid) || (started != "" && processStartTime(pid) != started)
-}
-
-// writeOwner records this process, with its start time so that a later
-// process reusing the pid is not mistaken for it.
+// writeOwner marks the server as started by Pulse, so that the last user
+// out stops it; the pid is for people reading the file.
 func (s *Server) writeOwner() error {
-	owner := fmt.Sprintf("%d %s\n", os.Getpid(), processStartTime(os.Getpid()))
+	owner := fmt.Sprintf("%d\n", os.Getpid())
 	if err := os.WriteFile(s.ownerPath(), []byte(owner), 0o644); err != nil {
 		return fmt.Errorf("pgembed: %w", err)
 	}
 	return nil
 }
 
-func (s *Server) start(ctx context.Context, fixedPort int) error {
+// start starts the server, on fixedPort unless that is 0, and returns its
+// port.
+func (s *Server) start(ctx context.Context, fixedPort int) (int, error) {
 	if err := s.initCluster(ctx); err != nil {
-		return err
+		return 0, err
 	}
 	if s.acct != nil {
 		if err := s.acct.chown(s.clusterDir); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	port := fixedPort
@@ -303,17 +379,17 @@ func (s *Server) start(ctx context.Context, fixedPort int) error {
 		if port = s.rememberedPort(); port == 0 || !portFree(port) {
 			var err error
 			if port, err = freePort(); err != nil {
-				return err
+				return 0, err
 			}
 		}
 	}
 	if err := s.prepareLog(); err != nil {
-		return err
+		return 0, err
 	}
 	// Recorded before starting so that if this process dies while starting,
-	// the next Start adopts the server instead of leaving it ownerless.
+	// the last user of the server it leaves running still stops it.
 	if err := s.writeOwner(); err != nil {
-		return err
+		return 0, err
 	}
 	for attempt := 1; ; attempt++ {
 		err := s.pgctlStart(ctx, port)
@@ -321,21 +397,19 @@ func (s *Server) start(ctx context.Context, fixedPort int) error {
 			break
 		}
 		if fixedPort != 0 || attempt == portAttempts || portFree(port) {
-			return err
+			return 0, err
 		}
 		s.logger.Info("port taken while starting; retrying on another", "port", port)
 		if port, err = freePort(); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	s.port = port
-	s.owned = true
 	if err := ensureDatabase(ctx, port); err != nil {
 		s.abort()
-		return err
+		return 0, err
 	}
 	s.logger.Info("started PostgreSQL", "port", port, "bin", s.binDir)
-	return nil
+	return port, nil
 }
 
 // initCluster runs initdb into a scratch directory and renames it into

@@ -128,7 +128,7 @@ func TestStartStopRestartKeepsData(t *testing.T) {
 
 	s, err := pgembed.Start(t.Context(), pgembed.Options{DataDir: dir, Port: port, Logger: logger(t)})
 	require.NoError(t, err)
-	require.True(t, s.Owned())
+	require.True(t, s.Started())
 	require.Equal(t, port, s.Port())
 	require.Equal(t, fmt.Sprintf("postgres://postgres@127.0.0.1:%d/pulse?sslmode=disable", port), s.URL())
 	require.Equal(t, "1", queryString(t, s.URL(), "SELECT 1::text"))
@@ -143,7 +143,7 @@ func TestStartStopRestartKeepsData(t *testing.T) {
 	require.False(t, reachable(port))
 
 	s = start(t, options(t, dir))
-	require.True(t, s.Owned())
+	require.True(t, s.Started())
 	require.Equal(t, port, s.Port(), "the port of the previous run is reused while free")
 	require.Equal(t, "still here", queryString(t, s.URL(), "SELECT v FROM kept"))
 	require.NoError(t, s.Stop(t.Context()))
@@ -156,20 +156,40 @@ func TestStartStopRestartKeepsData(t *testing.T) {
 	require.Equal(t, "still here", queryString(t, s.URL(), "SELECT v FROM kept"))
 }
 
-func TestSecondStartAttaches(t *testing.T) {
+func TestServerRunsWhileItHasUsers(t *testing.T) {
 	t.Parallel()
-	dir := newDataDir(t)
-	owner := start(t, options(t, dir))
+	tests := []struct {
+		name string
+		// firstOut is which of the two users stops first: the one that
+		// started the server (0) or the one that attached (1).
+		firstOut int
+	}{
+		{name: "starter stops first", firstOut: 0},
+		{name: "attached user stops first", firstOut: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := newDataDir(t)
+			first := start(t, options(t, dir))
+			second := start(t, options(t, dir))
+			require.True(t, first.Started())
+			require.False(t, second.Started(), "a second Start attaches")
+			require.Equal(t, first.URL(), second.URL())
+			users := []*pgembed.Server{first, second}
+			out, last := users[tc.firstOut], users[1-tc.firstOut]
+			exec1(t, out.URL(), "CREATE TABLE t (v int)")
 
-	attached, err := pgembed.Start(t.Context(), options(t, dir))
-	require.NoError(t, err)
-	require.False(t, attached.Owned())
-	require.Equal(t, owner.URL(), attached.URL())
-	exec1(t, attached.URL(), "CREATE TABLE t (v int)")
+			require.NoError(t, out.Stop(t.Context()))
+			require.True(t, reachable(last.Port()), "the server runs while another user has it")
+			require.Equal(t, "0", queryString(t, last.URL(), "SELECT count(*)::text FROM t"))
 
-	require.NoError(t, attached.Stop(t.Context()))
-	require.True(t, reachable(owner.Port()), "Stop of an attached server leaves it running")
-	require.Equal(t, "0", queryString(t, owner.URL(), "SELECT count(*)::text FROM t"))
+			require.NoError(t, last.Stop(t.Context()))
+			_, running := livePostmaster(dir)
+			require.False(t, running, "the last user out stops the server")
+			require.NoError(t, last.Stop(t.Context()), "a second Stop is harmless")
+		})
+	}
 }
 
 func TestConcurrentStartsShareOneServer(t *testing.T) {
@@ -183,52 +203,53 @@ func TestConcurrentStartsShareOneServer(t *testing.T) {
 		wg.Go(func() { servers[i], errs[i] = pgembed.Start(t.Context(), options(t, dir)) })
 	}
 	wg.Wait()
-	owners := 0
+	starters := 0
 	for i, s := range servers {
 		require.NoError(t, errs[i])
 		t.Cleanup(func() { assert.NoError(t, s.Stop(context.Background())) })
 		require.Equal(t, servers[0].Port(), s.Port())
-		if s.Owned() {
-			owners++
+		if s.Started() {
+			starters++
 		}
 	}
-	require.Equal(t, 1, owners)
+	require.Equal(t, 1, starters)
 	require.Equal(t, "1", queryString(t, servers[0].URL(), "SELECT 1::text"))
+	// newDataDir's cleanup, which runs after the Stops, fails the test if
+	// the last of them left the server running.
 }
 
-const ownerDirEnv = "PGEMBED_TEST_OWNER_DIR"
+const userDirEnv = "PGEMBED_TEST_USER_DIR"
 
-// TestOwnerProcess is a helper, not a test: TestStartAdoptsServerOfKilledOwner
-// runs the test binary again with only this function, as the owner it kills.
-func TestOwnerProcess(t *testing.T) {
-	dir := os.Getenv(ownerDirEnv)
+// TestUserProcess is a helper, not a test: TestKilledUserIsNotCounted runs
+// the test binary again with only this function, as a user it kills.
+func TestUserProcess(t *testing.T) {
+	dir := os.Getenv(userDirEnv)
 	if dir == "" {
-		t.Skip("helper process for TestStartAdoptsServerOfKilledOwner")
+		t.Skip("helper process for TestKilledUserIsNotCounted")
 	}
 	s, err := pgembed.Start(t.Context(), options(t, dir))
 	require.NoError(t, err)
-	exec1(t, s.URL(), "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('from the dead owner')")
+	exec1(t, s.URL(), "CREATE TABLE IF NOT EXISTS kept (v text); INSERT INTO kept VALUES ('from the killed user')")
 	fmt.Printf("ready %d\n", s.Port())
 	time.Sleep(time.Hour)
 }
 
-func TestStartAdoptsServerOfKilledOwner(t *testing.T) {
-	t.Parallel()
-	dir := newDataDir(t)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestOwnerProcess$")
-	cmd.Env = append(os.Environ(), ownerDirEnv+"="+dir)
+// startUserProcess runs TestUserProcess on dir and returns it once it uses
+// the server, and the server's port.
+func startUserProcess(t *testing.T, dir string) (*exec.Cmd, int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestUserProcess$")
+	cmd.Env = append(os.Environ(), userDirEnv+"="+dir)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
-	killed := false
 	t.Cleanup(func() {
-		if !killed {
+		if cmd.ProcessState == nil {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 		}
 	})
-
 	ready := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -240,24 +261,110 @@ func TestStartAdoptsServerOfKilledOwner(t *testing.T) {
 		}
 		close(ready)
 	}()
-	var port string
 	select {
-	case port = <-ready:
-		require.NotEmpty(t, port, "owner process exited before starting the server")
+	case port := <-ready:
+		require.NotEmpty(t, port, "user process exited before using the server")
+		n, err := strconv.Atoi(port)
+		require.NoError(t, err)
+		return cmd, n
 	case <-time.After(2 * time.Minute):
-		t.Fatal("owner process did not start the server")
+		t.Fatal("user process did not start or attach to the server")
+		return nil, 0
 	}
+}
+
+func kill(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
 	require.NoError(t, cmd.Process.Kill())
 	_ = cmd.Wait()
-	killed = true
+}
 
-	s := start(t, options(t, dir))
-	require.True(t, s.Owned(), "the server of a dead owner is adopted")
-	require.Equal(t, port, strconv.Itoa(s.Port()))
-	require.Equal(t, "from the dead owner", queryString(t, s.URL(), "SELECT v FROM kept"))
-	require.NoError(t, s.Stop(t.Context()))
-	_, running := livePostmaster(dir)
-	require.False(t, running)
+func TestKilledUserIsNotCounted(t *testing.T) {
+	t.Parallel()
+	t.Run("the starter is killed; the next user out stops the server", func(t *testing.T) {
+		t.Parallel()
+		dir := newDataDir(t)
+		user, port := startUserProcess(t, dir)
+		kill(t, user)
+
+		s := start(t, options(t, dir))
+		require.False(t, s.Started(), "the server the killed process started still runs")
+		require.Equal(t, port, s.Port())
+		require.Equal(t, "from the killed user", queryString(t, s.URL(), "SELECT v FROM kept"))
+		require.NoError(t, s.Stop(t.Context()))
+		_, running := livePostmaster(dir)
+		require.False(t, running)
+	})
+	t.Run("an attached user is killed; the starter still stops the server", func(t *testing.T) {
+		t.Parallel()
+		dir := newDataDir(t)
+		s := start(t, options(t, dir))
+		user, port := startUserProcess(t, dir)
+		require.Equal(t, s.Port(), port)
+		kill(t, user)
+
+		require.NoError(t, s.Stop(t.Context()))
+		_, running := livePostmaster(dir)
+		require.False(t, running, "the killed user does not keep the server running")
+	})
+	t.Run("a user outlives the starter, then is killed", func(t *testing.T) {
+		t.Parallel()
+		dir := newDataDir(t)
+		s := start(t, options(t, dir))
+		user, _ := startUserProcess(t, dir)
+		require.NoError(t, s.Stop(t.Context()))
+		require.True(t, reachable(s.Port()), "the server runs while the other process uses it")
+		kill(t, user)
+
+		s = start(t, options(t, dir))
+		require.False(t, s.Started())
+		require.NoError(t, s.Stop(t.Context()))
+		_, running := livePostmaster(dir)
+		require.False(t, running)
+	})
+}
+
+func TestKeepRunningStartsTheServerAgain(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		sig  syscall.Signal
+	}{
+		{name: "stopped", sig: syscall.SIGINT}, // what pg_ctl stop -m fast sends
+		{name: "killed", sig: syscall.SIGKILL},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := newDataDir(t)
+			s := start(t, options(t, dir))
+			exec1(t, s.URL(), "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('kept')")
+			ctx, cancel := context.WithCancel(t.Context())
+			kept := make(chan error, 1)
+			go func() { kept <- s.KeepRunning(ctx, 50*time.Millisecond) }()
+			t.Cleanup(func() {
+				cancel()
+				require.ErrorIs(t, <-kept, context.Canceled)
+			})
+
+			pid, ok := livePostmaster(dir)
+			require.True(t, ok)
+			require.NoError(t, syscall.Kill(pid, tc.sig))
+			waitFor(t, func() bool {
+				again, ok := livePostmaster(dir)
+				if !ok || again == pid {
+					return false
+				}
+				conn, err := pgx.Connect(t.Context(), s.URL())
+				if err != nil {
+					return false
+				}
+				_ = conn.Close(t.Context())
+				return true
+			})
+			require.Equal(t, "kept", queryString(t, s.URL(), "SELECT v FROM kept"))
+		})
+	}
 }
 
 func TestStartDespiteStalePidFile(t *testing.T) {
@@ -267,10 +374,15 @@ func TestStartDespiteStalePidFile(t *testing.T) {
 		// crash leaves postmaster.pid behind as a crash would.
 		crash func(t *testing.T, dir string, s *pgembed.Server)
 	}{
-		{name: "postmaster killed", crash: func(t *testing.T, dir string, _ *pgembed.Server) {
+		{name: "postmaster killed", crash: func(t *testing.T, dir string, s *pgembed.Server) {
 			pid, ok := livePostmaster(dir)
 			require.True(t, ok)
 			require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+			waitFor(t, func() bool { return !pgembed.ProcessAlive(pid) })
+			// The Server in this test process is still a user; its Stop
+			// finds the server dead and leaves postmaster.pid alone.
+			require.NoError(t, s.Stop(t.Context()))
+			require.FileExists(t, filepath.Join(dir, "pg", "postmaster.pid"))
 		}},
 		{name: "pid of a dead process", crash: func(t *testing.T, dir string, s *pgembed.Server) {
 			dead := exec.Command("true")
@@ -298,7 +410,7 @@ func TestStartDespiteStalePidFile(t *testing.T) {
 			tc.crash(t, dir, s)
 
 			s = start(t, options(t, dir))
-			require.True(t, s.Owned())
+			require.True(t, s.Started())
 			require.Equal(t, "survived", queryString(t, s.URL(), "SELECT v FROM kept"))
 		})
 	}
@@ -371,7 +483,7 @@ func TestStartCancelled(t *testing.T) {
 			require.False(t, running, "a cancelled Start leaves no server behind")
 
 			s := start(t, options(t, dir))
-			require.True(t, s.Owned(), "a cancelled Start leaves nothing that blocks the next")
+			require.True(t, s.Started(), "a cancelled Start leaves nothing that blocks the next")
 			require.Equal(t, "1", queryString(t, s.URL(), "SELECT 1::text"))
 		})
 	}

@@ -69,10 +69,11 @@ func reapEmbedded(ctx context.Context) {
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(claimed, "pg", "postmaster.pid")); err == nil {
-			// Start adopts the server of the dead binary (or starts the
-			// cluster, if its server died too), so that Stop shuts it down.
+			// Start attaches to the server of the dead binary (or starts
+			// the cluster, if its server died too); as its only user,
+			// Stop shuts it down.
 			s, err := pgembed.Start(ctx, pgembed.Options{DataDir: claimed})
-			if err != nil || !s.Owned() || s.Stop(ctx) != nil {
+			if err != nil || s.Stop(ctx) != nil {
 				continue
 			}
 		}
