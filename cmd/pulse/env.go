@@ -87,7 +87,7 @@ func (g *globals) open(ctx context.Context, logger *slog.Logger) (*env, error) {
 			return nil, fmt.Errorf("embedded database: %w", err)
 		}
 		url = e.pg.URL()
-		if e.pg.Owned() {
+		if e.pg.Started() {
 			logger.Info("started embedded PostgreSQL", "data_dir", dataDir, "port", e.pg.Port())
 		}
 	}
@@ -129,19 +129,18 @@ func (g *globals) open(ctx context.Context, logger *slog.Logger) (*env, error) {
 	return e, nil
 }
 
-// Close releases the database and stops the embedded server if this
-// process started it.
+// Close releases the database and this process's use of the embedded
+// server, which stops it if no other process uses it.
 func (e *env) Close() {
 	if e.db != nil {
 		_ = store.Close(e.db)
 	}
-	if e.pg != nil && e.pg.Owned() {
+	if e.pg != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		// pgembed logs whether it stopped the server or left it to others.
 		if err := e.pg.Stop(ctx); err != nil {
 			e.logger.Error("stop embedded PostgreSQL", "err", err)
-		} else {
-			e.logger.Info("stopped embedded PostgreSQL")
 		}
 	}
 }

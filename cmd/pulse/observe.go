@@ -13,9 +13,10 @@ import (
 )
 
 // observe starts what serve needs beyond the API: tracing, when
-// OTEL_EXPORTER_OTLP_ENDPOINT is set, of GraphQL and SQL; and the events
-// Listener that feeds subscriptions with what every process publishes.
-// stop ends both, flushing the spans still buffered.
+// OTEL_EXPORTER_OTLP_ENDPOINT is set, of GraphQL and SQL; the events
+// Listener that feeds subscriptions with what every process publishes; and,
+// on the embedded server, a keeper that starts it again if it goes away
+// under serve. stop ends them, flushing the spans still buffered.
 func observe(ctx context.Context, e *env) (stop func(), err error) {
 	tracing, err := telemetry.StartTracing(ctx)
 	if err != nil {
@@ -35,6 +36,15 @@ func observe(ctx context.Context, e *env) (stop func(), err error) {
 		defer close(done)
 		_ = e.listener.Run(lctx)
 	}()
+	kept := make(chan struct{})
+	go func() {
+		defer close(kept)
+		if e.pg != nil {
+			// The pool and the Listener reconnect by themselves once the
+			// server is back.
+			_ = e.pg.KeepRunning(lctx, keepEmbeddedEvery)
+		}
+	}()
 	// Serve without subscriptions' events rather than not at all: the
 	// Listener keeps trying, and events flow once it connects.
 	select {
@@ -46,6 +56,7 @@ func observe(ctx context.Context, e *env) (stop func(), err error) {
 	return func() {
 		cancel()
 		<-done
+		<-kept
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer scancel()
 		if err := tracing.Shutdown(sctx); err != nil {
@@ -53,6 +64,10 @@ func observe(ctx context.Context, e *env) (stop func(), err error) {
 		}
 	}, nil
 }
+
+// keepEmbeddedEvery is how often serve looks whether the embedded server
+// still runs: reading its pid file, which costs next to nothing.
+const keepEmbeddedEvery = time.Second
 
 // apiEvents feeds the API's subscriptions; nil before observe.
 func (e *env) apiEvents() graph.Events {
