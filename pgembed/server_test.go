@@ -508,3 +508,18 @@ func TestStartWithBadBinDir(t *testing.T) {
 	_, err := pgembed.Start(t.Context(), pgembed.Options{DataDir: t.TempDir(), BinDir: t.TempDir()})
 	require.ErrorIs(t, err, pgembed.ErrNoBinaries)
 }
+
+func TestServerStartedOutsidePulseIsLeftRunning(t *testing.T) {
+	t.Parallel()
+	dir := newDataDir(t)
+	s := start(t, options(t, dir))
+	// What a server started with pg_ctl by hand looks like to Pulse: no
+	// pg.owner says Pulse started it.
+	require.NoError(t, os.Remove(filepath.Join(dir, "pg.owner")))
+	require.NoError(t, s.Stop(t.Context()))
+	pid, running := livePostmaster(dir)
+	require.True(t, running, "the last user out leaves a server Pulse did not start")
+
+	require.NoError(t, syscall.Kill(pid, syscall.SIGINT))
+	waitFor(t, func() bool { _, ok := livePostmaster(dir); return !ok })
+}
