@@ -187,7 +187,7 @@ func (s *Server) Stop(ctx context.Context) error {
 		return err
 	}
 	if len(others) > 0 {
-		s.logger.Info("leaving PostgreSQL running for the other processes using it", "pids", strings.Join(others, ","))
+		s.logger.Info("leaving PostgreSQL running for its other users", "pids", strings.Join(others, ","))
 		return nil
 	}
 	if _, err := os.Stat(s.ownerPath()); errors.Is(err, fs.ErrNotExist) {
@@ -208,7 +208,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	if err := os.Remove(s.ownerPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("pgembed: %w", err)
 	}
-	s.logger.Info("stopped PostgreSQL: no other process uses it")
+	s.logger.Info("stopped PostgreSQL: it has no other user")
 	return nil
 }
 

@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulseproject/pulse/pgembed"
@@ -172,4 +174,45 @@ func TestServerStartedOutsidePulseIsLeftRunning(t *testing.T) {
 
 	require.NoError(t, syscall.Kill(pid, syscall.SIGINT))
 	waitFor(t, func() bool { _, ok := livePostmaster(dir); return !ok })
+}
+
+// TestUsersComingAndGoingNeverLoseTheServer races users that start or
+// attach, use the server and stop, so that a last user stopping meets new
+// ones attaching: each must find the server answering for as long as it
+// uses it, and the last one out must stop it.
+func TestUsersComingAndGoingNeverLoseTheServer(t *testing.T) {
+	t.Parallel()
+	dir := newDataDir(t)
+	const users, rounds = 3, 3
+	var wg sync.WaitGroup
+	errs := make(chan error, users*rounds)
+	for range users {
+		wg.Go(func() {
+			for range rounds {
+				s, err := pgembed.Start(t.Context(), options(t, dir))
+				if err != nil {
+					errs <- err
+					return
+				}
+				conn, err := pgx.Connect(t.Context(), s.URL())
+				if err == nil {
+					err = conn.Ping(t.Context())
+					_ = conn.Close(t.Context())
+				}
+				if err != nil {
+					errs <- fmt.Errorf("a user lost the server: %w", err)
+				}
+				if err := s.Stop(t.Context()); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	_, running := livePostmaster(dir)
+	require.False(t, running, "the last user out stops the server")
 }
