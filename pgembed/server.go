@@ -134,6 +134,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
+// startOrAttach makes this user's server run, on port unless that is 0 or
+// a server already runs; the data directory lock is held.
 func (s *Server) startOrAttach(ctx context.Context, port int) error {
 	running, err := s.attach(ctx)
 	if err != nil {
@@ -208,7 +210,11 @@ func (s *Server) Stop(ctx context.Context) error {
 	if err := os.Remove(s.ownerPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("pgembed: %w", err)
 	}
-	s.logger.Info("stopped PostgreSQL: it has no other user")
+	if state == livePostmaster {
+		s.logger.Info("stopped PostgreSQL: it has no other user")
+	} else {
+		s.logger.Info("PostgreSQL had already stopped")
+	}
 	return nil
 }
 
@@ -221,10 +227,10 @@ const (
 )
 
 // attach returns the port of the server already running on the cluster,
-// or 0 when none runs. A stale
-// postmaster.pid is removed because postgres refuses to start when the pid
-// in it belongs to any live process, which after a crash can be a zombie or
-// an unrelated process that reused the pid.
+// or 0 when none runs. A stale postmaster.pid is removed because postgres
+// refuses to start when the pid in it belongs to any live process, which
+// after a crash can be a zombie or an unrelated process that reused the
+// pid.
 func (s *Server) attach(ctx context.Context) (int, error) {
 	deadline := time.Now().Add(settleTimeout)
 	for {
