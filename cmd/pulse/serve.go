@@ -26,7 +26,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the GraphQL API (GraphiQL at /, the endpoint at /query) and run scheduled syncs",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if limits.PerMinute < 1 || limits.Burst < 1 {
 				return fmt.Errorf("--rate-limit and --rate-burst must be at least 1, got %d and %d", limits.PerMinute, limits.Burst)

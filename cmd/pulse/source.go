@@ -21,7 +21,7 @@ func newSourceCmd(g *globals) *cobra.Command {
 		Short: "Configure a source of connector KIND under NAME",
 		Example: `  pulse source add csv exports path=./exports
   pulse source add demo demo size=500 --schedule 6h`,
-		Args: cobra.MinimumNArgs(2),
+		Args: argsThenSettings(arg{"KIND", "the connector the source reads with; see `pulse connector list`"}, arg{"NAME", "the name to give the new source"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := parseSettings(args[2:])
 			if err != nil {
@@ -44,7 +44,7 @@ func newSourceCmd(g *globals) *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List configured sources",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := g.open(cmd.Context(), newLogger(false))
 			if err != nil {
@@ -73,9 +73,11 @@ func newSourceCmd(g *globals) *cobra.Command {
 		},
 	}
 	rm := &cobra.Command{
-		Use:   "rm NAME",
-		Short: "Remove a source and the records only it provided",
-		Args:  cobra.ExactArgs(1),
+		Use: "rm NAME",
+		// Said for a mistyped subcommand: "did you mean rm?"
+		SuggestFor: []string{"remove", "delete"},
+		Short:      "Remove a source and the records only it provided",
+		Args:       exactArgs(arg{"NAME", "the source to remove; see `pulse source list`"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := g.open(cmd.Context(), newLogger(false))
 			if err != nil {

@@ -18,7 +18,7 @@ func newSyncCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "sync NAME",
 		Short: "Run one sync of the source NAME, showing progress; exits non-zero if it fails",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(arg{"NAME", "the source to sync; see `pulse source list`"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := g.open(cmd.Context(), newLogger(false))
 			if err != nil {
