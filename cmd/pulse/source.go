@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -84,7 +85,7 @@ func newSourceCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer e.Close()
-			src, err := e.sources.GetByName(cmd.Context(), args[0])
+			src, err := findSource(cmd.Context(), e, args[0])
 			if err != nil {
 				return err
 			}
@@ -97,6 +98,27 @@ func newSourceCmd(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(add, list, rm)
 	return cmd
+}
+
+// findSource is the source called name; when there is none, the error
+// lists those there are, or says how to add one.
+func findSource(ctx context.Context, e *env, name string) (*domain.Source, error) {
+	src, err := e.sources.GetByName(ctx, name)
+	if !errors.Is(err, domain.ErrNotFound) {
+		return src, err
+	}
+	all, lerr := e.sources.List(ctx)
+	if lerr != nil {
+		return nil, errors.Join(err, lerr)
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("%w; there are no sources yet: add one with `pulse source add KIND NAME` (KIND from `pulse connector list`)", err)
+	}
+	names := make([]string, len(all))
+	for i, s := range all {
+		names[i] = s.Name
+	}
+	return nil, fmt.Errorf("%w; the sources are %s", err, strings.Join(names, ", "))
 }
 
 // parseSettings reads key=value pairs; a dotted key sets a nested field.

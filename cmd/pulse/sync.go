@@ -25,7 +25,7 @@ func newSyncCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer e.Close()
-			src, err := e.sources.GetByName(cmd.Context(), args[0])
+			src, err := findSource(cmd.Context(), e, args[0])
 			if err != nil {
 				return err
 			}
