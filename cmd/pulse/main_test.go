@@ -291,6 +291,7 @@ func TestServeDemoOnEmbeddedDatabase(t *testing.T) {
 	env := append(os.Environ(), "DATABASE_URL=", "PULSE_DATA_DIR="+dataDir, "PULSE_PLUGIN_DIR=", "PULSE_SECRET_KEY=")
 
 	s := startServe(t, env, "--demo", "--demo-size", "40")
+	key := s.key
 	require.Contains(t, s.out.String(), "GraphiQL: "+s.url+"/")
 	data := s.query(t, `{ accounts(first: 5) { totalCount edges { node { name tier } } } }`)
 	require.EqualValues(t, 40, data["accounts"].(map[string]any)["totalCount"])
@@ -313,6 +314,7 @@ func TestServeDemoOnEmbeddedDatabase(t *testing.T) {
 	// The next start finds the data and does not load the demo twice.
 	s = startServe(t, env, "--demo", "--demo-size", "40")
 	require.Contains(t, s.out.String(), "demo data already loaded")
+	require.Equal(t, key, s.key, "the saved key goes on working")
 	data = s.query(t, `{ accounts(first: 1) { totalCount } }`)
 	require.EqualValues(t, 40, data["accounts"].(map[string]any)["totalCount"])
 	s.stop(t)
