@@ -132,6 +132,9 @@ func readUsage(root *cobra.Command) {
 			return cmd.Help()
 		},
 	})
+	// Cobra adds its completion command as it executes; added now, it
+	// refuses a mistyped shell as well.
+	root.InitDefaultCompletionCmd()
 	var walk func(*cobra.Command)
 	walk = func(cmd *cobra.Command) {
 		if cmd.HasSubCommands() && !cmd.Runnable() {

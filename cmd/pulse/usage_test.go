@@ -30,6 +30,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"apikey nosuch", `unknown command "nosuch" for "pulse apikey"`, "pulse apikey COMMAND, one of create, list, revoke"},
 		{"health nosuch", `unknown command "nosuch" for "pulse health"`, "pulse health COMMAND, one of rescore, scorecard"},
 		{"health scorecard nosuch", `unknown command "nosuch" for "pulse health scorecard"`, "pulse health scorecard COMMAND, one of list, save"},
+		{"completion fish2", `unknown command "fish2" for "pulse completion"; did you mean fish?`, "pulse completion COMMAND, one of bash, fish, powershell, zsh"},
 		{"help nosuch", `unknown command "nosuch" for "pulse"`, "pulse COMMAND, one of"},
 		{"help source nosuch", `unknown command "nosuch" for "pulse source"`, "pulse source COMMAND"},
 
