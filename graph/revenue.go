@@ -11,7 +11,7 @@ import (
 	"github.com/pulseproject/pulse/graph/model"
 )
 
-// RevenueReports answers the retention and revenue reports of METRICS.md
+// RevenueReports answers the retention and revenue reports of docs/metrics.md
 // and keeps the workspace settings they apply. *store.Store implements it.
 //
 // Each report takes a retention.Request whose days it reads in the

@@ -35,7 +35,7 @@ import (
 // TestRevenueReports loads data through real connector plugins and the
 // sync engine, then asks the reports over HTTP: the CSV fixture of
 // testdata/revenue/fixture against answers computed by hand (see its
-// README.md), and the demo data against the identity of METRICS.md.
+// README.md), and the demo data against the identity of docs/metrics.md.
 func TestRevenueReports(t *testing.T) {
 	plugins := plugintest.Dir(t)
 	t.Cleanup(plugintest.Cleanup)
@@ -181,7 +181,7 @@ type retentionFigures struct {
 	Groups                                                                  []retentionFigures
 }
 
-// requireBalanced checks the identity of METRICS.md to the cent, its
+// requireBalanced checks the identity of docs/metrics.md to the cent, its
 // counterpart for logos, and that the ratios stay in range.
 func (f retentionFigures) requireBalanced(t *testing.T, what string) {
 	t.Helper()

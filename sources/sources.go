@@ -251,7 +251,7 @@ func checkSchedule(schedule string) domain.Problems {
 func (s *Service) checkConfig(ctx context.Context, kind string, cfg map[string]any) (map[string]any, []string, domain.Problems, error) {
 	conn, err := s.Host.Launch(ctx, kind)
 	if errors.Is(err, host.ErrNotFound) {
-		return nil, nil, domain.Problems{{Field: "kind", Message: fmt.Sprintf("no connector called %q is installed", kind)}}, nil
+		return nil, nil, domain.Problems{{Field: "kind", Message: s.unknownKind(kind)}}, nil
 	}
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("sources: %w", err)
@@ -293,6 +293,20 @@ func (s *Service) checkConfig(ctx context.Context, kind string, cfg map[string]a
 		return nil, nil, nil, fmt.Errorf("sources: connector %s: %w", kind, err)
 	}
 	return cfg, secretFields, probs, nil
+}
+
+// unknownKind says that no connector is called kind, and which are.
+func (s *Service) unknownKind(kind string) string {
+	msg := fmt.Sprintf("no connector called %q is installed", kind)
+	plugins, err := s.Host.List()
+	if err != nil || len(plugins) == 0 {
+		return msg
+	}
+	names := make([]string, len(plugins))
+	for i, p := range plugins {
+		names[i] = p.Name
+	}
+	return msg + "; the connectors are " + strings.Join(names, ", ")
 }
 
 // seal moves the secret fields of cfg into the sealed part of src.

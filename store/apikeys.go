@@ -103,9 +103,9 @@ func (k *Keys) Revoke(ctx context.Context, idOrName string) (*domain.APIKey, err
 	return &key, nil
 }
 
-// Authenticate returns the live key secret is, noting its use. A
+// Live returns the live key secret is, without noting a use. A
 // malformed, unknown or revoked key gives ErrBadKey.
-func (k *Keys) Authenticate(ctx context.Context, secret string) (*domain.APIKey, error) {
+func (k *Keys) Live(ctx context.Context, secret string) (*domain.APIKey, error) {
 	if !strings.HasPrefix(secret, KeyPrefix) || len(secret) < len(KeyPrefix)+32 {
 		return nil, ErrBadKey
 	}
@@ -115,15 +115,25 @@ func (k *Keys) Authenticate(ctx context.Context, secret string) (*domain.APIKey,
 		return nil, ErrBadKey
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: authenticate: %w", err)
+		return nil, fmt.Errorf("store: look up api key: %w", err)
+	}
+	return &key, nil
+}
+
+// Authenticate returns the live key secret is, noting its use. A
+// malformed, unknown or revoked key gives ErrBadKey.
+func (k *Keys) Authenticate(ctx context.Context, secret string) (*domain.APIKey, error) {
+	key, err := k.Live(ctx, secret)
+	if err != nil {
+		return nil, err
 	}
 	// Noting the use at most once a minute keeps a busy key from writing
 	// on every request.
 	now := time.Now().UTC()
 	if key.LastUsedAt == nil || now.Sub(*key.LastUsedAt) > time.Minute {
-		if err := k.db.WithContext(ctx).Model(&key).Update("last_used_at", now).Error; err != nil {
+		if err := k.db.WithContext(ctx).Model(key).Update("last_used_at", now).Error; err != nil {
 			return nil, fmt.Errorf("store: authenticate: %w", err)
 		}
 	}
-	return &key, nil
+	return key, nil
 }

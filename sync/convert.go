@@ -43,7 +43,7 @@ var applyOrder = []connectorpb.EntityType{
 
 // ref is a reference from a record to another entity of the same source.
 type ref struct {
-	field      string // the source-facing name, e.g. account_id
+	field      string // the protocol's name, e.g. account_external_id, as a connector author knows it
 	entityType string
 	externalID string
 	required   bool
@@ -133,15 +133,15 @@ func convert(r *connectorpb.Record) converted {
 		x := e.Contact
 		row := &domain.Contact{Name: x.GetName(), Email: x.GetEmail(), Title: x.GetTitle(), Custom: custom(r)}
 		var account *uuid.UUID
-		c.refs = append(c.refs, ref{field: "account_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account})
+		c.refs = append(c.refs, ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account})
 		c.row = &pending{row: row, resolve: func() { row.AccountID = *account }}
 	case *connectorpb.Record_AccountTeam:
 		x := e.AccountTeam
 		row := &domain.AccountTeamMember{Role: x.GetRole()}
 		var account, person *uuid.UUID
 		c.refs = append(c.refs,
-			ref{field: "account_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account},
-			ref{field: "person_id", entityType: "person", externalID: x.GetPersonExternalId(), required: true, target: &person})
+			ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account},
+			ref{field: "person_external_id", entityType: "person", externalID: x.GetPersonExternalId(), required: true, target: &person})
 		p = append(p, row.Validate()...)
 		c.row = &pending{row: row, resolve: func() { row.AccountID, row.PersonID = *account, *person }}
 	case *connectorpb.Record_Activity:
@@ -149,9 +149,9 @@ func convert(r *connectorpb.Record) converted {
 		row := &domain.Activity{Team: x.GetTeam(), Kind: x.GetKind(), Direction: x.GetDirection(), OccurredAt: ts(x.GetOccurredAt()),
 			DurationSeconds: x.GetDurationSeconds(), Subject: x.GetSubject(), Custom: custom(r)}
 		var account *uuid.UUID
-		c.refs = append(c.refs, ref{field: "account_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account})
-		c.refs = append(c.refs, optionalRef("contact_id", "contact", x.GetContactExternalId(), &row.ContactID)...)
-		c.refs = append(c.refs, optionalRef("person_id", "person", x.GetPersonExternalId(), &row.PersonID)...)
+		c.refs = append(c.refs, ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account})
+		c.refs = append(c.refs, optionalRef("contact_external_id", "contact", x.GetContactExternalId(), &row.ContactID)...)
+		c.refs = append(c.refs, optionalRef("person_external_id", "person", x.GetPersonExternalId(), &row.PersonID)...)
 		p = append(p, row.Validate()...)
 		c.row = &pending{row: row, resolve: func() { row.AccountID = *account }}
 	case *connectorpb.Record_Deal:
@@ -160,7 +160,7 @@ func convert(r *connectorpb.Record) converted {
 			Currency: x.GetCurrency(), ClosedAt: tsPtr(x.GetClosedAt()), LostReason: x.GetLostReason(), Custom: custom(r)}
 		row.Amount = money("amount", x.GetAmount(), &p)
 		var account *uuid.UUID
-		c.refs = append(c.refs, ref{field: "account_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account})
+		c.refs = append(c.refs, ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account})
 		p = append(p, row.Validate()...)
 		c.row = &pending{row: row, resolve: func() { row.AccountID = *account }}
 	case *connectorpb.Record_SubscriptionItem:
@@ -169,7 +169,7 @@ func convert(r *connectorpb.Record) converted {
 			StartsAt: ts(x.GetStartsAt()), EndsAt: tsPtr(x.GetEndsAt()), ChurnReason: x.GetChurnReason(), Custom: custom(r)}
 		row.Amount = money("amount", x.GetAmount(), &p)
 		var account *uuid.UUID
-		c.refs = append(c.refs, ref{field: "account_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account})
+		c.refs = append(c.refs, ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account})
 		p = append(p, row.Validate()...)
 		c.row = &pending{row: row, resolve: func() { row.AccountID = *account }}
 	case *connectorpb.Record_Ticket:
@@ -177,8 +177,8 @@ func convert(r *connectorpb.Record) converted {
 		row := &domain.Ticket{Subject: x.GetSubject(), Priority: x.GetPriority(), Status: x.GetStatus(), OpenedAt: ts(x.GetOpenedAt()),
 			FirstResponseAt: tsPtr(x.GetFirstResponseAt()), ResolvedAt: tsPtr(x.GetResolvedAt()), CSAT: int(x.GetCsat()), Custom: custom(r)}
 		var account *uuid.UUID
-		c.refs = append(c.refs, ref{field: "account_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account})
-		c.refs = append(c.refs, optionalRef("contact_id", "contact", x.GetContactExternalId(), &row.ContactID)...)
+		c.refs = append(c.refs, ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account})
+		c.refs = append(c.refs, optionalRef("contact_external_id", "contact", x.GetContactExternalId(), &row.ContactID)...)
 		p = append(p, row.Validate()...)
 		c.row = &pending{row: row, resolve: func() { row.AccountID = *account }}
 	case *connectorpb.Record_SurveyResponse:
@@ -186,8 +186,8 @@ func convert(r *connectorpb.Record) converted {
 		row := &domain.SurveyResponse{Kind: x.GetKind(), Score: int(x.GetScore()), Touchpoint: x.GetTouchpoint(),
 			Comment: x.GetComment(), RespondedAt: ts(x.GetRespondedAt()), Custom: custom(r)}
 		var account *uuid.UUID
-		c.refs = append(c.refs, ref{field: "account_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account})
-		c.refs = append(c.refs, optionalRef("contact_id", "contact", x.GetContactExternalId(), &row.ContactID)...)
+		c.refs = append(c.refs, ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account})
+		c.refs = append(c.refs, optionalRef("contact_external_id", "contact", x.GetContactExternalId(), &row.ContactID)...)
 		p = append(p, row.Validate()...)
 		c.row = &pending{row: row, resolve: func() { row.AccountID = *account }}
 	case *connectorpb.Record_FxRate:

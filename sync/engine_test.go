@@ -210,7 +210,7 @@ func TestUnresolvedReferencesAreDeferredAndRetried(t *testing.T) {
 	require.Equal(t, domain.IssueDeferred, issues[0].Kind)
 	require.Equal(t, "act-5", issues[0].ExternalID)
 	require.Equal(t, "activities/5", issues[0].Origin)
-	require.Equal(t, `account_id: no account "acc-5" from this source`, issues[0].Message)
+	require.Equal(t, `account_external_id: no account "acc-5" from this source`, issues[0].Message)
 
 	// The accounts arrive later: the kept records are placed.
 	_, err = f.sources.Update(ctx, src.ID, sources.Patch{Config: map[string]any{"accounts": 8, "orphans": 0}})

@@ -1,8 +1,11 @@
 package sync_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"strings"
+	gosync "sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,13 +94,16 @@ func TestPauseHoldsEveryProcessSharingTheDatabase(t *testing.T) {
 	require.Equal(t, run.PausedUntil.Format(time.RFC3339), pausedUntil(t, run))
 
 	// Another process: its own host, with no hold in memory.
-	other := &sync.Engine{DB: f.db, Host: host.New(host.Options{Dirs: []string{plugintest.Dir(t)}, Now: clock}), Sources: f.sources}
+	var logs lockedBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	other := &sync.Engine{DB: f.db, Host: host.New(host.Options{Dirs: []string{plugintest.Dir(t)}, Now: clock, Logger: logger}), Sources: f.sources}
 	again, err := other.Run(ctx, src, "cli")
 	require.ErrorIs(t, err, sync.ErrRunFailed)
 	require.Equal(t, pausedUntil(t, run), pausedUntil(t, again))
 	require.Contains(t, again.Error, "run "+run.ID.String()+" was paused", "it says whose pause holds it")
 	require.Equal(t, []int{1, 2}, api.PagesCalled("accounts"), "the vendor was not asked again")
 	require.Empty(t, api.PagesCalled("activities"))
+	require.Contains(t, logs.String(), "rate limit hold", "a hold to come is logged")
 
 	ahead.Store(int64(time.Hour + time.Minute))
 	done, err := other.Run(ctx, src, "cli")
@@ -105,4 +111,37 @@ func TestPauseHoldsEveryProcessSharingTheDatabase(t *testing.T) {
 	require.Nil(t, done.PausedUntil)
 	require.Equal(t, []int{1, 2, 2}, api.PagesCalled("accounts"))
 	require.EqualValues(t, 4, f.count(t, "accounts", ""))
+
+	// A process started after the pause ended is still handed its time,
+	// and logs no hold: the vendor's limit is long over.
+	logs.Reset()
+	require.NoError(t, f.db.Exec("DELETE FROM stream_states").Error, "read from the first page again")
+	later := &sync.Engine{DB: f.db, Host: host.New(host.Options{Dirs: []string{plugintest.Dir(t)}, Now: clock, Logger: logger}), Sources: f.sources}
+	_, err = later.Run(ctx, src, "cli")
+	require.NoError(t, err)
+	require.NotContains(t, logs.String(), "rate limit hold")
+}
+
+// lockedBuffer is a log plugins' goroutines write while the test reads it.
+type lockedBuffer struct {
+	mu gosync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (l *lockedBuffer) Reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.Reset()
 }

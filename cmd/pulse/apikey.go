@@ -18,7 +18,7 @@ func newAPIKeyCmd(g *globals) *cobra.Command {
 		Use:     "create NAME",
 		Short:   "Create an API key; it is printed once and cannot be shown again",
 		Example: "  pulse apikey create dashboard --role viewer",
-		Args:    cobra.ExactArgs(1),
+		Args:    exactArgs(arg{"NAME", "the name to give the new key, e.g. dashboard"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := g.open(cmd.Context(), newLogger(false))
 			if err != nil {
@@ -37,7 +37,7 @@ func newAPIKeyCmd(g *globals) *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List API keys, live and revoked",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := g.open(cmd.Context(), newLogger(false))
 			if err != nil {
@@ -67,7 +67,7 @@ func newAPIKeyCmd(g *globals) *cobra.Command {
 	revoke := &cobra.Command{
 		Use:   "revoke ID|NAME",
 		Short: "Revoke a live API key; it stops working at once",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(arg{"ID|NAME", "the key to revoke; see `pulse apikey list`"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := g.open(cmd.Context(), newLogger(false))
 			if err != nil {

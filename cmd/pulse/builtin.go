@@ -40,7 +40,7 @@ func newConnectorServeCmd() *cobra.Command {
 		Use:    "serve NAME",
 		Short:  "Serve a built-in connector as a plugin (run by the host)",
 		Hidden: true,
-		Args:   cobra.ExactArgs(1),
+		Args:   exactArgs(arg{"NAME", "the built-in connector to serve"}),
 		RunE: func(_ *cobra.Command, args []string) error {
 			connector, ok := builtins[args[0]]
 			if !ok {

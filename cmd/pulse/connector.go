@@ -21,7 +21,7 @@ func newConnectorCmd(g *globals) *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the connectors Pulse can find, with their versions",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			h := g.newHost(newLogger(false))
 			plugins, err := h.List()
@@ -58,7 +58,7 @@ func newConnectorCmd(g *globals) *cobra.Command {
 	check := &cobra.Command{
 		Use:   "check NAME|PATH [key=value...]",
 		Short: "Launch a connector, show its spec and check a configuration against it",
-		Args:  cobra.MinimumNArgs(1),
+		Args:  argsThenSettings(arg{"NAME|PATH", "the connector to check: an installed one's name (see `pulse connector list`) or a plugin binary's path"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			h := g.newHost(newLogger(false))
 			p, err := findPlugin(h, args[0])
@@ -124,7 +124,7 @@ func newConnectorCmd(g *globals) *cobra.Command {
 	install := &cobra.Command{
 		Use:   "install PATH",
 		Short: "Copy a plugin binary into the plugin folder and trust its checksum",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(arg{"PATH", "the plugin binary to install"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := installDir
 			if dir == "" {
@@ -162,7 +162,7 @@ Discover, a full read, reads resumed from checkpoints and after a kill,
 tombstones and 429s. The configuration, from --config and key=value
 settings, must be good and its read must emit records. Exits non-zero when
 a rule fails.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: argsThenSettings(arg{"NAME|PATH", "the connector to test: an installed one's name (see `pulse connector list`) or a plugin binary's path"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := parseSettings(args[1:])
 			if err != nil {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,7 +24,7 @@ func newDemoCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Load the demo dataset through the demo connector (once)",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := g.open(cmd.Context(), newLogger(false))
 			if err != nil {
@@ -67,22 +70,67 @@ func loadDemo(cmd *cobra.Command, e *env, size int) error {
 	return err
 }
 
-// demoKey is the name of the admin key serve --demo makes on each start.
+// demoKey is the name of the admin key serve --demo makes.
 const demoKey = "demo admin"
 
-// newDemoKey replaces the demo's admin key with a new one and returns it:
-// only a hash of a key is kept, so the one printed last time cannot be
-// shown again.
-func newDemoKey(ctx context.Context, e *env) (string, error) {
+// demoKeyFile keeps the demo's admin key in the data folder, readable by
+// its owner alone: only a hash of a key is in the database, and a header
+// saved from one start must go on working at the next.
+const demoKeyFile = "demo-admin-key"
+
+// demoAdminKey returns the admin key serve --demo prints: the one kept in
+// the data folder while it is still live, else a new one, kept in its
+// place. A demo key whose file is gone can never be shown again, so it is
+// revoked.
+func demoAdminKey(ctx context.Context, e *env) (string, error) {
 	keys := store.NewKeys(e.db)
+	path := filepath.Join(e.dataDir, demoKeyFile)
+	b, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("demo key: %w", err)
+	}
+	if err == nil {
+		secret := strings.TrimSpace(string(b))
+		key, err := keys.Live(ctx, secret)
+		if err == nil && key.Role == domain.Admin {
+			return secret, nil
+		}
+		if err != nil && !errors.Is(err, store.ErrBadKey) {
+			return "", fmt.Errorf("demo key: %w", err)
+		}
+	}
 	if _, err := keys.Revoke(ctx, demoKey); err != nil && !errors.Is(err, domain.ErrNotFound) {
-		return "", err
+		return "", fmt.Errorf("demo key: %w", err)
 	}
 	_, secret, err := keys.Create(ctx, demoKey, domain.Admin, "serve --demo")
 	if err != nil {
 		return "", fmt.Errorf("demo key: %w", err)
 	}
+	if err := writePrivate(path, secret+"\n"); err != nil {
+		return "", fmt.Errorf("demo key: %w", err)
+	}
 	return secret, nil
+}
+
+// writePrivate replaces the file at path with text, readable and
+// writable by its owner alone; a reader sees the old file or the new one.
+func writePrivate(path, text string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 func demoLoaded(ctx context.Context, e *env, src *domain.Source) (bool, error) {

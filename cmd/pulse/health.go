@@ -43,7 +43,7 @@ func newHealthRescoreCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rescore",
 		Short: "Score every account (or --account ones) again as of now and keep today's scores",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			req := health.RescoreRequest{All: len(accounts) == 0, History: history, AsOf: time.Now()}
 			for _, a := range accounts {
@@ -78,7 +78,7 @@ func newHealthScorecardCmd(g *globals) *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List every version of every scorecard",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := g.open(cmd.Context(), newLogger(false))
 			if err != nil {
@@ -104,7 +104,7 @@ func newHealthScorecardCmd(g *globals) *cobra.Command {
 	save := &cobra.Command{
 		Use:   "save FILE",
 		Short: "Save a scorecard from a YAML file as a new version; an invalid one is refused with every problem named",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(arg{"FILE", "the YAML file of the scorecard to save; domain/health/default.yaml shows the form"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := os.ReadFile(args[0])
 			if err != nil {

@@ -20,8 +20,13 @@ func main() {
 	err := newRoot().ExecuteContext(ctx)
 	stop()
 	if err != nil {
+		var usage *usageError
 		var exit exitError
-		if !errors.As(err, &exit) {
+		switch {
+		case errors.As(err, &usage):
+			fmt.Fprintf(os.Stderr, "pulse: %s\nUsage: %s\nRun '%s --help' for more.\n", usage.msg, usage.usage(), usage.cmd.CommandPath())
+			os.Exit(exitUsage)
+		case !errors.As(err, &exit):
 			fmt.Fprintln(os.Stderr, "pulse:", err)
 		}
 		os.Exit(1)
@@ -54,5 +59,6 @@ func newRoot() *cobra.Command {
 		newAPIKeyCmd(g),
 		newHealthCmd(g),
 	)
+	readUsage(root)
 	return root
 }

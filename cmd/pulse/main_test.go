@@ -98,7 +98,7 @@ func TestSourceAddSyncAndReport(t *testing.T) {
 	// The bad rows are named with file, line and column; their
 	// neighbours still import.
 	require.Contains(t, out, `activities.csv:4:8 [source] occurred_at:`)
-	require.Contains(t, out, `activities.csv:5 [deferred] account_id: no account "nope" from this source`)
+	require.Contains(t, out, `activities.csv:5 [deferred] account_external_id: no account "nope" from this source`)
 	require.Regexp(t, `(?m)^\s*activities\s+4\s+3\s+0\s+1\s+1\s*$`, out)
 
 	out = c.ok(t, "sync", "exports")
@@ -120,7 +120,7 @@ func TestSourceAddRefusesBadInput(t *testing.T) {
 	}{
 		{"missing path", []string{"csv", "x"}, []string{"config.path: is required"}},
 		{"folder absent", []string{"csv", "x", "path=/does/not/exist"}, []string{"config.path:"}},
-		{"unknown connector", []string{"salesforcez", "x"}, []string{`kind: no connector called "salesforcez" is installed`}},
+		{"unknown connector", []string{"salesforcez", "x"}, []string{`kind: no connector called "salesforcez" is installed; the connectors are csv, demo, hubspot, intercom, salesforce, stripe, zendesk`}},
 		{"bad schedule", []string{"demo", "x", "--schedule", "often"}, []string{`schedule: "often" is not a duration`}},
 		{"bad setting", []string{"demo", "x", "size=lots"}, []string{"config.size"}},
 	}
@@ -137,11 +137,20 @@ func TestSourceAddRefusesBadInput(t *testing.T) {
 	require.NotContains(t, out, " x ", "nothing was stored")
 }
 
-func TestSyncOfUnknownSourceFails(t *testing.T) {
+func TestUnknownSourceIsAnsweredWithTheSources(t *testing.T) {
 	c := newCLI(t)
-	out, err := c.run(t, "sync", "nope")
-	require.Error(t, err)
-	require.Contains(t, out, `source "nope": not found`)
+	for _, args := range [][]string{{"sync", "nope"}, {"source", "rm", "nope"}} {
+		out, err := c.run(t, args...)
+		require.Error(t, err)
+		require.Contains(t, out, "pulse: source \"nope\": not found; there are no sources yet: add one with `pulse source add KIND NAME` (KIND from `pulse connector list`)\n")
+	}
+	c.ok(t, "source", "add", "demo", "demo", "size=5")
+	c.ok(t, "source", "add", "demo", "other", "size=5")
+	for _, args := range [][]string{{"sync", "nope"}, {"source", "rm", "nope"}} {
+		out, err := c.run(t, args...)
+		require.Error(t, err)
+		require.Contains(t, out, "pulse: source \"nope\": not found; the sources are demo, other\n")
+	}
 }
 
 func TestConnectorListShowsBuiltins(t *testing.T) {
@@ -282,6 +291,7 @@ func TestServeDemoOnEmbeddedDatabase(t *testing.T) {
 	env := append(os.Environ(), "DATABASE_URL=", "PULSE_DATA_DIR="+dataDir, "PULSE_PLUGIN_DIR=", "PULSE_SECRET_KEY=")
 
 	s := startServe(t, env, "--demo", "--demo-size", "40")
+	key := s.key
 	require.Contains(t, s.out.String(), "GraphiQL: "+s.url+"/")
 	data := s.query(t, `{ accounts(first: 5) { totalCount edges { node { name tier } } } }`)
 	require.EqualValues(t, 40, data["accounts"].(map[string]any)["totalCount"])
@@ -304,6 +314,7 @@ func TestServeDemoOnEmbeddedDatabase(t *testing.T) {
 	// The next start finds the data and does not load the demo twice.
 	s = startServe(t, env, "--demo", "--demo-size", "40")
 	require.Contains(t, s.out.String(), "demo data already loaded")
+	require.Equal(t, key, s.key, "the saved key goes on working")
 	data = s.query(t, `{ accounts(first: 1) { totalCount } }`)
 	require.EqualValues(t, 40, data["accounts"].(map[string]any)["totalCount"])
 	s.stop(t)

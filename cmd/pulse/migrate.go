@@ -10,7 +10,7 @@ func newMigrateCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply the database migrations this binary carries",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// open migrates; what is left is to say where the schema stands.
 			e, err := g.open(cmd.Context(), newLogger(false))

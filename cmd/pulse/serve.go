@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,7 +27,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the GraphQL API (GraphiQL at /, the endpoint at /query) and run scheduled syncs",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if limits.PerMinute < 1 || limits.Burst < 1 {
 				return fmt.Errorf("--rate-limit and --rate-burst must be at least 1, got %d and %d", limits.PerMinute, limits.Burst)
@@ -48,7 +49,7 @@ func newServeCmd(g *globals) *cobra.Command {
 				if err := loadDemo(cmd, e, demoSize); err != nil {
 					return fmt.Errorf("load demo data: %w", err)
 				}
-				if adminKey, err = newDemoKey(ctx, e); err != nil {
+				if adminKey, err = demoAdminKey(ctx, e); err != nil {
 					return err
 				}
 			}
@@ -70,6 +71,8 @@ func newServeCmd(g *globals) *cobra.Command {
 			fmt.Fprintf(cmd.OutOrStdout(), "Pulse is serving on %s\n  GraphiQL: %s/\n  GraphQL endpoint: %s/query\n", url, url, url)
 			if adminKey != "" {
 				fmt.Fprintf(cmd.OutOrStdout(), "  Admin API key: %s\n  (in GraphiQL, add the header {\"Authorization\": \"Bearer %s\"})\n", adminKey, adminKey)
+				fmt.Fprintf(cmd.OutOrStdout(), "  The same key is printed at every start until it is revoked (pulse apikey revoke %q); it is kept in %s\n",
+					demoKey, filepath.Join(e.dataDir, demoKeyFile))
 			} else {
 				fmt.Fprintln(cmd.OutOrStdout(), "  Every request needs an API key: pulse apikey create NAME --role viewer|editor|admin")
 			}

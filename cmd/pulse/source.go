@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -21,7 +22,7 @@ func newSourceCmd(g *globals) *cobra.Command {
 		Short: "Configure a source of connector KIND under NAME",
 		Example: `  pulse source add csv exports path=./exports
   pulse source add demo demo size=500 --schedule 6h`,
-		Args: cobra.MinimumNArgs(2),
+		Args: argsThenSettings(arg{"KIND", "the connector the source reads with; see `pulse connector list`"}, arg{"NAME", "the name to give the new source"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := parseSettings(args[2:])
 			if err != nil {
@@ -44,7 +45,7 @@ func newSourceCmd(g *globals) *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List configured sources",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := g.open(cmd.Context(), newLogger(false))
 			if err != nil {
@@ -73,16 +74,18 @@ func newSourceCmd(g *globals) *cobra.Command {
 		},
 	}
 	rm := &cobra.Command{
-		Use:   "rm NAME",
-		Short: "Remove a source and the records only it provided",
-		Args:  cobra.ExactArgs(1),
+		Use: "rm NAME",
+		// Said for a mistyped subcommand: "did you mean rm?"
+		SuggestFor: []string{"remove", "delete"},
+		Short:      "Remove a source and the records only it provided",
+		Args:       exactArgs(arg{"NAME", "the source to remove; see `pulse source list`"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := g.open(cmd.Context(), newLogger(false))
 			if err != nil {
 				return err
 			}
 			defer e.Close()
-			src, err := e.sources.GetByName(cmd.Context(), args[0])
+			src, err := findSource(cmd.Context(), e, args[0])
 			if err != nil {
 				return err
 			}
@@ -95,6 +98,27 @@ func newSourceCmd(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(add, list, rm)
 	return cmd
+}
+
+// findSource is the source called name; when there is none, the error
+// lists those there are, or says how to add one.
+func findSource(ctx context.Context, e *env, name string) (*domain.Source, error) {
+	src, err := e.sources.GetByName(ctx, name)
+	if !errors.Is(err, domain.ErrNotFound) {
+		return src, err
+	}
+	all, lerr := e.sources.List(ctx)
+	if lerr != nil {
+		return nil, errors.Join(err, lerr)
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("%w; there are no sources yet: add one with `pulse source add KIND NAME` (KIND from `pulse connector list`)", err)
+	}
+	names := make([]string, len(all))
+	for i, s := range all {
+		names[i] = s.Name
+	}
+	return nil, fmt.Errorf("%w; the sources are %s", err, strings.Join(names, ", "))
 }
 
 // parseSettings reads key=value pairs; a dotted key sets a nested field.

@@ -18,14 +18,14 @@ func newSyncCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "sync NAME",
 		Short: "Run one sync of the source NAME, showing progress; exits non-zero if it fails",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(arg{"NAME", "the source to sync; see `pulse source list`"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := g.open(cmd.Context(), newLogger(false))
 			if err != nil {
 				return err
 			}
 			defer e.Close()
-			src, err := e.sources.GetByName(cmd.Context(), args[0])
+			src, err := findSource(cmd.Context(), e, args[0])
 			if err != nil {
 				return err
 			}

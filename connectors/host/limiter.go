@@ -43,9 +43,15 @@ func (h *Host) Limiter(key string) *Limiter {
 }
 
 // Hold keeps every call for the source waiting until until, unless a
-// longer hold is already in force, and logs a hold it sets.
+// longer hold is already in force, and logs a hold it sets that is still
+// to come: a new process is handed the last paused run's time on every
+// run of the source, long after it has passed.
 func (l *Limiter) Hold(ctx context.Context, until time.Time, reason string) error {
-	if l.Extend(until, reason) {
+	now := time.Now
+	if l.Now != nil {
+		now = l.Now
+	}
+	if l.Extend(until, reason) && until.After(now()) {
 		l.logger.InfoContext(ctx, "rate limit hold", "source", l.source, "until", until.UTC(), "reason", reason)
 	}
 	return nil

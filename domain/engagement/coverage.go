@@ -12,7 +12,7 @@ import (
 )
 
 // Coverage says, per owner, how much of the owner's book the team touched
-// in the last N days (METRICS.md, Coverage).
+// in the last N days (docs/metrics.md, Coverage).
 type Coverage struct {
 	Rules Rules
 	// BookSize, Touched and Ratio add up the owners listed: an account in

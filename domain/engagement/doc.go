@@ -1,5 +1,5 @@
 // Package engagement holds the rules of the engagement and survey reports
-// of METRICS.md: what a touch is, coverage of an owner's book, contact
+// of docs/metrics.md: what a touch is, coverage of an owner's book, contact
 // pressure, hand-off gaps, NPS and CSAT.
 //
 // The store does the counting in SQL; this package states the rules the

@@ -7,7 +7,7 @@ import (
 	"github.com/pulseproject/pulse/domain"
 )
 
-// Handoff lists the hand-offs dropped as of an instant (METRICS.md,
+// Handoff lists the hand-offs dropped as of an instant (docs/metrics.md,
 // Hand-off gap).
 type Handoff struct {
 	Rules Rules

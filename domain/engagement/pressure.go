@@ -13,7 +13,7 @@ import (
 )
 
 // Pressure lists the contacts saturated by outbound touches in a period
-// (METRICS.md, Contact pressure), and the accounts they belong to.
+// (docs/metrics.md, Contact pressure), and the accounts they belong to.
 type Pressure struct {
 	Rules Rules
 	// Contacts are ordered by their worst window, most touches first,

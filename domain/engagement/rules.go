@@ -12,7 +12,7 @@ import (
 // as of t is [t − N·Day, t).
 const Day = 24 * time.Hour
 
-// TouchKinds are the kinds of activity that are touches (METRICS.md,
+// TouchKinds are the kinds of activity that are touches (docs/metrics.md,
 // Engagement): an email, call, meeting, QBR, onboarding session, support
 // reply or automated campaign email. A note is written about a customer,
 // not sent to one, so it is not a touch.

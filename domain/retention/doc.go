@@ -1,4 +1,4 @@
-// Package retention computes the RevOps figures of METRICS.md from
+// Package retention computes the RevOps figures of docs/metrics.md from
 // subscription items, exchange rates and account attributes: MRR at an
 // instant, the movements between two instants (new, reactivation,
 // expansion, contraction, churn), NRR, GRR and logo retention, monthly

@@ -65,7 +65,7 @@ func (f *Figures) finish() {
 	f.LogoRetention = ratio(int64(f.StartCount-f.ChurnedCount), int64(f.StartCount))
 }
 
-// Balanced reports whether the identity of METRICS.md holds:
+// Balanced reports whether the identity of docs/metrics.md holds:
 // end = start + new + reactivation + expansion − contraction − churn.
 func (f Figures) Balanced() bool {
 	return f.StartMRR.Add(f.NewMRR).Add(f.ReactivationMRR).Add(f.ExpansionMRR).
@@ -132,7 +132,7 @@ func (b *Book) selected(r Request, role string) ([]*account, func(uuid.UUID) boo
 }
 
 // Retention compares every kept account's MRR at the period's start with
-// its MRR at its end, and classifies the change per METRICS.md. It fails
+// its MRR at its end, and classifies the change per docs/metrics.md. It fails
 // only when a plan's MRR is out of range.
 func (b *Book) Retention(r Request, p Period) (Report, error) {
 	role := ownerRole(r)
@@ -253,7 +253,7 @@ type ChurnTable struct {
 }
 
 // MonthlyChurn is the logo and revenue churn of each calendar month of p,
-// and their means: the monthly churn rate of METRICS.md. The means are
+// and their means: the monthly churn rate of docs/metrics.md. The means are
 // taken over the unrounded monthly rates and then rounded.
 func (b *Book) MonthlyChurn(r Request, p Period) ChurnTable {
 	moves := b.MRRMovements(r, p)

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -78,6 +79,12 @@ func main() {
 			api, err := client(raw)
 			if err == nil {
 				err = api.Get(ctx, "/v1/me", nil, nil)
+			}
+			// A refused token comes back as a ConfigError whose message
+			// names the field again: report only its reason.
+			var ce *sdk.ConfigError
+			if errors.As(err, &ce) {
+				err = ce.Err
 			}
 			if err != nil {
 				d.Errorf("token", "%v", err)

@@ -63,5 +63,6 @@ func TestCheckRefusesABadToken(t *testing.T) {
 	r, ok := rep.Result("check")
 	require.True(t, ok)
 	require.Equal(t, conformance.Fail, r.Status)
-	require.Contains(t, r.Detail, "the good config has problems: token: config: token: the API refused the credentials (401 Unauthorized)")
+	require.Contains(t, r.Detail, "the good config has problems: token: the API refused the credentials (401 Unauthorized)")
+	require.NotContains(t, r.Detail, "config: token", "the field is named once")
 }
