@@ -187,32 +187,6 @@ func (a *applier) applyType(ctx context.Context, stream, entity string, recs []*
 	return out, nil
 }
 
-func entityTypeOf(r *connectorpb.Record) connectorpb.EntityType {
-	switch r.GetEntity().(type) {
-	case *connectorpb.Record_Account:
-		return connectorpb.EntityType_ENTITY_TYPE_ACCOUNT
-	case *connectorpb.Record_Person:
-		return connectorpb.EntityType_ENTITY_TYPE_PERSON
-	case *connectorpb.Record_AccountTeam:
-		return connectorpb.EntityType_ENTITY_TYPE_ACCOUNT_TEAM
-	case *connectorpb.Record_Contact:
-		return connectorpb.EntityType_ENTITY_TYPE_CONTACT
-	case *connectorpb.Record_Activity:
-		return connectorpb.EntityType_ENTITY_TYPE_ACTIVITY
-	case *connectorpb.Record_Deal:
-		return connectorpb.EntityType_ENTITY_TYPE_DEAL
-	case *connectorpb.Record_SubscriptionItem:
-		return connectorpb.EntityType_ENTITY_TYPE_SUBSCRIPTION_ITEM
-	case *connectorpb.Record_Ticket:
-		return connectorpb.EntityType_ENTITY_TYPE_TICKET
-	case *connectorpb.Record_SurveyResponse:
-		return connectorpb.EntityType_ENTITY_TYPE_SURVEY_RESPONSE
-	case *connectorpb.Record_FxRate:
-		return connectorpb.EntityType_ENTITY_TYPE_FX_RATE
-	}
-	return connectorpb.EntityType_ENTITY_TYPE_UNSPECIFIED
-}
-
 // resolve fills in the Pulse ids of every record's references, with one
 // query per referenced entity type, and defers the records it cannot place.
 func (a *applier) resolve(ctx context.Context, stream string, live []converted, out *outcome) ([]converted, error) {

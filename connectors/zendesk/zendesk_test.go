@@ -14,9 +14,9 @@ import (
 	"github.com/pulseproject/pulse/connectors/sdk"
 	"github.com/pulseproject/pulse/connectors/sdk/conformance"
 	"github.com/pulseproject/pulse/connectors/sdk/sdktest"
+	"github.com/pulseproject/pulse/connectors/sdk/validate"
 	"github.com/pulseproject/pulse/connectors/zendesk"
 	"github.com/pulseproject/pulse/connectors/zendesk/zendesktest"
-	"github.com/pulseproject/pulse/sync"
 
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
 )
@@ -99,7 +99,7 @@ func TestReadMapsEveryEntity(t *testing.T) {
 	for stream, recs := range got {
 		for _, r := range recs {
 			if !r.GetDeleted() {
-				require.Empty(t, sync.ValidateRecord(r), "%s %s", stream, r.GetExternalId())
+				require.Empty(t, validate.ValidateRecord(r), "%s %s", stream, r.GetExternalId())
 			}
 		}
 	}

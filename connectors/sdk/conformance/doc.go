@@ -22,7 +22,7 @@
 //   - read: a read from an empty state ends without an error and emits at
 //     least one record and no record error. Every record belongs to a
 //     discovered stream and has its entity type; every live record passes
-//     the rules a sync applies (sync.ValidateRecord); every link names a kind
+//     the rules a sync applies (validate.ValidateRecord); every link names a kind
 //     and an external id; every checkpoint names a discovered stream and
 //     carries valid JSON.
 //   - final-state: a read given the first read's final state (each stream's
