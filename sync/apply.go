@@ -36,7 +36,7 @@ var tables = map[string]table{
 	"activity":          {"activities", false, []string{"account_id", "contact_id", "person_id", "team", "kind", "direction", "occurred_at", "duration_seconds", "subject", "custom"}},
 	"deal":              {"deals", false, []string{"account_id", "name", "stage", "status", "kind", "amount", "currency", "closed_at", "lost_reason", "custom"}},
 	"subscription_item": {"subscription_items", false, []string{"account_id", "plan", "amount", "currency", "interval", "starts_at", "ends_at", "churn_reason", "custom"}},
-	"ticket":            {"tickets", false, []string{"account_id", "contact_id", "subject", "priority", "status", "opened_at", "first_response_at", "resolved_at", "csat", "custom"}},
+	"ticket":            {"tickets", false, []string{"account_id", "contact_id", "assignee_id", "subject", "priority", "status", "opened_at", "first_response_at", "resolved_at", "csat", "custom"}},
 	"survey_response":   {"survey_responses", false, []string{"account_id", "contact_id", "kind", "score", "touchpoint", "comment", "responded_at", "custom"}},
 	"fx_rate":           {"fx_rates", false, []string{"date", "currency", "rate"}},
 }

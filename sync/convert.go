@@ -166,6 +166,7 @@ func convert(r *connectorpb.Record) converted {
 		var account *uuid.UUID
 		c.refs = append(c.refs, ref{field: "account_id", entityType: "account", externalID: x.GetAccountExternalId(), target: &account})
 		c.refs = append(c.refs, optionalRef("contact_id", "contact", x.GetContactExternalId(), &row.ContactID)...)
+		c.refs = append(c.refs, optionalRef("assignee_id", "person", x.GetAssigneeExternalId(), &row.AssigneeID)...)
 		c.row = &pending{row: row, resolve: func() { row.AccountID = *account }}
 	case *connectorpb.Record_SurveyResponse:
 		x := e.SurveyResponse

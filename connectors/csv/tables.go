@@ -143,13 +143,15 @@ var tables = []*table{
 	},
 	{
 		file: "tickets.csv", stream: "tickets", entity: sdk.Ticket,
-		columns:  []string{"id", "account_id", "contact_id", "subject", "priority", "status", "opened_at", "first_response_at", "resolved_at", "csat"},
+		columns:  []string{"id", "account_id", "contact_id", "assignee_id", "subject", "priority", "status", "opened_at", "first_response_at", "resolved_at", "csat"},
 		key:      []string{"id"},
 		required: []string{"account_id"},
 		id:       idColumn,
 		build: func(r *row, id string) *connectorpb.Record {
 			return sdk.NewTicket(id, &connectorpb.Ticket{
-				AccountExternalId: r.need("account_id"), ContactExternalId: r.str("contact_id"), Subject: r.str("subject"),
+				AccountExternalId: r.need("account_id"), ContactExternalId: r.str("contact_id"),
+				// The agent working it, by their id in people.csv.
+				AssigneeExternalId: r.str("assignee_id"), Subject: r.str("subject"),
 				Priority: r.enum("priority", validate.Priorities, false), Status: r.enum("status", validate.TicketStates, false),
 				OpenedAt: r.timestamp("opened_at"), FirstResponseAt: r.timestamp("first_response_at"), ResolvedAt: r.timestamp("resolved_at"),
 				// An empty csat is an unrated ticket, which the record spells 0.

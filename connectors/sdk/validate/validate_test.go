@@ -39,7 +39,7 @@ func TestValidateRecord(t *testing.T) {
 		{"a subscription item ending before it starts", sdk.NewSubscriptionItem("s-1", &connectorpb.SubscriptionItem{AccountExternalId: "a-1",
 			Interval: "month", Currency: "EUR", Amount: "-1", StartsAt: at, EndsAt: before}),
 			validate.Problems{{"amount", "must not be negative, got -1"}, {"ends_at", "is before starts_at"}}},
-		{"a good ticket with an assignee", sdk.NewTicket("t-1", &connectorpb.Ticket{AccountExternalId: "a-1", OpenedAt: at, Status: "open", Csat: 5}), nil},
+		{"a good ticket with an assignee", sdk.NewTicket("t-1", &connectorpb.Ticket{AccountExternalId: "a-1", AssigneeExternalId: "ag-1", OpenedAt: at, Status: "open", Csat: 5}), nil},
 		{"a ticket rated 6", sdk.NewTicket("t-1", &connectorpb.Ticket{AccountExternalId: "a-1", OpenedAt: at, Csat: 6}),
 			validate.Problems{{"csat", "must be 1-5, or 0 when unrated, got 6"}}},
 		{"an NPS of 11", sdk.NewSurveyResponse("r-1", &connectorpb.SurveyResponse{AccountExternalId: "a-1", Kind: "nps", Score: 11, RespondedAt: at}),
