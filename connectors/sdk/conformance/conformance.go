@@ -180,15 +180,13 @@ func (s *suite) close() {
 
 // launch starts a new plugin process.
 func (s *suite) launch(ctx context.Context) (*launch.Conn, error) {
-	var conn *launch.Conn
-	var err error
-	if s.plugin.Path != "" {
-		conn, err = launch.Start(ctx, s.plugin, launch.Options{})
-	} else {
-		conn, err = s.opts.Launch(ctx, s.opts.Connector)
+	if s.plugin.Path == "" {
+		// The host's errors say what it looked for and where.
+		return s.opts.Launch(ctx, s.opts.Connector)
 	}
+	conn, err := launch.Start(ctx, s.plugin, launch.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("conformance: launch %s: %w", s.opts.Connector, err)
+		return nil, fmt.Errorf("conformance: launch %s: %w", s.plugin.Name, err)
 	}
 	return conn, nil
 }

@@ -111,6 +111,11 @@ func TestBadConfigAndMissingConnector(t *testing.T) {
 		require.Equal(t, conformance.Fail, r.Status)
 		require.Contains(t, r.Detail, "the good config has problems: path: folder /does/not/exist does not exist")
 	})
+	t.Run("a name with nothing to find it", func(t *testing.T) {
+		rep := conformance.Check(t.Context(), conformance.Options{Connector: "csv", Config: config(t, map[string]any{})})
+		require.Equal(t, conformance.Fail, rep.Results[0].Status)
+		require.Contains(t, rep.Results[0].Detail, `"csv" is not a path to a plugin binary (say ./csv), and no Launch was given to find it by name`)
+	})
 	t.Run("unknown connector", func(t *testing.T) {
 		rep := conformance.Check(t.Context(), conformance.Options{Connector: "nope", Launch: h.Launch, Config: config(t, map[string]any{})})
 		require.Equal(t, conformance.Fail, rep.Results[0].Status)
