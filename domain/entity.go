@@ -183,9 +183,12 @@ func (s SubscriptionItem) ActiveAt(t time.Time) bool {
 
 // Ticket is a support request.
 type Ticket struct {
-	ID              uuid.UUID  `gorm:"type:uuid;primaryKey"`
-	AccountID       uuid.UUID  `gorm:"type:uuid"`
-	ContactID       *uuid.UUID `gorm:"type:uuid"`
+	ID        uuid.UUID  `gorm:"type:uuid;primaryKey"`
+	AccountID uuid.UUID  `gorm:"type:uuid"`
+	ContactID *uuid.UUID `gorm:"type:uuid"`
+	// AssigneeID is the teammate (a Person, a help-desk agent) the ticket
+	// is assigned to; nil when unassigned.
+	AssigneeID      *uuid.UUID `gorm:"type:uuid"`
 	Subject         string
 	Priority        string
 	Status          string

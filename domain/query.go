@@ -350,12 +350,31 @@ var TimelineKinds = []TimelineKind{
 	TimelineSubscriptionStarted, TimelineSubscriptionEnded,
 }
 
+// KindTeams is the team the events of a kind belong to, when the kind
+// says it: a ticket is support's, a deal sales'. An activity belongs to
+// the team it names; a survey answer (the customer's voice) and a
+// subscription starting or ending (billing) belong to no team.
+var KindTeams = map[TimelineKind]string{TimelineTicket: "support", TimelineDeal: "sales"}
+
+// KeepsKind reports whether q's Teams leave events of kind k on the
+// timeline: every kind when Teams is empty; else activities (each kept when
+// its own team is listed) and the kinds whose team (KindTeams) is listed.
+// A kind of no team is left out once any team is asked for.
+func (q TimelineQuery) KeepsKind(k TimelineKind) bool {
+	if len(q.Teams) == 0 || k == TimelineActivity {
+		return true
+	}
+	team, ok := KindTeams[k]
+	return ok && slices.Contains(q.Teams, team)
+}
+
 // TimelineQuery asks for a page of an account's timeline, newest first
 // unless Oldest.
 type TimelineQuery struct {
 	AccountID uuid.UUID
-	// Teams keeps only the activities of these teams; it does not apply
-	// to the other kinds, which Kinds can leave out.
+	// Teams keeps only the events of these teams: the activities of a
+	// listed team (an activity of no team is left out) and the events of
+	// the kinds KeepsKind keeps.
 	Teams      []string
 	Kinds      []TimelineKind
 	OccurredAt TimeRange

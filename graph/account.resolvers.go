@@ -253,6 +253,13 @@ func (r *ticketResolver) Csat(ctx context.Context, obj *domain.Ticket) (*int, er
 	return &obj.CSAT, nil
 }
 
+func (r *ticketResolver) Assignee(ctx context.Context, obj *domain.Ticket) (*domain.Person, error) {
+	if obj.AssigneeID == nil {
+		return nil, nil
+	}
+	return requestOf(ctx).person.Load(ctx, *obj.AssigneeID)
+}
+
 func (r *ticketEventResolver) Source(ctx context.Context, obj *model.TicketEvent) (*domain.Source, error) {
 	return sourceOf(ctx, model.ProvenanceOf(obj).SourceID)
 }

@@ -174,10 +174,10 @@ func seed(t testing.TB, db *gorm.DB) {
 				OccurredAt: at("2024-02-01T10:00:00Z"), Subject: "Budget cut, will not renew", Provenance: from(hubspot, "a-8"), Timestamps: ts},
 		},
 		&[]domain.Ticket{
-			{ID: fid(ticketIDs, 1), AccountID: acme, Subject: "SSO login fails", Priority: "high", Status: "solved",
+			{ID: fid(ticketIDs, 1), AccountID: acme, AssigneeID: &carol, Subject: "SSO login fails", Priority: "high", Status: "solved",
 				OpenedAt: at("2025-04-01T08:00:00Z"), FirstResponseAt: ptr(at("2025-04-01T09:00:00Z")), ResolvedAt: ptr(at("2025-04-02T12:00:00Z")),
 				CSAT: 4, Provenance: from(zendesk, "z-1"), Timestamps: ts},
-			{ID: fid(ticketIDs, 2), AccountID: acme, Subject: "Export times out", Priority: "normal", Status: "open",
+			{ID: fid(ticketIDs, 2), AccountID: acme, AssigneeID: &carol, Subject: "Export times out", Priority: "normal", Status: "open",
 				OpenedAt: at("2025-05-30T12:00:00Z"), Provenance: from(zendesk, "z-2"), Timestamps: ts},
 			{ID: fid(ticketIDs, 3), AccountID: globex, Subject: "Invoice address", Priority: "low", Status: "closed",
 				OpenedAt: at("2025-02-14T10:00:00Z"), ResolvedAt: ptr(at("2025-02-14T15:00:00Z")), CSAT: 5, Provenance: from(zendesk, "z-3"), Timestamps: ts},

@@ -201,10 +201,11 @@ type ComplexityRoot struct {
 	}
 
 	Cohort struct {
-		Cells    func(childComplexity int) int
-		Month    func(childComplexity int) int
-		Size     func(childComplexity int) int
-		StartMrr func(childComplexity int) int
+		Cells         func(childComplexity int) int
+		Month         func(childComplexity int) int
+		Size          func(childComplexity int) int
+		StartMrr      func(childComplexity int) int
+		StartMrrMoney func(childComplexity int) int
 	}
 
 	CohortCell struct {
@@ -212,6 +213,7 @@ type ComplexityRoot struct {
 		At          func(childComplexity int) int
 		MonthsAfter func(childComplexity int) int
 		Mrr         func(childComplexity int) int
+		MrrMoney    func(childComplexity int) int
 		Retention   func(childComplexity int) int
 	}
 
@@ -492,15 +494,18 @@ type ComplexityRoot struct {
 	}
 
 	MonthlyChurn struct {
-		ChurnMrr         func(childComplexity int) int
-		ChurnedCount     func(childComplexity int) int
-		ContractionMrr   func(childComplexity int) int
-		From             func(childComplexity int) int
-		LogoChurnRate    func(childComplexity int) int
-		RevenueChurnRate func(childComplexity int) int
-		StartCount       func(childComplexity int) int
-		StartMrr         func(childComplexity int) int
-		To               func(childComplexity int) int
+		ChurnMrr            func(childComplexity int) int
+		ChurnMrrMoney       func(childComplexity int) int
+		ChurnedCount        func(childComplexity int) int
+		ContractionMrr      func(childComplexity int) int
+		ContractionMrrMoney func(childComplexity int) int
+		From                func(childComplexity int) int
+		LogoChurnRate       func(childComplexity int) int
+		RevenueChurnRate    func(childComplexity int) int
+		StartCount          func(childComplexity int) int
+		StartMrr            func(childComplexity int) int
+		StartMrrMoney       func(childComplexity int) int
+		To                  func(childComplexity int) int
 	}
 
 	MonthlyChurnTable struct {
@@ -517,20 +522,27 @@ type ComplexityRoot struct {
 	}
 
 	MrrMovement struct {
-		ChurnMrr         func(childComplexity int) int
-		ChurnedCount     func(childComplexity int) int
-		ContractionMrr   func(childComplexity int) int
-		EndCount         func(childComplexity int) int
-		EndMrr           func(childComplexity int) int
-		ExpansionMrr     func(childComplexity int) int
-		From             func(childComplexity int) int
-		NewCount         func(childComplexity int) int
-		NewMrr           func(childComplexity int) int
-		ReactivatedCount func(childComplexity int) int
-		ReactivationMrr  func(childComplexity int) int
-		StartCount       func(childComplexity int) int
-		StartMrr         func(childComplexity int) int
-		To               func(childComplexity int) int
+		ChurnMrr             func(childComplexity int) int
+		ChurnMrrMoney        func(childComplexity int) int
+		ChurnedCount         func(childComplexity int) int
+		ContractionMrr       func(childComplexity int) int
+		ContractionMrrMoney  func(childComplexity int) int
+		EndCount             func(childComplexity int) int
+		EndMrr               func(childComplexity int) int
+		EndMrrMoney          func(childComplexity int) int
+		ExpansionMrr         func(childComplexity int) int
+		ExpansionMrrMoney    func(childComplexity int) int
+		From                 func(childComplexity int) int
+		NewCount             func(childComplexity int) int
+		NewMrr               func(childComplexity int) int
+		NewMrrMoney          func(childComplexity int) int
+		ReactivatedCount     func(childComplexity int) int
+		ReactivationMrr      func(childComplexity int) int
+		ReactivationMrrMoney func(childComplexity int) int
+		StartCount           func(childComplexity int) int
+		StartMrr             func(childComplexity int) int
+		StartMrrMoney        func(childComplexity int) int
+		To                   func(childComplexity int) int
 	}
 
 	MrrMovementTable struct {
@@ -669,60 +681,77 @@ type ComplexityRoot struct {
 	}
 
 	RetentionGroup struct {
-		ChurnMrr         func(childComplexity int) int
-		ChurnedCount     func(childComplexity int) int
-		ContractedCount  func(childComplexity int) int
-		ContractionMrr   func(childComplexity int) int
-		EndCount         func(childComplexity int) int
-		EndMrr           func(childComplexity int) int
-		ExpandedCount    func(childComplexity int) int
-		ExpansionMrr     func(childComplexity int) int
-		Grr              func(childComplexity int) int
-		Key              func(childComplexity int) int
-		LogoRetention    func(childComplexity int) int
-		NewCount         func(childComplexity int) int
-		NewMrr           func(childComplexity int) int
-		Nrr              func(childComplexity int) int
-		Owner            func(childComplexity int) int
-		ReactivatedCount func(childComplexity int) int
-		ReactivationMrr  func(childComplexity int) int
-		StartCount       func(childComplexity int) int
-		StartMrr         func(childComplexity int) int
+		ChurnMrr             func(childComplexity int) int
+		ChurnMrrMoney        func(childComplexity int) int
+		ChurnedCount         func(childComplexity int) int
+		ContractedCount      func(childComplexity int) int
+		ContractionMrr       func(childComplexity int) int
+		ContractionMrrMoney  func(childComplexity int) int
+		EndCount             func(childComplexity int) int
+		EndMrr               func(childComplexity int) int
+		EndMrrMoney          func(childComplexity int) int
+		ExpandedCount        func(childComplexity int) int
+		ExpansionMrr         func(childComplexity int) int
+		ExpansionMrrMoney    func(childComplexity int) int
+		Grr                  func(childComplexity int) int
+		Key                  func(childComplexity int) int
+		LogoRetention        func(childComplexity int) int
+		NewCount             func(childComplexity int) int
+		NewMrr               func(childComplexity int) int
+		NewMrrMoney          func(childComplexity int) int
+		Nrr                  func(childComplexity int) int
+		Owner                func(childComplexity int) int
+		ReactivatedCount     func(childComplexity int) int
+		ReactivationMrr      func(childComplexity int) int
+		ReactivationMrrMoney func(childComplexity int) int
+		StartCount           func(childComplexity int) int
+		StartMrr             func(childComplexity int) int
+		StartMrrMoney        func(childComplexity int) int
 	}
 
 	RetentionReport struct {
-		ChurnMrr         func(childComplexity int) int
-		ChurnedCount     func(childComplexity int) int
-		ContractedCount  func(childComplexity int) int
-		ContractionMrr   func(childComplexity int) int
-		EndCount         func(childComplexity int) int
-		EndMrr           func(childComplexity int) int
-		ExpandedCount    func(childComplexity int) int
-		ExpansionMrr     func(childComplexity int) int
-		GroupBy          func(childComplexity int) int
-		Groups           func(childComplexity int) int
-		Grr              func(childComplexity int) int
-		LogoRetention    func(childComplexity int) int
-		MissingRates     func(childComplexity int) int
-		NewCount         func(childComplexity int) int
-		NewMrr           func(childComplexity int) int
-		Nrr              func(childComplexity int) int
-		ReactivatedCount func(childComplexity int) int
-		ReactivationMrr  func(childComplexity int) int
-		Rules            func(childComplexity int) int
-		StartCount       func(childComplexity int) int
-		StartMrr         func(childComplexity int) int
+		ChurnMrr             func(childComplexity int) int
+		ChurnMrrMoney        func(childComplexity int) int
+		ChurnedCount         func(childComplexity int) int
+		ContractedCount      func(childComplexity int) int
+		ContractionMrr       func(childComplexity int) int
+		ContractionMrrMoney  func(childComplexity int) int
+		EndCount             func(childComplexity int) int
+		EndMrr               func(childComplexity int) int
+		EndMrrMoney          func(childComplexity int) int
+		ExpandedCount        func(childComplexity int) int
+		ExpansionMrr         func(childComplexity int) int
+		ExpansionMrrMoney    func(childComplexity int) int
+		GroupBy              func(childComplexity int) int
+		Groups               func(childComplexity int) int
+		Grr                  func(childComplexity int) int
+		LogoRetention        func(childComplexity int) int
+		MissingRates         func(childComplexity int) int
+		NewCount             func(childComplexity int) int
+		NewMrr               func(childComplexity int) int
+		NewMrrMoney          func(childComplexity int) int
+		Nrr                  func(childComplexity int) int
+		ReactivatedCount     func(childComplexity int) int
+		ReactivationMrr      func(childComplexity int) int
+		ReactivationMrrMoney func(childComplexity int) int
+		Rules                func(childComplexity int) int
+		StartCount           func(childComplexity int) int
+		StartMrr             func(childComplexity int) int
+		StartMrrMoney        func(childComplexity int) int
 	}
 
 	RevenueFromExisting struct {
-		ExistingCount func(childComplexity int) int
-		ExistingMrr   func(childComplexity int) int
-		MissingRates  func(childComplexity int) int
-		NewMrr        func(childComplexity int) int
-		Rules         func(childComplexity int) int
-		Share         func(childComplexity int) int
-		TotalCount    func(childComplexity int) int
-		TotalMrr      func(childComplexity int) int
+		ExistingCount    func(childComplexity int) int
+		ExistingMrr      func(childComplexity int) int
+		ExistingMrrMoney func(childComplexity int) int
+		MissingRates     func(childComplexity int) int
+		NewMrr           func(childComplexity int) int
+		NewMrrMoney      func(childComplexity int) int
+		Rules            func(childComplexity int) int
+		Share            func(childComplexity int) int
+		TotalCount       func(childComplexity int) int
+		TotalMrr         func(childComplexity int) int
+		TotalMrrMoney    func(childComplexity int) int
 	}
 
 	SaveScorecardResult struct {
@@ -901,6 +930,7 @@ type ComplexityRoot struct {
 	}
 
 	Ticket struct {
+		Assignee        func(childComplexity int) int
 		Csat            func(childComplexity int) int
 		Custom          func(childComplexity int) int
 		FirstResponseAt func(childComplexity int) int
@@ -1085,6 +1115,7 @@ type SyncRunResolver interface {
 }
 type TicketResolver interface {
 	Csat(ctx context.Context, obj *domain.Ticket) (*int, error)
+	Assignee(ctx context.Context, obj *domain.Ticket) (*domain.Person, error)
 }
 type TicketEventResolver interface {
 	Source(ctx context.Context, obj *model.TicketEvent) (*domain.Source, error)
@@ -1780,6 +1811,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Cohort.StartMrr(childComplexity), true
+	case "Cohort.startMrrMoney":
+		if e.ComplexityRoot.Cohort.StartMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.StartMrrMoney(childComplexity), true
 
 	case "CohortCell.activeCount":
 		if e.ComplexityRoot.CohortCell.ActiveCount == nil {
@@ -1805,6 +1842,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CohortCell.Mrr(childComplexity), true
+	case "CohortCell.mrrMoney":
+		if e.ComplexityRoot.CohortCell.MrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortCell.MrrMoney(childComplexity), true
 	case "CohortCell.retention":
 		if e.ComplexityRoot.CohortCell.Retention == nil {
 			break
@@ -2913,6 +2956,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MonthlyChurn.ChurnMrr(childComplexity), true
+	case "MonthlyChurn.churnMrrMoney":
+		if e.ComplexityRoot.MonthlyChurn.ChurnMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonthlyChurn.ChurnMrrMoney(childComplexity), true
 	case "MonthlyChurn.churnedCount":
 		if e.ComplexityRoot.MonthlyChurn.ChurnedCount == nil {
 			break
@@ -2925,6 +2974,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MonthlyChurn.ContractionMrr(childComplexity), true
+	case "MonthlyChurn.contractionMrrMoney":
+		if e.ComplexityRoot.MonthlyChurn.ContractionMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonthlyChurn.ContractionMrrMoney(childComplexity), true
 	case "MonthlyChurn.from":
 		if e.ComplexityRoot.MonthlyChurn.From == nil {
 			break
@@ -2955,6 +3010,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MonthlyChurn.StartMrr(childComplexity), true
+	case "MonthlyChurn.startMrrMoney":
+		if e.ComplexityRoot.MonthlyChurn.StartMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonthlyChurn.StartMrrMoney(childComplexity), true
 	case "MonthlyChurn.to":
 		if e.ComplexityRoot.MonthlyChurn.To == nil {
 			break
@@ -3012,6 +3073,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MrrMovement.ChurnMrr(childComplexity), true
+	case "MrrMovement.churnMrrMoney":
+		if e.ComplexityRoot.MrrMovement.ChurnMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MrrMovement.ChurnMrrMoney(childComplexity), true
 	case "MrrMovement.churnedCount":
 		if e.ComplexityRoot.MrrMovement.ChurnedCount == nil {
 			break
@@ -3024,6 +3091,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MrrMovement.ContractionMrr(childComplexity), true
+	case "MrrMovement.contractionMrrMoney":
+		if e.ComplexityRoot.MrrMovement.ContractionMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MrrMovement.ContractionMrrMoney(childComplexity), true
 	case "MrrMovement.endCount":
 		if e.ComplexityRoot.MrrMovement.EndCount == nil {
 			break
@@ -3036,12 +3109,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MrrMovement.EndMrr(childComplexity), true
+	case "MrrMovement.endMrrMoney":
+		if e.ComplexityRoot.MrrMovement.EndMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MrrMovement.EndMrrMoney(childComplexity), true
 	case "MrrMovement.expansionMrr":
 		if e.ComplexityRoot.MrrMovement.ExpansionMrr == nil {
 			break
 		}
 
 		return e.ComplexityRoot.MrrMovement.ExpansionMrr(childComplexity), true
+	case "MrrMovement.expansionMrrMoney":
+		if e.ComplexityRoot.MrrMovement.ExpansionMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MrrMovement.ExpansionMrrMoney(childComplexity), true
 	case "MrrMovement.from":
 		if e.ComplexityRoot.MrrMovement.From == nil {
 			break
@@ -3060,6 +3145,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MrrMovement.NewMrr(childComplexity), true
+	case "MrrMovement.newMrrMoney":
+		if e.ComplexityRoot.MrrMovement.NewMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MrrMovement.NewMrrMoney(childComplexity), true
 	case "MrrMovement.reactivatedCount":
 		if e.ComplexityRoot.MrrMovement.ReactivatedCount == nil {
 			break
@@ -3072,6 +3163,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MrrMovement.ReactivationMrr(childComplexity), true
+	case "MrrMovement.reactivationMrrMoney":
+		if e.ComplexityRoot.MrrMovement.ReactivationMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MrrMovement.ReactivationMrrMoney(childComplexity), true
 	case "MrrMovement.startCount":
 		if e.ComplexityRoot.MrrMovement.StartCount == nil {
 			break
@@ -3084,6 +3181,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MrrMovement.StartMrr(childComplexity), true
+	case "MrrMovement.startMrrMoney":
+		if e.ComplexityRoot.MrrMovement.StartMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MrrMovement.StartMrrMoney(childComplexity), true
 	case "MrrMovement.to":
 		if e.ComplexityRoot.MrrMovement.To == nil {
 			break
@@ -3872,6 +3975,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionGroup.ChurnMrr(childComplexity), true
+	case "RetentionGroup.churnMrrMoney":
+		if e.ComplexityRoot.RetentionGroup.ChurnMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionGroup.ChurnMrrMoney(childComplexity), true
 	case "RetentionGroup.churnedCount":
 		if e.ComplexityRoot.RetentionGroup.ChurnedCount == nil {
 			break
@@ -3890,6 +3999,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionGroup.ContractionMrr(childComplexity), true
+	case "RetentionGroup.contractionMrrMoney":
+		if e.ComplexityRoot.RetentionGroup.ContractionMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionGroup.ContractionMrrMoney(childComplexity), true
 	case "RetentionGroup.endCount":
 		if e.ComplexityRoot.RetentionGroup.EndCount == nil {
 			break
@@ -3902,6 +4017,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionGroup.EndMrr(childComplexity), true
+	case "RetentionGroup.endMrrMoney":
+		if e.ComplexityRoot.RetentionGroup.EndMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionGroup.EndMrrMoney(childComplexity), true
 	case "RetentionGroup.expandedCount":
 		if e.ComplexityRoot.RetentionGroup.ExpandedCount == nil {
 			break
@@ -3914,6 +4035,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionGroup.ExpansionMrr(childComplexity), true
+	case "RetentionGroup.expansionMrrMoney":
+		if e.ComplexityRoot.RetentionGroup.ExpansionMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionGroup.ExpansionMrrMoney(childComplexity), true
 	case "RetentionGroup.grr":
 		if e.ComplexityRoot.RetentionGroup.Grr == nil {
 			break
@@ -3944,6 +4071,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionGroup.NewMrr(childComplexity), true
+	case "RetentionGroup.newMrrMoney":
+		if e.ComplexityRoot.RetentionGroup.NewMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionGroup.NewMrrMoney(childComplexity), true
 	case "RetentionGroup.nrr":
 		if e.ComplexityRoot.RetentionGroup.Nrr == nil {
 			break
@@ -3968,6 +4101,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionGroup.ReactivationMrr(childComplexity), true
+	case "RetentionGroup.reactivationMrrMoney":
+		if e.ComplexityRoot.RetentionGroup.ReactivationMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionGroup.ReactivationMrrMoney(childComplexity), true
 	case "RetentionGroup.startCount":
 		if e.ComplexityRoot.RetentionGroup.StartCount == nil {
 			break
@@ -3980,6 +4119,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionGroup.StartMrr(childComplexity), true
+	case "RetentionGroup.startMrrMoney":
+		if e.ComplexityRoot.RetentionGroup.StartMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionGroup.StartMrrMoney(childComplexity), true
 
 	case "RetentionReport.churnMrr":
 		if e.ComplexityRoot.RetentionReport.ChurnMrr == nil {
@@ -3987,6 +4132,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionReport.ChurnMrr(childComplexity), true
+	case "RetentionReport.churnMrrMoney":
+		if e.ComplexityRoot.RetentionReport.ChurnMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionReport.ChurnMrrMoney(childComplexity), true
 	case "RetentionReport.churnedCount":
 		if e.ComplexityRoot.RetentionReport.ChurnedCount == nil {
 			break
@@ -4005,6 +4156,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionReport.ContractionMrr(childComplexity), true
+	case "RetentionReport.contractionMrrMoney":
+		if e.ComplexityRoot.RetentionReport.ContractionMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionReport.ContractionMrrMoney(childComplexity), true
 	case "RetentionReport.endCount":
 		if e.ComplexityRoot.RetentionReport.EndCount == nil {
 			break
@@ -4017,6 +4174,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionReport.EndMrr(childComplexity), true
+	case "RetentionReport.endMrrMoney":
+		if e.ComplexityRoot.RetentionReport.EndMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionReport.EndMrrMoney(childComplexity), true
 	case "RetentionReport.expandedCount":
 		if e.ComplexityRoot.RetentionReport.ExpandedCount == nil {
 			break
@@ -4029,6 +4192,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionReport.ExpansionMrr(childComplexity), true
+	case "RetentionReport.expansionMrrMoney":
+		if e.ComplexityRoot.RetentionReport.ExpansionMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionReport.ExpansionMrrMoney(childComplexity), true
 	case "RetentionReport.groupBy":
 		if e.ComplexityRoot.RetentionReport.GroupBy == nil {
 			break
@@ -4071,6 +4240,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionReport.NewMrr(childComplexity), true
+	case "RetentionReport.newMrrMoney":
+		if e.ComplexityRoot.RetentionReport.NewMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionReport.NewMrrMoney(childComplexity), true
 	case "RetentionReport.nrr":
 		if e.ComplexityRoot.RetentionReport.Nrr == nil {
 			break
@@ -4089,6 +4264,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionReport.ReactivationMrr(childComplexity), true
+	case "RetentionReport.reactivationMrrMoney":
+		if e.ComplexityRoot.RetentionReport.ReactivationMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionReport.ReactivationMrrMoney(childComplexity), true
 	case "RetentionReport.rules":
 		if e.ComplexityRoot.RetentionReport.Rules == nil {
 			break
@@ -4107,6 +4288,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionReport.StartMrr(childComplexity), true
+	case "RetentionReport.startMrrMoney":
+		if e.ComplexityRoot.RetentionReport.StartMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionReport.StartMrrMoney(childComplexity), true
 
 	case "RevenueFromExisting.existingCount":
 		if e.ComplexityRoot.RevenueFromExisting.ExistingCount == nil {
@@ -4120,6 +4307,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RevenueFromExisting.ExistingMrr(childComplexity), true
+	case "RevenueFromExisting.existingMrrMoney":
+		if e.ComplexityRoot.RevenueFromExisting.ExistingMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevenueFromExisting.ExistingMrrMoney(childComplexity), true
 	case "RevenueFromExisting.missingRates":
 		if e.ComplexityRoot.RevenueFromExisting.MissingRates == nil {
 			break
@@ -4132,6 +4325,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RevenueFromExisting.NewMrr(childComplexity), true
+	case "RevenueFromExisting.newMrrMoney":
+		if e.ComplexityRoot.RevenueFromExisting.NewMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevenueFromExisting.NewMrrMoney(childComplexity), true
 	case "RevenueFromExisting.rules":
 		if e.ComplexityRoot.RevenueFromExisting.Rules == nil {
 			break
@@ -4156,6 +4355,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RevenueFromExisting.TotalMrr(childComplexity), true
+	case "RevenueFromExisting.totalMrrMoney":
+		if e.ComplexityRoot.RevenueFromExisting.TotalMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevenueFromExisting.TotalMrrMoney(childComplexity), true
 
 	case "SaveScorecardResult.rescored":
 		if e.ComplexityRoot.SaveScorecardResult.Rescored == nil {
@@ -4870,6 +5075,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Threshold.Value(childComplexity), true
 
+	case "Ticket.assignee":
+		if e.ComplexityRoot.Ticket.Assignee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Assignee(childComplexity), true
 	case "Ticket.csat":
 		if e.ComplexityRoot.Ticket.Csat == nil {
 			break
@@ -5262,7 +5473,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/account.graphqls" "schema/apikey.graphqls" "schema/common.graphqls" "schema/engagement.graphqls" "schema/health.graphqls" "schema/identity.graphqls" "schema/node.graphqls" "schema/revenue.graphqls" "schema/source.graphqls" "schema/subscription.graphqls"
+//go:embed "schema/account.graphqls" "schema/apikey.graphqls" "schema/common.graphqls" "schema/engagement.graphqls" "schema/health.graphqls" "schema/identity.graphqls" "schema/money.graphqls" "schema/node.graphqls" "schema/revenue.graphqls" "schema/source.graphqls" "schema/subscription.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -5280,6 +5491,7 @@ var sources = []*ast.Source{
 	{Name: "schema/engagement.graphqls", Input: sourceData("schema/engagement.graphqls"), BuiltIn: false},
 	{Name: "schema/health.graphqls", Input: sourceData("schema/health.graphqls"), BuiltIn: false},
 	{Name: "schema/identity.graphqls", Input: sourceData("schema/identity.graphqls"), BuiltIn: false},
+	{Name: "schema/money.graphqls", Input: sourceData("schema/money.graphqls"), BuiltIn: false},
 	{Name: "schema/node.graphqls", Input: sourceData("schema/node.graphqls"), BuiltIn: false},
 	{Name: "schema/revenue.graphqls", Input: sourceData("schema/revenue.graphqls"), BuiltIn: false},
 	{Name: "schema/source.graphqls", Input: sourceData("schema/source.graphqls"), BuiltIn: false},
@@ -5571,6 +5783,8 @@ func (ec *executionContext) childFields_Cohort(ctx context.Context, field graphq
 		return ec.fieldContext_Cohort_startMrr(ctx, field)
 	case "cells":
 		return ec.fieldContext_Cohort_cells(ctx, field)
+	case "startMrrMoney":
+		return ec.fieldContext_Cohort_startMrrMoney(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Cohort", field.Name)
 }
@@ -5587,6 +5801,8 @@ func (ec *executionContext) childFields_CohortCell(ctx context.Context, field gr
 		return ec.fieldContext_CohortCell_mrr(ctx, field)
 	case "retention":
 		return ec.fieldContext_CohortCell_retention(ctx, field)
+	case "mrrMoney":
+		return ec.fieldContext_CohortCell_mrrMoney(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CohortCell", field.Name)
 }
@@ -6147,6 +6363,12 @@ func (ec *executionContext) childFields_MonthlyChurn(ctx context.Context, field 
 		return ec.fieldContext_MonthlyChurn_contractionMrr(ctx, field)
 	case "revenueChurnRate":
 		return ec.fieldContext_MonthlyChurn_revenueChurnRate(ctx, field)
+	case "startMrrMoney":
+		return ec.fieldContext_MonthlyChurn_startMrrMoney(ctx, field)
+	case "churnMrrMoney":
+		return ec.fieldContext_MonthlyChurn_churnMrrMoney(ctx, field)
+	case "contractionMrrMoney":
+		return ec.fieldContext_MonthlyChurn_contractionMrrMoney(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MonthlyChurn", field.Name)
 }
@@ -6207,6 +6429,20 @@ func (ec *executionContext) childFields_MrrMovement(ctx context.Context, field g
 		return ec.fieldContext_MrrMovement_reactivatedCount(ctx, field)
 	case "churnedCount":
 		return ec.fieldContext_MrrMovement_churnedCount(ctx, field)
+	case "startMrrMoney":
+		return ec.fieldContext_MrrMovement_startMrrMoney(ctx, field)
+	case "newMrrMoney":
+		return ec.fieldContext_MrrMovement_newMrrMoney(ctx, field)
+	case "reactivationMrrMoney":
+		return ec.fieldContext_MrrMovement_reactivationMrrMoney(ctx, field)
+	case "expansionMrrMoney":
+		return ec.fieldContext_MrrMovement_expansionMrrMoney(ctx, field)
+	case "contractionMrrMoney":
+		return ec.fieldContext_MrrMovement_contractionMrrMoney(ctx, field)
+	case "churnMrrMoney":
+		return ec.fieldContext_MrrMovement_churnMrrMoney(ctx, field)
+	case "endMrrMoney":
+		return ec.fieldContext_MrrMovement_endMrrMoney(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MrrMovement", field.Name)
 }
@@ -6425,6 +6661,20 @@ func (ec *executionContext) childFields_RetentionGroup(ctx context.Context, fiel
 		return ec.fieldContext_RetentionGroup_churnedCount(ctx, field)
 	case "logoRetention":
 		return ec.fieldContext_RetentionGroup_logoRetention(ctx, field)
+	case "startMrrMoney":
+		return ec.fieldContext_RetentionGroup_startMrrMoney(ctx, field)
+	case "endMrrMoney":
+		return ec.fieldContext_RetentionGroup_endMrrMoney(ctx, field)
+	case "newMrrMoney":
+		return ec.fieldContext_RetentionGroup_newMrrMoney(ctx, field)
+	case "reactivationMrrMoney":
+		return ec.fieldContext_RetentionGroup_reactivationMrrMoney(ctx, field)
+	case "expansionMrrMoney":
+		return ec.fieldContext_RetentionGroup_expansionMrrMoney(ctx, field)
+	case "contractionMrrMoney":
+		return ec.fieldContext_RetentionGroup_contractionMrrMoney(ctx, field)
+	case "churnMrrMoney":
+		return ec.fieldContext_RetentionGroup_churnMrrMoney(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RetentionGroup", field.Name)
 }
@@ -6473,6 +6723,20 @@ func (ec *executionContext) childFields_RetentionReport(ctx context.Context, fie
 		return ec.fieldContext_RetentionReport_groups(ctx, field)
 	case "missingRates":
 		return ec.fieldContext_RetentionReport_missingRates(ctx, field)
+	case "startMrrMoney":
+		return ec.fieldContext_RetentionReport_startMrrMoney(ctx, field)
+	case "endMrrMoney":
+		return ec.fieldContext_RetentionReport_endMrrMoney(ctx, field)
+	case "newMrrMoney":
+		return ec.fieldContext_RetentionReport_newMrrMoney(ctx, field)
+	case "reactivationMrrMoney":
+		return ec.fieldContext_RetentionReport_reactivationMrrMoney(ctx, field)
+	case "expansionMrrMoney":
+		return ec.fieldContext_RetentionReport_expansionMrrMoney(ctx, field)
+	case "contractionMrrMoney":
+		return ec.fieldContext_RetentionReport_contractionMrrMoney(ctx, field)
+	case "churnMrrMoney":
+		return ec.fieldContext_RetentionReport_churnMrrMoney(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RetentionReport", field.Name)
 }
@@ -6495,6 +6759,12 @@ func (ec *executionContext) childFields_RevenueFromExisting(ctx context.Context,
 		return ec.fieldContext_RevenueFromExisting_share(ctx, field)
 	case "missingRates":
 		return ec.fieldContext_RevenueFromExisting_missingRates(ctx, field)
+	case "totalMrrMoney":
+		return ec.fieldContext_RevenueFromExisting_totalMrrMoney(ctx, field)
+	case "existingMrrMoney":
+		return ec.fieldContext_RevenueFromExisting_existingMrrMoney(ctx, field)
+	case "newMrrMoney":
+		return ec.fieldContext_RevenueFromExisting_newMrrMoney(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RevenueFromExisting", field.Name)
 }
@@ -6825,6 +7095,8 @@ func (ec *executionContext) childFields_Ticket(ctx context.Context, field graphq
 		return ec.fieldContext_Ticket_resolvedAt(ctx, field)
 	case "csat":
 		return ec.fieldContext_Ticket_csat(ctx, field)
+	case "assignee":
+		return ec.fieldContext_Ticket_assignee(ctx, field)
 	case "custom":
 		return ec.fieldContext_Ticket_custom(ctx, field)
 	case "provenance":
@@ -11238,6 +11510,38 @@ func (ec *executionContext) fieldContext_Cohort_cells(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Cohort_startMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_startMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_startMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cohort",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CohortCell_monthsAfter(ctx context.Context, field graphql.CollectedField, obj *model.CohortCell) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11351,6 +11655,38 @@ func (ec *executionContext) _CohortCell_retention(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_CohortCell_retention(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CohortCell", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _CohortCell_mrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.CohortCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortCell_mrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortCell_mrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CohortCell",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CohortTable_rules(ctx context.Context, field graphql.CollectedField, obj *model.CohortTable) (ret graphql.Marshaler) {
@@ -16126,6 +16462,102 @@ func (ec *executionContext) fieldContext_MonthlyChurn_revenueChurnRate(_ context
 	return graphql.NewScalarFieldContext("MonthlyChurn", field, false, false, errors.New("field of type Decimal does not have child fields"))
 }
 
+func (ec *executionContext) _MonthlyChurn_startMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.MonthlyChurn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonthlyChurn_startMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonthlyChurn_startMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MonthlyChurn",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MonthlyChurn_churnMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.MonthlyChurn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonthlyChurn_churnMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChurnMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonthlyChurn_churnMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MonthlyChurn",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MonthlyChurn_contractionMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.MonthlyChurn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonthlyChurn_contractionMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContractionMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonthlyChurn_contractionMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MonthlyChurn",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MonthlyChurnTable_rules(ctx context.Context, field graphql.CollectedField, obj *model.MonthlyChurnTable) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16634,6 +17066,230 @@ func (ec *executionContext) _MrrMovement_churnedCount(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_MrrMovement_churnedCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MrrMovement", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MrrMovement_startMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.MrrMovement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MrrMovement_startMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MrrMovement_startMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MrrMovement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MrrMovement_newMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.MrrMovement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MrrMovement_newMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MrrMovement_newMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MrrMovement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MrrMovement_reactivationMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.MrrMovement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MrrMovement_reactivationMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReactivationMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MrrMovement_reactivationMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MrrMovement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MrrMovement_expansionMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.MrrMovement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MrrMovement_expansionMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpansionMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MrrMovement_expansionMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MrrMovement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MrrMovement_contractionMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.MrrMovement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MrrMovement_contractionMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContractionMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MrrMovement_contractionMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MrrMovement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MrrMovement_churnMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.MrrMovement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MrrMovement_churnMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChurnMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MrrMovement_churnMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MrrMovement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MrrMovement_endMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.MrrMovement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MrrMovement_endMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MrrMovement_endMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MrrMovement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _MrrMovementTable_rules(ctx context.Context, field graphql.CollectedField, obj *model.MrrMovementTable) (ret graphql.Marshaler) {
@@ -20332,6 +20988,230 @@ func (ec *executionContext) fieldContext_RetentionGroup_logoRetention(_ context.
 	return graphql.NewScalarFieldContext("RetentionGroup", field, false, false, errors.New("field of type Decimal does not have child fields"))
 }
 
+func (ec *executionContext) _RetentionGroup_startMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.RetentionGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionGroup_startMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionGroup_startMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionGroup_endMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.RetentionGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionGroup_endMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionGroup_endMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionGroup_newMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.RetentionGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionGroup_newMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionGroup_newMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionGroup_reactivationMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.RetentionGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionGroup_reactivationMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReactivationMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionGroup_reactivationMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionGroup_expansionMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.RetentionGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionGroup_expansionMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpansionMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionGroup_expansionMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionGroup_contractionMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.RetentionGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionGroup_contractionMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContractionMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionGroup_contractionMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionGroup_churnMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.RetentionGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionGroup_churnMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChurnMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionGroup_churnMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RetentionReport_rules(ctx context.Context, field graphql.CollectedField, obj *model.RetentionReport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20842,6 +21722,230 @@ func (ec *executionContext) fieldContext_RetentionReport_missingRates(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _RetentionReport_startMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.RetentionReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionReport_startMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionReport_startMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionReport_endMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.RetentionReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionReport_endMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionReport_endMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionReport_newMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.RetentionReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionReport_newMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionReport_newMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionReport_reactivationMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.RetentionReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionReport_reactivationMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReactivationMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionReport_reactivationMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionReport_expansionMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.RetentionReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionReport_expansionMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpansionMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionReport_expansionMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionReport_contractionMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.RetentionReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionReport_contractionMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContractionMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionReport_contractionMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionReport_churnMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.RetentionReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionReport_churnMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChurnMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionReport_churnMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RevenueFromExisting_rules(ctx context.Context, field graphql.CollectedField, obj *model.RevenueFromExisting) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21039,6 +22143,102 @@ func (ec *executionContext) fieldContext_RevenueFromExisting_missingRates(_ cont
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_MissingRate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevenueFromExisting_totalMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.RevenueFromExisting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevenueFromExisting_totalMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevenueFromExisting_totalMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevenueFromExisting",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevenueFromExisting_existingMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.RevenueFromExisting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevenueFromExisting_existingMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExistingMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevenueFromExisting_existingMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevenueFromExisting",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevenueFromExisting_newMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.RevenueFromExisting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevenueFromExisting_newMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevenueFromExisting_newMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevenueFromExisting",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
 		},
 	}
 	return fc, nil
@@ -24075,6 +25275,38 @@ func (ec *executionContext) _Ticket_csat(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_Ticket_csat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Ticket", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_assignee(ctx context.Context, field graphql.CollectedField, obj *domain.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_assignee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().Assignee(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_assignee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ticket",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Ticket_custom(ctx context.Context, field graphql.CollectedField, obj *domain.Ticket) (ret graphql.Marshaler) {
@@ -29243,6 +30475,11 @@ func (ec *executionContext) _Cohort(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "startMrrMoney":
+			out.Values[i] = ec._Cohort_startMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -29299,6 +30536,11 @@ func (ec *executionContext) _CohortCell(ctx context.Context, sel ast.SelectionSe
 		case "retention":
 			out.Values[i] = ec._CohortCell_retention(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "mrrMoney":
+			out.Values[i] = ec._CohortCell_mrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -31518,6 +32760,21 @@ func (ec *executionContext) _MonthlyChurn(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "startMrrMoney":
+			out.Values[i] = ec._MonthlyChurn_startMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "churnMrrMoney":
+			out.Values[i] = ec._MonthlyChurn_churnMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contractionMrrMoney":
+			out.Values[i] = ec._MonthlyChurn_contractionMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -31719,6 +32976,41 @@ func (ec *executionContext) _MrrMovement(ctx context.Context, sel ast.SelectionS
 			}
 		case "churnedCount":
 			out.Values[i] = ec._MrrMovement_churnedCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startMrrMoney":
+			out.Values[i] = ec._MrrMovement_startMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "newMrrMoney":
+			out.Values[i] = ec._MrrMovement_newMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reactivationMrrMoney":
+			out.Values[i] = ec._MrrMovement_reactivationMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expansionMrrMoney":
+			out.Values[i] = ec._MrrMovement_expansionMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contractionMrrMoney":
+			out.Values[i] = ec._MrrMovement_contractionMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "churnMrrMoney":
+			out.Values[i] = ec._MrrMovement_churnMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endMrrMoney":
+			out.Values[i] = ec._MrrMovement_endMrrMoney(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33281,6 +34573,41 @@ func (ec *executionContext) _RetentionGroup(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "startMrrMoney":
+			out.Values[i] = ec._RetentionGroup_startMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endMrrMoney":
+			out.Values[i] = ec._RetentionGroup_endMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "newMrrMoney":
+			out.Values[i] = ec._RetentionGroup_newMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reactivationMrrMoney":
+			out.Values[i] = ec._RetentionGroup_reactivationMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expansionMrrMoney":
+			out.Values[i] = ec._RetentionGroup_expansionMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contractionMrrMoney":
+			out.Values[i] = ec._RetentionGroup_contractionMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "churnMrrMoney":
+			out.Values[i] = ec._RetentionGroup_churnMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33419,6 +34746,41 @@ func (ec *executionContext) _RetentionReport(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "startMrrMoney":
+			out.Values[i] = ec._RetentionReport_startMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endMrrMoney":
+			out.Values[i] = ec._RetentionReport_endMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "newMrrMoney":
+			out.Values[i] = ec._RetentionReport_newMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reactivationMrrMoney":
+			out.Values[i] = ec._RetentionReport_reactivationMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expansionMrrMoney":
+			out.Values[i] = ec._RetentionReport_expansionMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contractionMrrMoney":
+			out.Values[i] = ec._RetentionReport_contractionMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "churnMrrMoney":
+			out.Values[i] = ec._RetentionReport_churnMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33489,6 +34851,21 @@ func (ec *executionContext) _RevenueFromExisting(ctx context.Context, sel ast.Se
 			}
 		case "missingRates":
 			out.Values[i] = ec._RevenueFromExisting_missingRates(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalMrrMoney":
+			out.Values[i] = ec._RevenueFromExisting_totalMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "existingMrrMoney":
+			out.Values[i] = ec._RevenueFromExisting_existingMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "newMrrMoney":
+			out.Values[i] = ec._RevenueFromExisting_newMrrMoney(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35066,6 +36443,44 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 					}
 				}()
 				res = ec._Ticket_csat(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "assignee":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Ticket_assignee(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}

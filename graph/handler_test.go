@@ -305,7 +305,7 @@ func seedMany(t *testing.T, db *gorm.DB, n int) {
 				OccurredAt: at("2025-01-01T00:00:00Z").AddDate(0, 0, j), Subject: fmt.Sprint("touch ", j), Provenance: domain.Provenance{ExternalID: fmt.Sprint(7*i + j)}})
 		}
 		for j, status := range []string{"open", "solved"} {
-			tickets = append(tickets, domain.Ticket{ID: fid(ticketIDs, 2*i+j+1), AccountID: id, Subject: "help", Priority: "normal", Status: status,
+			tickets = append(tickets, domain.Ticket{ID: fid(ticketIDs, 2*i+j+1), AccountID: id, AssigneeID: &people[3].ID, Subject: "help", Priority: "normal", Status: status,
 				OpenedAt: at("2025-02-01T00:00:00Z").AddDate(0, 0, j), Provenance: domain.Provenance{ExternalID: fmt.Sprint(2*i + j)}})
 			ext := domain.Provenance{ExternalID: fmt.Sprint(2*i + j)}
 			contacts = append(contacts, domain.Contact{ID: fid(contactIDs, 2*i+j+1), AccountID: id, Name: fmt.Sprint("Contact ", j), Provenance: ext})
@@ -416,11 +416,11 @@ func TestStatementsPerPage(t *testing.T) {
 
 	// The connections under each account, with their totals: one
 	// statement per list for the pages of every account, one per list
-	// for the totals.
+	// for the totals, one for the tickets' assignees.
 	const lq = `query($first: Int) {
 		accounts(first: $first) { edges { node {
 			contacts(first: 1) { totalCount edges { node { name } } }
-			tickets(first: 1, filter: {status: [OPEN]}) { totalCount edges { node { subject } } }
+			tickets(first: 1, filter: {status: [OPEN]}) { totalCount edges { node { subject assignee { name team } } } }
 			deals(first: 1, orderBy: {field: AMOUNT, direction: DESC}) { totalCount edges { node { name } } pageInfo { hasNextPage } }
 			surveys(last: 1) { totalCount edges { node { score } } pageInfo { hasPreviousPage } }
 		} } }
@@ -446,11 +446,14 @@ func TestStatementsPerPage(t *testing.T) {
 				t.Fatalf("first %d: %s of the last account: %+v", first, name, last[name])
 			}
 		}
+		if got := fmt.Sprint(last["tickets"].Edges[0]); !strings.Contains(got, "Person 4") {
+			t.Fatalf("first %d: the open ticket's assignee is not Person 4: %s", first, got)
+		}
 		counts[first] = counter.Load()
 	}
 	t.Logf("statements with the lists: %v", counts)
-	if counts[10] != counts[100] || counts[100] > 9 {
-		t.Errorf("statements with the lists for 10 and 100 accounts = %d and %d, want the same, at most 9", counts[10], counts[100])
+	if counts[10] != counts[100] || counts[100] > 10 {
+		t.Errorf("statements with the lists for 10 and 100 accounts = %d and %d, want the same, at most 10", counts[10], counts[100])
 	}
 
 	// The dashboard's figures are counted in the database: as many

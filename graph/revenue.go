@@ -3,8 +3,10 @@ package graph
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 
 	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/domain/retention"
@@ -66,6 +68,22 @@ func rulesModel(r retention.Rules) model.ReportRules {
 		BaseCurrency: r.BaseCurrency, FxRule: r.FxRule, RatioRule: r.RatioRule, OwnerRole: r.OwnerRole}
 }
 
+// moneyIn returns the function that gives a report's amounts as Money: in
+// the report's base currency, missing the currencies of its missing rates,
+// whose items every figure of the report leaves out (see money.graphqls).
+func moneyIn(r retention.Rules, ms []retention.MissingRate) func(decimal.Decimal) domain.Money {
+	missing := []string{}
+	for _, m := range ms {
+		if !slices.Contains(missing, m.Currency) {
+			missing = append(missing, m.Currency)
+		}
+	}
+	slices.Sort(missing)
+	return func(d decimal.Decimal) domain.Money {
+		return domain.Money{Amount: d, Currency: r.BaseCurrency, MissingRates: missing}
+	}
+}
+
 func missingModel(ms []retention.MissingRate) []model.MissingRate {
 	out := make([]model.MissingRate, len(ms))
 	for i, m := range ms {
@@ -79,9 +97,13 @@ func missingModel(ms []retention.MissingRate) []model.MissingRate {
 // breakdown loaded in one batch.
 func retentionModel(ctx context.Context, rep *retention.Report) (*model.RetentionReport, error) {
 	f := rep.Figures
+	money := moneyIn(rep.Rules, rep.MissingRates)
 	out := &model.RetentionReport{Rules: rulesModel(rep.Rules),
 		StartMrr: f.StartMRR, EndMrr: f.EndMRR, NewMrr: f.NewMRR, ReactivationMrr: f.ReactivationMRR,
 		ExpansionMrr: f.ExpansionMRR, ContractionMrr: f.ContractionMRR, ChurnMrr: f.ChurnMRR,
+		StartMrrMoney: money(f.StartMRR), EndMrrMoney: money(f.EndMRR), NewMrrMoney: money(f.NewMRR),
+		ReactivationMrrMoney: money(f.ReactivationMRR), ExpansionMrrMoney: money(f.ExpansionMRR),
+		ContractionMrrMoney: money(f.ContractionMRR), ChurnMrrMoney: money(f.ChurnMRR),
 		Nrr: f.NRR, Grr: f.GRR, LogoRetention: f.LogoRetention,
 		StartCount: f.StartCount, EndCount: f.EndCount, NewCount: f.NewCount, ReactivatedCount: f.ReactivatedCount,
 		ExpandedCount: f.ExpandedCount, ContractedCount: f.ContractedCount, ChurnedCount: f.ChurnedCount,
@@ -97,6 +119,9 @@ func retentionModel(ctx context.Context, rep *retention.Report) (*model.Retentio
 		out.Groups[i] = model.RetentionGroup{Key: g.Key,
 			StartMrr: f.StartMRR, EndMrr: f.EndMRR, NewMrr: f.NewMRR, ReactivationMrr: f.ReactivationMRR,
 			ExpansionMrr: f.ExpansionMRR, ContractionMrr: f.ContractionMRR, ChurnMrr: f.ChurnMRR,
+			StartMrrMoney: money(f.StartMRR), EndMrrMoney: money(f.EndMRR), NewMrrMoney: money(f.NewMRR),
+			ReactivationMrrMoney: money(f.ReactivationMRR), ExpansionMrrMoney: money(f.ExpansionMRR),
+			ContractionMrrMoney: money(f.ContractionMRR), ChurnMrrMoney: money(f.ChurnMRR),
 			Nrr: f.NRR, Grr: f.GRR, LogoRetention: f.LogoRetention,
 			StartCount: f.StartCount, EndCount: f.EndCount, NewCount: f.NewCount, ReactivatedCount: f.ReactivatedCount,
 			ExpandedCount: f.ExpandedCount, ContractedCount: f.ContractedCount, ChurnedCount: f.ChurnedCount}

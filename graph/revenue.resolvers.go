@@ -61,11 +61,15 @@ func (r *queryResolver) MrrMovements(ctx context.Context, from time.Time, to tim
 	}
 	out := &model.MrrMovementTable{Rules: rulesModel(t.Rules), Interval: model.MovementIntervalMonth,
 		Rows: make([]model.MrrMovement, len(t.Rows)), MissingRates: missingModel(t.MissingRates)}
+	money := moneyIn(t.Rules, t.MissingRates)
 	for i, m := range t.Rows {
 		out.Rows[i] = model.MrrMovement{From: m.From, To: m.To, StartMrr: m.StartMRR, NewMrr: m.NewMRR,
 			ReactivationMrr: m.ReactivationMRR, ExpansionMrr: m.ExpansionMRR, ContractionMrr: m.ContractionMRR,
 			ChurnMrr: m.ChurnMRR, EndMrr: m.EndMRR, StartCount: m.StartCount, EndCount: m.EndCount,
-			NewCount: m.NewCount, ReactivatedCount: m.ReactivatedCount, ChurnedCount: m.ChurnedCount}
+			NewCount: m.NewCount, ReactivatedCount: m.ReactivatedCount, ChurnedCount: m.ChurnedCount,
+			StartMrrMoney: money(m.StartMRR), NewMrrMoney: money(m.NewMRR), ReactivationMrrMoney: money(m.ReactivationMRR),
+			ExpansionMrrMoney: money(m.ExpansionMRR), ContractionMrrMoney: money(m.ContractionMRR),
+			ChurnMrrMoney: money(m.ChurnMRR), EndMrrMoney: money(m.EndMRR)}
 	}
 	return out, nil
 }
@@ -80,10 +84,12 @@ func (r *queryResolver) MonthlyChurn(ctx context.Context, from time.Time, to tim
 	}
 	out := &model.MonthlyChurnTable{Rules: rulesModel(t.Rules), Months: make([]model.MonthlyChurn, len(t.Rows)),
 		MeanLogoChurnRate: t.MeanLogoChurnRate, MeanRevenueChurnRate: t.MeanRevenueChurnRate, MissingRates: missingModel(t.MissingRates)}
+	money := moneyIn(t.Rules, t.MissingRates)
 	for i, m := range t.Rows {
 		out.Months[i] = model.MonthlyChurn{From: m.From, To: m.To, StartCount: m.StartCount, ChurnedCount: m.ChurnedCount,
 			LogoChurnRate: m.LogoChurnRate, StartMrr: m.StartMRR, ChurnMrr: m.ChurnMRR, ContractionMrr: m.ContractionMRR,
-			RevenueChurnRate: m.RevenueChurnRate}
+			RevenueChurnRate: m.RevenueChurnRate,
+			StartMrrMoney:    money(m.StartMRR), ChurnMrrMoney: money(m.ChurnMRR), ContractionMrrMoney: money(m.ContractionMRR)}
 	}
 	return out, nil
 }
@@ -105,14 +111,16 @@ func (r *queryResolver) Cohorts(ctx context.Context, from time.Time, to time.Tim
 	if t.Measure == retention.MeasureMRR {
 		out.Measure = model.CohortMeasureMrr
 	}
+	money := moneyIn(t.Rules, t.MissingRates)
 	for i, c := range t.Cohorts {
 		// The month's first day as the Date scalar writes days: midnight
 		// UTC of the same calendar day.
 		y, m, d := c.Month.Date()
 		mc := model.Cohort{Month: time.Date(y, m, d, 0, 0, 0, 0, time.UTC), Size: c.Size, StartMrr: c.StartMRR,
-			Cells: make([]model.CohortCell, len(c.Cells))}
+			StartMrrMoney: money(c.StartMRR), Cells: make([]model.CohortCell, len(c.Cells))}
 		for j, cell := range c.Cells {
-			mc.Cells[j] = model.CohortCell{MonthsAfter: cell.Month, At: cell.At, ActiveCount: cell.Active, Mrr: cell.MRR, Retention: cell.Retention}
+			mc.Cells[j] = model.CohortCell{MonthsAfter: cell.Month, At: cell.At, ActiveCount: cell.Active, Mrr: cell.MRR,
+				MrrMoney: money(cell.MRR), Retention: cell.Retention}
 		}
 		out.Cohorts[i] = mc
 	}
@@ -127,8 +135,10 @@ func (r *queryResolver) RevenueFromExisting(ctx context.Context, from time.Time,
 	if err != nil {
 		return nil, err
 	}
+	money := moneyIn(s.Rules, s.MissingRates)
 	return &model.RevenueFromExisting{Rules: rulesModel(s.Rules), TotalMrr: s.TotalMRR, ExistingMrr: s.ExistingMRR,
 		NewMrr: s.NewMRR, TotalCount: s.TotalCount, ExistingCount: s.ExistingCount, Share: s.Share,
+		TotalMrrMoney: money(s.TotalMRR), ExistingMrrMoney: money(s.ExistingMRR), NewMrrMoney: money(s.NewMRR),
 		MissingRates: missingModel(s.MissingRates)}, nil
 }
 

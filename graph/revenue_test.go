@@ -69,6 +69,14 @@ func TestRevenueReports(t *testing.T) {
 				}
 			})
 		}
+		t.Run("every Money holds its bare amount", func(t *testing.T) {
+			q, err := os.ReadFile("testdata/revenue/money_shapes.graphql")
+			require.NoError(t, err)
+			var r response[map[string]any]
+			require.NoError(t, json.Unmarshal(s.post(string(q), nil), &r))
+			require.Empty(t, r.Errors)
+			require.Equal(t, 40, requireMoneyMatches(t, "", r.Data), "Money fields checked")
+		})
 		t.Run("mrr agrees with the account page", func(t *testing.T) {
 			requireSameMRR(t, db, "2024-06-15", "2025-01-01", "2025-02-20", "2025-04-01")
 		})
@@ -258,4 +266,32 @@ func newRevenueServer(t *testing.T, db *gorm.DB) *server {
 	t.Cleanup(srv.Close)
 	s.url = srv.URL
 	return s
+}
+
+// requireMoneyMatches walks a response and checks that each fieldMoney holds
+// the amount of its bare field, in USD; it returns how many it checked.
+func requireMoneyMatches(t *testing.T, path string, v any) int {
+	t.Helper()
+	n := 0
+	switch x := v.(type) {
+	case map[string]any:
+		for k, sub := range x {
+			if bare, ok := strings.CutSuffix(k, "Money"); ok {
+				m := sub.(map[string]any)
+				if amount, ok := x[bare]; ok {
+					require.Equal(t, amount, m["amount"], "%s.%s", path, k)
+				}
+				require.Equal(t, "USD", m["currency"], "%s.%s", path, k)
+				require.NotNil(t, m["missingRates"], "%s.%s", path, k)
+				n++
+				continue
+			}
+			n += requireMoneyMatches(t, path+"."+k, sub)
+		}
+	case []any:
+		for i, sub := range x {
+			n += requireMoneyMatches(t, fmt.Sprintf("%s[%d]", path, i), sub)
+		}
+	}
+	return n
 }

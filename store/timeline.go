@@ -175,7 +175,7 @@ func timelineUnion(sql *sqlText, q domain.TimelineQuery, sc timelineScan, limit 
 	}
 	branches := 0
 	for i, b := range timelineBranches {
-		if len(q.Kinds) > 0 && !slices.Contains(q.Kinds, b.kind) {
+		if len(q.Kinds) > 0 && !slices.Contains(q.Kinds, b.kind) || !q.KeepsKind(b.kind) {
 			continue
 		}
 		if branches > 0 {

@@ -115,7 +115,13 @@ func TestTimeline(t *testing.T) {
 		want  []string
 	}{
 		{"all", nil, nil, all},
-		{"cs", []string{"cs"}, nil, []string{all[0], all[1], all[2], all[3], all[5], all[6], all[7], all[8], all[9]}},
+		// A team keeps its own events: its activities, support's tickets,
+		// sales' deals; surveys and subscription changes are no team's.
+		{"cs", []string{"cs"}, nil, []string{all[1], all[3]}},
+		{"cs and support", []string{"cs", "support"}, nil, []string{all[1], all[2], all[3]}},
+		{"sales", []string{"sales"}, nil, []string{all[4], all[5], all[6]}},
+		{"sales deals", []string{"sales"}, []domain.TimelineKind{domain.TimelineDeal}, []string{all[5], all[6]}},
+		{"marketing", []string{"marketing"}, nil, nil},
 		{"cs touches", []string{"cs"}, []domain.TimelineKind{domain.TimelineActivity}, []string{all[1], all[3]}},
 		{"subscriptions", nil, []domain.TimelineKind{domain.TimelineSubscriptionStarted, domain.TimelineSubscriptionEnded}, all[7:]},
 	} {

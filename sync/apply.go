@@ -36,7 +36,7 @@ var tables = map[string]table{
 	"activity":          {"activities", false, []string{"account_id", "contact_id", "person_id", "team", "kind", "direction", "occurred_at", "duration_seconds", "subject", "custom"}},
 	"deal":              {"deals", false, []string{"account_id", "name", "stage", "status", "kind", "amount", "currency", "closed_at", "lost_reason", "custom"}},
 	"subscription_item": {"subscription_items", false, []string{"account_id", "plan", "amount", "currency", "interval", "starts_at", "ends_at", "churn_reason", "custom"}},
-	"ticket":            {"tickets", false, []string{"account_id", "contact_id", "subject", "priority", "status", "opened_at", "first_response_at", "resolved_at", "csat", "custom"}},
+	"ticket":            {"tickets", false, []string{"account_id", "contact_id", "assignee_id", "subject", "priority", "status", "opened_at", "first_response_at", "resolved_at", "csat", "custom"}},
 	"survey_response":   {"survey_responses", false, []string{"account_id", "contact_id", "kind", "score", "touchpoint", "comment", "responded_at", "custom"}},
 	"fx_rate":           {"fx_rates", false, []string{"date", "currency", "rate"}},
 }
@@ -185,32 +185,6 @@ func (a *applier) applyType(ctx context.Context, stream, entity string, recs []*
 		out.deleted += n
 	}
 	return out, nil
-}
-
-func entityTypeOf(r *connectorpb.Record) connectorpb.EntityType {
-	switch r.GetEntity().(type) {
-	case *connectorpb.Record_Account:
-		return connectorpb.EntityType_ENTITY_TYPE_ACCOUNT
-	case *connectorpb.Record_Person:
-		return connectorpb.EntityType_ENTITY_TYPE_PERSON
-	case *connectorpb.Record_AccountTeam:
-		return connectorpb.EntityType_ENTITY_TYPE_ACCOUNT_TEAM
-	case *connectorpb.Record_Contact:
-		return connectorpb.EntityType_ENTITY_TYPE_CONTACT
-	case *connectorpb.Record_Activity:
-		return connectorpb.EntityType_ENTITY_TYPE_ACTIVITY
-	case *connectorpb.Record_Deal:
-		return connectorpb.EntityType_ENTITY_TYPE_DEAL
-	case *connectorpb.Record_SubscriptionItem:
-		return connectorpb.EntityType_ENTITY_TYPE_SUBSCRIPTION_ITEM
-	case *connectorpb.Record_Ticket:
-		return connectorpb.EntityType_ENTITY_TYPE_TICKET
-	case *connectorpb.Record_SurveyResponse:
-		return connectorpb.EntityType_ENTITY_TYPE_SURVEY_RESPONSE
-	case *connectorpb.Record_FxRate:
-		return connectorpb.EntityType_ENTITY_TYPE_FX_RATE
-	}
-	return connectorpb.EntityType_ENTITY_TYPE_UNSPECIFIED
 }
 
 // resolve fills in the Pulse ids of every record's references, with one

@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -9,6 +8,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
+	"github.com/pulseproject/pulse/connectors/sdk/validate"
 	"github.com/pulseproject/pulse/domain"
 )
 
@@ -46,7 +46,6 @@ type ref struct {
 	field      string // the protocol's name, e.g. account_external_id, as a connector author knows it
 	entityType string
 	externalID string
-	required   bool
 	target     **uuid.UUID
 }
 
@@ -56,7 +55,7 @@ type converted struct {
 	rec      *connectorpb.Record
 	row      any
 	refs     []ref
-	problems domain.Problems
+	problems validate.Problems
 }
 
 func ts(t *timestamppb.Timestamp) time.Time {
@@ -74,24 +73,18 @@ func tsPtr(t *timestamppb.Timestamp) *time.Time {
 	return &v
 }
 
-func money(field, s string, probs *domain.Problems) decimal.Decimal {
-	if s == "" {
-		return decimal.Zero
-	}
-	d, err := decimal.NewFromString(s)
-	if err != nil {
-		*probs = append(*probs, domain.FieldError{Field: field, Message: fmt.Sprintf("%q is not a decimal number", s)})
-	}
+// money is the amount s; validate.ValidateRecord has refused a record
+// whose amount does not parse.
+func money(s string) decimal.Decimal {
+	d, _ := decimal.NewFromString(s)
 	return d
 }
 
-func date(field, s string, probs *domain.Problems) *time.Time {
-	if s == "" {
-		return nil
-	}
+// date is the YYYY-MM-DD date s, nil when there is none;
+// validate.ValidateRecord has refused a record whose date does not parse.
+func date(s string) *time.Time {
 	d, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		*probs = append(*probs, domain.FieldError{Field: field, Message: fmt.Sprintf("%q is not a date (YYYY-MM-DD)", s)})
 		return nil
 	}
 	return &d
@@ -111,103 +104,87 @@ func optionalRef(field, entityType, externalID string, target **uuid.UUID) []ref
 	return []ref{{field: field, entityType: entityType, externalID: externalID, target: target}}
 }
 
-// convert maps a live record to its domain row and lists its references.
-// The ids of references are filled in later, through the targets.
+// convert maps a live record that keeps validate.ValidateRecord's rules to
+// its domain row and lists its references. The ids of references are
+// filled in later, through the targets.
 func convert(r *connectorpb.Record) converted {
 	c := converted{rec: r}
-	var p domain.Problems
 	switch e := r.GetEntity().(type) {
 	case *connectorpb.Record_Account:
 		a := e.Account
 		row := &domain.Account{Name: a.GetName(), Domain: a.GetDomain(), Tier: a.GetTier(), Segment: a.GetSegment(),
 			Industry: a.GetIndustry(), Lifecycle: a.GetLifecycle(), Custom: custom(r)}
-		row.RenewalDate = date("renewal_date", a.GetRenewalDate(), &p)
-		p = append(p, row.Validate()...)
+		row.RenewalDate = date(a.GetRenewalDate())
 		c.row = row
 	case *connectorpb.Record_Person:
 		x := e.Person
 		row := &domain.Person{Name: x.GetName(), Email: x.GetEmail(), Team: x.GetTeam(), Custom: custom(r)}
-		p = append(p, row.Validate()...)
 		c.row = row
 	case *connectorpb.Record_Contact:
 		x := e.Contact
 		row := &domain.Contact{Name: x.GetName(), Email: x.GetEmail(), Title: x.GetTitle(), Custom: custom(r)}
 		var account *uuid.UUID
-		c.refs = append(c.refs, ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account})
+		c.refs = append(c.refs, ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), target: &account})
 		c.row = &pending{row: row, resolve: func() { row.AccountID = *account }}
 	case *connectorpb.Record_AccountTeam:
 		x := e.AccountTeam
 		row := &domain.AccountTeamMember{Role: x.GetRole()}
 		var account, person *uuid.UUID
 		c.refs = append(c.refs,
-			ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account},
-			ref{field: "person_external_id", entityType: "person", externalID: x.GetPersonExternalId(), required: true, target: &person})
-		p = append(p, row.Validate()...)
+			ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), target: &account},
+			ref{field: "person_external_id", entityType: "person", externalID: x.GetPersonExternalId(), target: &person})
 		c.row = &pending{row: row, resolve: func() { row.AccountID, row.PersonID = *account, *person }}
 	case *connectorpb.Record_Activity:
 		x := e.Activity
 		row := &domain.Activity{Team: x.GetTeam(), Kind: x.GetKind(), Direction: x.GetDirection(), OccurredAt: ts(x.GetOccurredAt()),
 			DurationSeconds: x.GetDurationSeconds(), Subject: x.GetSubject(), Custom: custom(r)}
 		var account *uuid.UUID
-		c.refs = append(c.refs, ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account})
+		c.refs = append(c.refs, ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), target: &account})
 		c.refs = append(c.refs, optionalRef("contact_external_id", "contact", x.GetContactExternalId(), &row.ContactID)...)
 		c.refs = append(c.refs, optionalRef("person_external_id", "person", x.GetPersonExternalId(), &row.PersonID)...)
-		p = append(p, row.Validate()...)
 		c.row = &pending{row: row, resolve: func() { row.AccountID = *account }}
 	case *connectorpb.Record_Deal:
 		x := e.Deal
 		row := &domain.Deal{Name: x.GetName(), Stage: x.GetStage(), Status: x.GetStatus(), Kind: x.GetKind(),
 			Currency: x.GetCurrency(), ClosedAt: tsPtr(x.GetClosedAt()), LostReason: x.GetLostReason(), Custom: custom(r)}
-		row.Amount = money("amount", x.GetAmount(), &p)
+		row.Amount = money(x.GetAmount())
 		var account *uuid.UUID
-		c.refs = append(c.refs, ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account})
-		p = append(p, row.Validate()...)
+		c.refs = append(c.refs, ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), target: &account})
 		c.row = &pending{row: row, resolve: func() { row.AccountID = *account }}
 	case *connectorpb.Record_SubscriptionItem:
 		x := e.SubscriptionItem
 		row := &domain.SubscriptionItem{Plan: x.GetPlan(), Currency: x.GetCurrency(), Interval: x.GetInterval(),
 			StartsAt: ts(x.GetStartsAt()), EndsAt: tsPtr(x.GetEndsAt()), ChurnReason: x.GetChurnReason(), Custom: custom(r)}
-		row.Amount = money("amount", x.GetAmount(), &p)
+		row.Amount = money(x.GetAmount())
 		var account *uuid.UUID
-		c.refs = append(c.refs, ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account})
-		p = append(p, row.Validate()...)
+		c.refs = append(c.refs, ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), target: &account})
 		c.row = &pending{row: row, resolve: func() { row.AccountID = *account }}
 	case *connectorpb.Record_Ticket:
 		x := e.Ticket
 		row := &domain.Ticket{Subject: x.GetSubject(), Priority: x.GetPriority(), Status: x.GetStatus(), OpenedAt: ts(x.GetOpenedAt()),
 			FirstResponseAt: tsPtr(x.GetFirstResponseAt()), ResolvedAt: tsPtr(x.GetResolvedAt()), CSAT: int(x.GetCsat()), Custom: custom(r)}
 		var account *uuid.UUID
-		c.refs = append(c.refs, ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account})
+		c.refs = append(c.refs, ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), target: &account})
 		c.refs = append(c.refs, optionalRef("contact_external_id", "contact", x.GetContactExternalId(), &row.ContactID)...)
-		p = append(p, row.Validate()...)
+		c.refs = append(c.refs, optionalRef("assignee_external_id", "person", x.GetAssigneeExternalId(), &row.AssigneeID)...)
 		c.row = &pending{row: row, resolve: func() { row.AccountID = *account }}
 	case *connectorpb.Record_SurveyResponse:
 		x := e.SurveyResponse
 		row := &domain.SurveyResponse{Kind: x.GetKind(), Score: int(x.GetScore()), Touchpoint: x.GetTouchpoint(),
 			Comment: x.GetComment(), RespondedAt: ts(x.GetRespondedAt()), Custom: custom(r)}
 		var account *uuid.UUID
-		c.refs = append(c.refs, ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), required: true, target: &account})
+		c.refs = append(c.refs, ref{field: "account_external_id", entityType: "account", externalID: x.GetAccountExternalId(), target: &account})
 		c.refs = append(c.refs, optionalRef("contact_external_id", "contact", x.GetContactExternalId(), &row.ContactID)...)
-		p = append(p, row.Validate()...)
 		c.row = &pending{row: row, resolve: func() { row.AccountID = *account }}
 	case *connectorpb.Record_FxRate:
 		x := e.FxRate
 		row := &domain.FxRate{Currency: x.GetCurrency()}
-		if d := date("date", x.GetDate(), &p); d != nil {
+		if d := date(x.GetDate()); d != nil {
 			row.Date = *d
 		}
-		row.Rate = money("rate", x.GetRate(), &p)
-		p = append(p, row.Validate()...)
+		row.Rate = money(x.GetRate())
 		c.row = row
-	default:
-		p = append(p, domain.FieldError{Field: "entity", Message: fmt.Sprintf("record of type %s carries no %s", r.GetEntityType(), entityNames[r.GetEntityType()])})
 	}
-	for _, rf := range c.refs {
-		if rf.required && rf.externalID == "" {
-			p = append(p, domain.FieldError{Field: rf.field, Message: "is required"})
-		}
-	}
-	c.problems = p
 	return c
 }
 

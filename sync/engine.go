@@ -263,7 +263,16 @@ func (r *runner) execute(ctx context.Context) error {
 	}
 	err = conn.ReadLimited(ctx, req, lim, func(m *connectorpb.ReadMessage) error { return r.handle(ctx, m) })
 	if err == nil && r.connErr != nil {
-		err = connectorError(r.connErr)
+		// The connector ended the read itself (paused by a rate limit, a
+		// config error, its own failure) after sending records that
+		// passed: they are kept, as on success. Records of a full-refresh
+		// stream, which never checkpoints, would otherwise be lost with
+		// every pause. No checkpoint moves, so the next run reads them
+		// again and writes nothing new.
+		if err := r.commit(ctx, nil); err != nil {
+			return err
+		}
+		return connectorError(r.connErr)
 	}
 	if err != nil {
 		r.rollback()

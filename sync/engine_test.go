@@ -290,7 +290,13 @@ func TestTypedConnectorErrors(t *testing.T) {
 			require.ErrorIs(t, err, sync.ErrRunFailed)
 			require.Equal(t, tc.status, run.Status)
 			require.Equal(t, tc.msg, run.Error)
-			require.EqualValues(t, 2, f.count(t, "accounts", ""), "the checkpointed records stay")
+			// The connector ended the read itself: what it sent before
+			// the error is kept, and the checkpoint stays where it was,
+			// so the next run reads the third account again.
+			require.EqualValues(t, 3, f.count(t, "accounts", ""), "the records sent before the error stay")
+			var raw []byte
+			require.NoError(t, f.db.Raw("SELECT state FROM stream_states WHERE stream = 'accounts'").Row().Scan(&raw))
+			require.JSONEq(t, `{"next": 2}`, string(raw))
 		})
 	}
 }

@@ -145,3 +145,32 @@ func (l *lockedBuffer) Reset() {
 	defer l.mu.Unlock()
 	l.b.Reset()
 }
+
+// TestPauseKeepsTheRecordsReadBeforeIt pauses a run in the middle of a
+// full-refresh stream, which never checkpoints: what it read before the
+// pause is kept, and the next run reads it again without doubling it.
+func TestPauseKeepsTheRecordsReadBeforeIt(t *testing.T) {
+	var ahead atomic.Int64
+	f := newFixture(t, host.Options{Now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+	ctx := context.Background()
+	api := testkit.NewAPI(t, map[string][][]string{
+		"accounts":   {{"1", "2"}, {"3", "4"}},
+		"activities": {{"1", "2"}, {"3", "4"}},
+	})
+	api.Limit("activities", 2, testkit.TooManyRequests(time.Hour))
+	src := f.source(t, "testkit", "kit", map[string]any{"api_url": api.URL, "max_wait_ms": 1000})
+
+	run, err := f.engine.Run(ctx, src, "test")
+	require.ErrorIs(t, err, sync.ErrRunFailed)
+	pausedUntil(t, run)
+	require.EqualValues(t, 4, f.count(t, "accounts", ""), "the checkpointed stream")
+	require.EqualValues(t, 2, f.count(t, "activities", ""), "the full-refresh stream's first page, read before the pause")
+	require.EqualValues(t, 2, run.RecordsWritten-4, "the run counts what it kept")
+
+	ahead.Store(int64(time.Hour + time.Minute))
+	run, err = f.engine.Run(ctx, src, "test")
+	require.NoError(t, err)
+	require.Equal(t, domain.RunSucceeded, run.Status)
+	require.EqualValues(t, 4, f.count(t, "activities", ""))
+	require.EqualValues(t, 2, run.RecordsWritten, "the first page again changes nothing")
+}

@@ -1,28 +1,17 @@
 package sync
 
 import (
-	"fmt"
-
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
-	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/connectors/sdk/validate"
 )
 
-// ValidateRecord reports every problem for which a sync would reject the
-// live record r: a payload that does not match its entity type, values the
-// domain rules refuse, unparsable dates and amounts, missing required
-// references. The connector conformance suite holds connectors to these
-// same rules without a database.
-func ValidateRecord(r *connectorpb.Record) domain.Problems {
-	return checked(r).problems
-}
-
-// checked converts r and adds a mismatch between its declared entity type
-// and the payload it carries to its problems.
+// checked converts r and lists every problem for which the sync rejects it:
+// the rules of validate.ValidateRecord, which the connector conformance
+// suite holds connectors to as well, without a database.
 func checked(r *connectorpb.Record) converted {
-	c := convert(r)
-	if carried := entityTypeOf(r); carried != r.GetEntityType() {
-		c.problems = append(c.problems, domain.FieldError{Field: "entity_type",
-			Message: fmt.Sprintf("says %s but the record carries %s", entityNames[r.GetEntityType()], entityNames[carried])})
+	problems := validate.ValidateRecord(r)
+	if len(problems) > 0 {
+		return converted{rec: r, problems: problems}
 	}
-	return c
+	return convert(r)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/pulseproject/pulse/connectors/host"
 	"github.com/pulseproject/pulse/connectors/sdk"
 	"github.com/pulseproject/pulse/connectors/sdk/conformance"
+	"github.com/pulseproject/pulse/connectors/sdk/launch"
 	"github.com/pulseproject/pulse/sources"
 )
 
@@ -186,7 +187,7 @@ a rule fails.`,
 			if err != nil {
 				return err
 			}
-			rep := conformance.Check(cmd.Context(), conformance.Options{Connector: args[0], Host: h, Config: raw, Deletes: deletes})
+			rep := conformance.Check(cmd.Context(), conformance.Options{Connector: args[0], Launch: h.Launch, Config: raw, Deletes: deletes})
 			out := cmd.OutOrStdout()
 			if err := rep.WriteTable(out); err != nil {
 				return err
@@ -224,7 +225,7 @@ func pluginSchema(cmd *cobra.Command, h *host.Host, p host.Plugin) string {
 // findPlugin takes an installed connector's name or a path to a binary.
 func findPlugin(h *host.Host, arg string) (host.Plugin, error) {
 	if strings.ContainsRune(arg, os.PathSeparator) {
-		return host.FromPath(arg)
+		return launch.FromPath(arg)
 	}
 	return h.Find(arg)
 }

@@ -5,25 +5,7 @@ import (
 
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
 	"github.com/pulseproject/pulse/connectors/sdk"
-)
-
-// The closed vocabularies of the canonical records, as connector.proto lists
-// them. They are spelled out here rather than taken from the domain package
-// so the plugin depends on the protocol alone.
-var (
-	tiers         = []string{"A", "B", "C"}
-	lifecycles    = []string{"prospect", "onboarding", "customer", "churned"}
-	teams         = []string{"marketing", "sales", "onboarding", "cs", "support"}
-	roles         = []string{"marketing", "sales", "onboarding", "cs", "support", "exec_sponsor"}
-	activityKinds = []string{"email", "call", "meeting", "qbr", "onboarding_session", "note", "campaign_email", "support_reply"}
-	directions    = []string{"inbound", "outbound"}
-	dealStatuses  = []string{"open", "won", "lost"}
-	dealKinds     = []string{"new", "expansion", "renewal"}
-	intervals     = []string{"month", "quarter", "year"}
-	priorities    = []string{"low", "normal", "high", "urgent"}
-	ticketStates  = []string{"new", "open", "pending", "solved", "closed"}
-	surveyKinds   = []string{"nps", "csat"}
-	touchpoints   = []string{"onboarding_complete", "qbr", "support", "renewal", "other"}
+	"github.com/pulseproject/pulse/connectors/sdk/validate"
 )
 
 // deletedColumn is the optional column that turns a row into a tombstone.
@@ -71,8 +53,8 @@ var tables = []*table{
 		id:       idColumn,
 		build: func(r *row, id string) *connectorpb.Record {
 			return sdk.NewAccount(id, &connectorpb.Account{
-				Name: r.need("name"), Domain: r.str("domain"), Tier: r.enum("tier", tiers, false),
-				Segment: r.str("segment"), Industry: r.str("industry"), Lifecycle: r.enum("lifecycle", lifecycles, false),
+				Name: r.need("name"), Domain: r.str("domain"), Tier: r.enum("tier", validate.Tiers, false),
+				Segment: r.str("segment"), Industry: r.str("industry"), Lifecycle: r.enum("lifecycle", validate.Lifecycles, false),
 				RenewalDate: r.date("renewal_date", false),
 			})
 		},
@@ -84,7 +66,7 @@ var tables = []*table{
 		required: []string{"name"},
 		id:       idColumn,
 		build: func(r *row, id string) *connectorpb.Record {
-			return sdk.NewPerson(id, &connectorpb.Person{Name: r.need("name"), Email: r.str("email"), Team: r.enum("team", teams, false)})
+			return sdk.NewPerson(id, &connectorpb.Person{Name: r.need("name"), Email: r.str("email"), Team: r.enum("team", validate.Teams, false)})
 		},
 	},
 	{
@@ -94,11 +76,11 @@ var tables = []*table{
 		columns: []string{"account_id", "person_id", "role"},
 		key:     []string{"account_id", "person_id", "role"},
 		id: func(r *row) string {
-			return sdk.TeamMemberID(r.need("account_id"), r.need("person_id"), r.enum("role", roles, true))
+			return sdk.TeamMemberID(r.need("account_id"), r.need("person_id"), r.enum("role", validate.Roles, true))
 		},
 		build: func(r *row, id string) *connectorpb.Record {
 			return sdk.NewAccountTeamMember(id, &connectorpb.AccountTeamMember{
-				AccountExternalId: r.need("account_id"), PersonExternalId: r.need("person_id"), Role: r.enum("role", roles, true),
+				AccountExternalId: r.need("account_id"), PersonExternalId: r.need("person_id"), Role: r.enum("role", validate.Roles, true),
 			})
 		},
 	},
@@ -123,7 +105,7 @@ var tables = []*table{
 		build: func(r *row, id string) *connectorpb.Record {
 			return sdk.NewActivity(id, &connectorpb.Activity{
 				AccountExternalId: r.need("account_id"), ContactExternalId: r.str("contact_id"), PersonExternalId: r.str("person_id"),
-				Team: r.enum("team", teams, false), Kind: r.enum("kind", activityKinds, false), Direction: r.enum("direction", directions, false),
+				Team: r.enum("team", validate.Teams, false), Kind: r.enum("kind", validate.ActivityKind, false), Direction: r.enum("direction", validate.Directions, false),
 				OccurredAt:      r.timestamp("occurred_at"),
 				DurationSeconds: r.integer("duration_seconds", 0, math.MaxInt64, "must not be negative, got %d"),
 				Subject:         r.str("subject"),
@@ -139,7 +121,7 @@ var tables = []*table{
 		build: func(r *row, id string) *connectorpb.Record {
 			return sdk.NewDeal(id, &connectorpb.Deal{
 				AccountExternalId: r.need("account_id"), Name: r.str("name"), Stage: r.str("stage"),
-				Status: r.enum("status", dealStatuses, false), Kind: r.enum("kind", dealKinds, false),
+				Status: r.enum("status", validate.DealStatuses, false), Kind: r.enum("kind", validate.DealKinds, false),
 				Amount: r.decimal("amount"), Currency: r.currency("currency", false),
 				ClosedAt: r.timestamp("closed_at"), LostReason: r.str("lost_reason"),
 			})
@@ -154,21 +136,23 @@ var tables = []*table{
 		build: func(r *row, id string) *connectorpb.Record {
 			return sdk.NewSubscriptionItem(id, &connectorpb.SubscriptionItem{
 				AccountExternalId: r.need("account_id"), Plan: r.str("plan"),
-				Amount: r.decimal("amount"), Currency: r.currency("currency", false), Interval: r.enum("interval", intervals, false),
+				Amount: r.decimal("amount"), Currency: r.currency("currency", false), Interval: r.enum("interval", validate.Intervals, false),
 				StartsAt: r.timestamp("starts_at"), EndsAt: r.timestamp("ends_at"), ChurnReason: r.str("churn_reason"),
 			})
 		},
 	},
 	{
 		file: "tickets.csv", stream: "tickets", entity: sdk.Ticket,
-		columns:  []string{"id", "account_id", "contact_id", "subject", "priority", "status", "opened_at", "first_response_at", "resolved_at", "csat"},
+		columns:  []string{"id", "account_id", "contact_id", "assignee_id", "subject", "priority", "status", "opened_at", "first_response_at", "resolved_at", "csat"},
 		key:      []string{"id"},
 		required: []string{"account_id"},
 		id:       idColumn,
 		build: func(r *row, id string) *connectorpb.Record {
 			return sdk.NewTicket(id, &connectorpb.Ticket{
-				AccountExternalId: r.need("account_id"), ContactExternalId: r.str("contact_id"), Subject: r.str("subject"),
-				Priority: r.enum("priority", priorities, false), Status: r.enum("status", ticketStates, false),
+				AccountExternalId: r.need("account_id"), ContactExternalId: r.str("contact_id"),
+				// The agent working it, by their id in people.csv.
+				AssigneeExternalId: r.str("assignee_id"), Subject: r.str("subject"),
+				Priority: r.enum("priority", validate.Priorities, false), Status: r.enum("status", validate.TicketStates, false),
 				OpenedAt: r.timestamp("opened_at"), FirstResponseAt: r.timestamp("first_response_at"), ResolvedAt: r.timestamp("resolved_at"),
 				// An empty csat is an unrated ticket, which the record spells 0.
 				Csat: int32(r.integer("csat", 0, 5, "must be 1-5, or empty when unrated, got %d")),
@@ -182,7 +166,7 @@ var tables = []*table{
 		required: []string{"account_id"},
 		id:       idColumn,
 		build: func(r *row, id string) *connectorpb.Record {
-			kind := r.enum("kind", surveyKinds, false)
+			kind := r.enum("kind", validate.SurveyKinds, false)
 			// An empty score must not read as 0: that is a valid NPS answer,
 			// a detractor the customer never gave.
 			r.need("score")
@@ -197,7 +181,7 @@ var tables = []*table{
 			}
 			return sdk.NewSurveyResponse(id, &connectorpb.SurveyResponse{
 				AccountExternalId: r.need("account_id"), ContactExternalId: r.str("contact_id"),
-				Kind: kind, Score: int32(score), Touchpoint: r.enum("touchpoint", touchpoints, false),
+				Kind: kind, Score: int32(score), Touchpoint: r.enum("touchpoint", validate.Touchpoints, false),
 				RespondedAt: r.timestamp("responded_at"), Comment: r.str("comment"),
 			})
 		},

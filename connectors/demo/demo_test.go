@@ -208,12 +208,18 @@ func TestReferencesResolve(t *testing.T) {
 			require.Equal(t, a.GetTeam(), d.people[a.GetPersonExternalId()].GetTeam())
 		}
 	}
+	assigned := 0
 	for acc, ts := range d.tickets {
 		account(acc)
 		for _, tk := range ts {
 			contactOf(acc, tk.GetContactExternalId())
+			if a := tk.GetAssigneeExternalId(); a != "" {
+				assigned++
+				require.True(t, d.roles[acc][a+"|support"], "%s: ticket assignee %s is not on the account's support team", acc, a)
+			}
 		}
 	}
+	require.NotZero(t, assigned, "the support teammates work the tickets")
 	for acc, ss := range d.surveys {
 		account(acc)
 		for _, s := range ss {

@@ -247,6 +247,10 @@ func (g *generator) readTickets(ctx context.Context, state sdk.State, w *sdk.Wri
 			if tk.contact >= 0 {
 				t.ContactExternalId = g.contactID(p, tk.contact)
 			}
+			// The account's support teammate works its tickets.
+			if p.support >= 0 {
+				t.AssigneeExternalId = g.personIDs[p.support]
+			}
 			if !tk.firstResponse.IsZero() {
 				t.FirstResponseAt = timestamppb.New(tk.firstResponse)
 			}

@@ -1,4 +1,5 @@
-// Package host finds, verifies, launches and talks to connector plugins.
+// Package host finds, verifies and launches connector plugins; the client
+// that talks to a running one is connectors/sdk/launch's Conn.
 //
 // Plugins are found in plugin folders as executables named
 // pulse-connector-NAME, each listed with its SHA-256 in the folder's

@@ -2,6 +2,7 @@ package host
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -14,10 +15,12 @@ import (
 	"strings"
 	gosync "sync"
 	"time"
+
+	"github.com/pulseproject/pulse/connectors/sdk/launch"
 )
 
 // BinaryPrefix starts the file name of every connector plugin.
-const BinaryPrefix = "pulse-connector-"
+const BinaryPrefix = launch.BinaryPrefix
 
 // SumsFile lists the trusted plugins of a folder with their SHA-256.
 const SumsFile = "SHA256SUMS"
@@ -29,16 +32,16 @@ var ErrNotFound = errors.New("host: connector not found")
 // folder's SHA256SUMS, or whose checksum does not match.
 var ErrUntrusted = errors.New("host: plugin not trusted")
 
-// Plugin is a connector the host can launch.
-type Plugin struct {
-	Name string
-	Path string
-	Args []string
-	// SHA256 is the checksum the binary must have to be launched; nil when
-	// the binary is not listed in its folder's SHA256SUMS.
-	SHA256  []byte
-	Builtin bool
-}
+// Plugin is a connector the host can launch. Its SHA256 is nil when the
+// binary is not listed in its folder's SHA256SUMS.
+type Plugin = launch.Plugin
+
+// Conn is a running plugin process and its client; the launch package,
+// which the SDK's conformance suite shares, starts it.
+type Conn = launch.Conn
+
+// CrashError reports a plugin process that died during a call.
+type CrashError = launch.CrashError
 
 // Options configures a Host.
 type Options struct {
@@ -157,27 +160,11 @@ func (h *Host) Find(name string) (Plugin, error) {
 		strings.Join(h.opts.Dirs, ", "), strings.Join(h.opts.Builtins, ", "))
 }
 
-// FromPath describes a plugin binary given by path, for running a connector
-// that is not installed: its checksum is taken now, so the binary launched
-// is the one the caller named.
-func FromPath(path string) (Plugin, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return Plugin{}, fmt.Errorf("host: %s: %w", path, err)
-	}
-	sum, err := FileSHA256(abs)
-	if err != nil {
-		return Plugin{}, err
-	}
-	name := strings.TrimPrefix(filepath.Base(abs), BinaryPrefix)
-	return Plugin{Name: name, Path: abs, SHA256: sum}, nil
-}
-
 func (h *Host) builtin(name string) (Plugin, error) {
 	h.selfOnce.Do(func() {
 		h.self, h.selfErr = os.Executable()
 		if h.selfErr == nil {
-			h.selfSum, h.selfErr = FileSHA256(h.self)
+			h.selfSum, h.selfErr = launch.FileSHA256(h.self)
 		}
 	})
 	if h.selfErr != nil {
@@ -307,16 +294,35 @@ func writeSums(dir string, sums map[string][]byte) error {
 	return nil
 }
 
-// FileSHA256 returns the SHA-256 of the file at path.
-func FileSHA256(path string) ([]byte, error) {
-	f, err := os.Open(path)
+// Launch verifies and starts the named connector.
+func (h *Host) Launch(ctx context.Context, name string) (*Conn, error) {
+	p, err := h.Find(name)
 	if err != nil {
-		return nil, fmt.Errorf("host: checksum: %w", err)
+		return nil, err
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return nil, fmt.Errorf("host: checksum %s: %w", path, err)
+	return h.LaunchPlugin(ctx, p)
+}
+
+// LaunchPlugin verifies and starts p. A binary with no trusted checksum, or
+// whose checksum differs, is refused without being run.
+func (h *Host) LaunchPlugin(ctx context.Context, p Plugin) (*Conn, error) {
+	if p.SHA256 == nil {
+		return nil, fmt.Errorf("%w: %s is not listed in %s; install it with `pulse connector install %s`",
+			ErrUntrusted, p.Path, SumsFile, p.Path)
 	}
-	return h.Sum(nil), nil
+	c, err := launch.Start(ctx, p, launch.Options{
+		CallTimeout: h.opts.CallTimeout, IdleTimeout: h.opts.IdleTimeout, StartTimeout: h.opts.StartTimeout,
+		Logger: h.opts.Logger, OnCrash: h.opts.OnCrash,
+	})
+	if errors.Is(err, launch.ErrChecksum) {
+		return nil, fmt.Errorf("%w: %s does not match its checksum in %s (was the binary replaced after it was installed?)",
+			ErrUntrusted, p.Path, SumsFile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("host: %w", err)
+	}
+	if h.opts.OnLaunch != nil {
+		h.opts.OnLaunch(p)
+	}
+	return c, nil
 }

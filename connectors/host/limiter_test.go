@@ -10,6 +10,7 @@ import (
 
 	"github.com/pulseproject/pulse/connectors/host"
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
+	"github.com/pulseproject/pulse/connectors/sdk"
 	"github.com/pulseproject/pulse/internal/plugintest"
 	"github.com/pulseproject/pulse/internal/testkit"
 )
@@ -22,7 +23,7 @@ type readResult struct {
 }
 
 // readAPI reads streams from api on conn, serving lim (nil: none).
-func readAPI(ctx context.Context, conn *host.Conn, lim *host.Limiter, api *testkit.API, streams ...string) readResult {
+func readAPI(ctx context.Context, conn *host.Conn, lim sdk.Limiter, api *testkit.API, streams ...string) readResult {
 	var res readResult
 	cfg := fmt.Appendf(nil, `{"api_url": %q}`, api.URL)
 	req := &connectorpb.ReadRequest{ConfigJson: cfg, Streams: streams}
@@ -121,7 +122,7 @@ func TestPluginsWithoutTheLimiterPaceThemselves(t *testing.T) {
 			conn, err := h.LaunchPlugin(ctx, p)
 			require.NoError(t, err)
 			defer conn.Close()
-			var lim *host.Limiter
+			var lim sdk.Limiter
 			if tc.offered {
 				lim = h.Limiter("source-" + tc.name)
 			}

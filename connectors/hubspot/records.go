@@ -376,9 +376,9 @@ func (s *session) ticketStatus(stageID string, st *stage) string {
 	return "open"
 }
 
-// ticket maps a ticket filed under its company; one of no company is a
-// tombstone.
-func (s *session) ticket(r *crmObject, f filing, stages map[string]*stage, set *propertySet) (*connectorpb.Record, error) {
+// ticket maps a ticket filed under its company, assigned to its owner when
+// the owner is a person (not a queue); one of no company is a tombstone.
+func (s *session) ticket(r *crmObject, f filing, stages map[string]*stage, d *directory, set *propertySet) (*connectorpb.Record, error) {
 	account := f.account[r.ID]
 	if account == "" {
 		return sdk.Tombstone(sdk.Ticket, r.ID), nil
@@ -388,6 +388,9 @@ func (s *session) ticket(r *crmObject, f filing, stages map[string]*stage, set *
 	t := &connectorpb.Ticket{AccountExternalId: account, ContactExternalId: f.contact[r.ID], Subject: r.prop("subject"),
 		Priority: ticketPriorities[strings.ToUpper(r.prop("hs_ticket_priority"))], Status: s.ticketStatus(stageID, st),
 		OpenedAt: sdk.Timestamp(when(r, "createdate"))}
+	if ownerID := r.prop("hubspot_owner_id"); d.isPerson(ownerID) {
+		t.AssigneeExternalId = ownerID
+	}
 	if at, ok := instant(r.prop("first_agent_reply_date")); ok {
 		t.FirstResponseAt = sdk.Timestamp(at)
 	}

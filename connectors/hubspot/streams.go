@@ -289,6 +289,10 @@ func (s *session) readTickets(ctx context.Context, state sdk.State, w *sdk.Write
 	if err != nil {
 		return err
 	}
+	d, err := s.directory(ctx)
+	if err != nil {
+		return err
+	}
 	k := &walker{s: s, o: tickets, props: props, w: w,
 		gone: func(id string) *connectorpb.Record { return sdk.Tombstone(sdk.Ticket, id) },
 		page: func(ctx context.Context, recs []*crmObject) error {
@@ -297,7 +301,7 @@ func (s *session) readTickets(ctx context.Context, state sdk.State, w *sdk.Write
 				return err
 			}
 			for _, r := range recs {
-				rec, err := s.ticket(r, f, stages, set)
+				rec, err := s.ticket(r, f, stages, d, set)
 				if err := emit(w, tickets, r.ID, rec, err); err != nil {
 					return err
 				}

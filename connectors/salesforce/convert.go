@@ -302,6 +302,9 @@ func convertEvent(s *session, r row) ([]*connectorpb.Record, error) {
 	return s.withCustom(sdk.NewActivity(r.str("Id"), a), r)
 }
 
+// userKeyPrefix starts the id of every User record.
+const userKeyPrefix = "005"
+
 // casePriority and caseStatus read the standard Case picklists.
 var (
 	casePriority = map[string]string{"low": "low", "medium": "normal", "high": "high", "critical": "urgent", "urgent": "urgent"}
@@ -323,6 +326,11 @@ func convertCase(s *session, r row) ([]*connectorpb.Record, error) {
 	}
 	if t.Priority == "" {
 		t.Priority = "normal"
+	}
+	// A case's owner is a user, whom the users stream sends as a person,
+	// or a queue (key prefix 00G), which is nobody's desk.
+	if owner := r.str("OwnerId"); strings.HasPrefix(owner, userKeyPrefix) {
+		t.AssigneeExternalId = owner
 	}
 	if r.flag("IsClosed") {
 		t.Status = "closed"

@@ -40,7 +40,7 @@ var objects = []object{
 	{"opportunities", "Opportunity", sdk.Deal, []string{"AccountId", "Name", "StageName", "IsClosed", "IsWon", "Type", "Amount", "CloseDate"}, true, convertOpportunity},
 	{"tasks", "Task", sdk.Activity, []string{"AccountId", "WhoId", "OwnerId", "Subject", "TaskSubtype", "CallType", "CallDurationInSeconds", "ActivityDate", "CompletedDateTime", "CreatedDate"}, true, convertTask},
 	{"events", "Event", sdk.Activity, []string{"AccountId", "WhoId", "OwnerId", "Subject", "StartDateTime", "DurationInMinutes"}, true, convertEvent},
-	{"cases", "Case", sdk.Ticket, []string{"AccountId", "ContactId", "Subject", "Priority", "Status", "IsClosed", "CreatedDate", "ClosedDate"}, true, convertCase},
+	{"cases", "Case", sdk.Ticket, []string{"AccountId", "ContactId", "OwnerId", "Subject", "Priority", "Status", "IsClosed", "CreatedDate", "ClosedDate"}, true, convertCase},
 }
 
 // cursor is a stream's checkpoint: the last row committed, in the order

@@ -114,6 +114,8 @@ func TestFullReadMapsEveryObject(t *testing.T) {
 	require.Equal(t, 4*time.Hour, closed.GetResolvedAt().AsTime().Sub(closed.GetOpenedAt().AsTime()))
 	held := g.Records["cases"]["500A0000002"].GetTicket()
 	require.Equal(t, []string{"normal", "pending"}, []string{held.GetPriority(), held.GetStatus()})
+	require.Equal(t, "005A0000002", closed.GetAssigneeExternalId(), "a case owned by a user is assigned to them")
+	require.Empty(t, held.GetAssigneeExternalId(), "a case owned by a queue is unassigned")
 }
 
 // TestResumeFromEachCheckpointYieldsTheRest reads each stream again from

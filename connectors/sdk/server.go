@@ -145,6 +145,13 @@ func (s *Server) Read(req *connectorpb.ReadRequest, out connectorpb.Connector_Re
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			// The records read before the error are sent ahead of it: the
+			// host keeps them (a full-refresh stream has no checkpoint to
+			// commit them with), and a read resumed from the last
+			// checkpoint only writes them again.
+			if ferr := w.Flush(); ferr != nil {
+				return ferr
+			}
 			return out.Send(&connectorpb.ReadMessage{Message: &connectorpb.ReadMessage_Error{Error: errorMessage(st.Name, err)}})
 		}
 	}

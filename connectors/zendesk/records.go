@@ -137,6 +137,10 @@ func supportTicket(t ticket, m *metricSet, users map[int64]*user) (*connectorpb.
 		Status:            ticketStatus[t.Status],
 		OpenedAt:          sdk.Timestamp(t.CreatedAt),
 	}
+	// The assignee is an agent, which the agents stream sends as a person.
+	if t.AssigneeID != nil {
+		x.AssigneeExternalId = id(*t.AssigneeID)
+	}
 	if t.RequesterID != nil && isContact(users[*t.RequesterID]) {
 		x.ContactExternalId = id(*t.RequesterID)
 	}
@@ -147,7 +151,6 @@ func supportTicket(t ticket, m *metricSet, users map[int64]*user) (*connectorpb.
 	setPtr(custom, "type", t.Type)
 	set(custom, "tags", strs(t.Tags))
 	setPtr(custom, "group_id", t.GroupID)
-	setPtr(custom, "assignee_id", t.AssigneeID)
 	if t.Via != nil && t.Via.Channel != "" {
 		custom["channel"] = t.Via.Channel
 	}

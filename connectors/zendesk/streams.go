@@ -38,7 +38,7 @@ func streams(s *session) []sdk.Stream {
 			CustomFields: []string{"user_fields.*", "phone", "time_zone", "tags", "external_id"},
 			Read:         bind((*session).readEndUsers)},
 		{Name: "tickets", EntityType: sdk.Ticket, PrimaryKey: []string{"id"}, CursorField: "updated_at", Incremental: true,
-			CustomFields: []string{"type", "tags", "channel", "group_id", "assignee_id", "custom_fields", "replies", "reopens", "reply_time_minutes", "full_resolution_minutes"},
+			CustomFields: []string{"type", "tags", "channel", "group_id", "custom_fields", "replies", "reopens", "reply_time_minutes", "full_resolution_minutes"},
 			Read:         bind((*session).readTickets)},
 		{Name: "satisfaction_ratings", EntityType: sdk.SurveyResponse, PrimaryKey: []string{"id"}, CursorField: "created_at", Incremental: true,
 			CustomFields: []string{"ticket_id", "assignee_id", "reason"},

@@ -14,9 +14,9 @@ import (
 	"github.com/pulseproject/pulse/connectors/sdk"
 	"github.com/pulseproject/pulse/connectors/sdk/conformance"
 	"github.com/pulseproject/pulse/connectors/sdk/sdktest"
+	"github.com/pulseproject/pulse/connectors/sdk/validate"
 	"github.com/pulseproject/pulse/connectors/zendesk"
 	"github.com/pulseproject/pulse/connectors/zendesk/zendesktest"
-	"github.com/pulseproject/pulse/sync"
 
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
 )
@@ -99,7 +99,7 @@ func TestReadMapsEveryEntity(t *testing.T) {
 	for stream, recs := range got {
 		for _, r := range recs {
 			if !r.GetDeleted() {
-				require.Empty(t, sync.ValidateRecord(r), "%s %s", stream, r.GetExternalId())
+				require.Empty(t, validate.ValidateRecord(r), "%s %s", stream, r.GetExternalId())
 			}
 		}
 	}
@@ -166,19 +166,19 @@ func TestReadMapsEveryEntity(t *testing.T) {
 			id   string
 			want *connectorpb.Ticket
 		}{
-			{"1001", &connectorpb.Ticket{AccountExternalId: "101", ContactExternalId: "11", Subject: "Cannot export reports", Priority: "high", Status: "solved",
+			{"1001", &connectorpb.Ticket{AccountExternalId: "101", ContactExternalId: "11", AssigneeExternalId: "2", Subject: "Cannot export reports", Priority: "high", Status: "solved",
 				OpenedAt: sdk.Timestamp(at("2026-01-10T09:00:00Z")), FirstResponseAt: sdk.Timestamp(at("2026-01-10T09:45:00Z")),
 				ResolvedAt: sdk.Timestamp(at("2026-01-11T16:00:00Z")), Csat: 5}},
-			{"1002", &connectorpb.Ticket{AccountExternalId: "102", ContactExternalId: "12", Subject: "Invoice address", Status: "pending",
+			{"1002", &connectorpb.Ticket{AccountExternalId: "102", ContactExternalId: "12", AssigneeExternalId: "1", Subject: "Invoice address", Status: "pending",
 				OpenedAt: sdk.Timestamp(at("2026-01-11T10:00:00Z")), FirstResponseAt: sdk.Timestamp(at("2026-01-11T12:00:00Z")), Csat: 5}},
 			// The requester is an agent, so no contact.
-			{"1003", &connectorpb.Ticket{AccountExternalId: "101", Subject: "Outage in EU region", Priority: "urgent", Status: "closed",
+			{"1003", &connectorpb.Ticket{AccountExternalId: "101", AssigneeExternalId: "2", Subject: "Outage in EU region", Priority: "urgent", Status: "closed",
 				OpenedAt: sdk.Timestamp(at("2026-01-08T07:30:00Z")), FirstResponseAt: sdk.Timestamp(at("2026-01-08T08:00:00Z")),
 				ResolvedAt: sdk.Timestamp(at("2026-01-09T10:00:00Z")), Csat: 1}},
 			// Offered, not answered: no CSAT; no reply yet.
-			{"1006", &connectorpb.Ticket{AccountExternalId: "103", ContactExternalId: "13", Subject: "Stapler missing", Priority: "low", Status: "open",
+			{"1006", &connectorpb.Ticket{AccountExternalId: "103", ContactExternalId: "13", AssigneeExternalId: "2", Subject: "Stapler missing", Priority: "low", Status: "open",
 				OpenedAt: sdk.Timestamp(at("2026-01-12T15:00:00Z"))}},
-			{"1007", &connectorpb.Ticket{AccountExternalId: "360001", ContactExternalId: "21", Subject: "Invoice PDF missing VAT number", Priority: "normal", Status: "solved",
+			{"1007", &connectorpb.Ticket{AccountExternalId: "360001", ContactExternalId: "21", AssigneeExternalId: "2", Subject: "Invoice PDF missing VAT number", Priority: "normal", Status: "solved",
 				OpenedAt: sdk.Timestamp(at("2026-01-13T09:00:00Z")), FirstResponseAt: sdk.Timestamp(at("2026-01-13T09:50:00Z")),
 				ResolvedAt: sdk.Timestamp(at("2026-01-14T11:00:00Z"))}},
 		}

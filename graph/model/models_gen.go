@@ -154,6 +154,8 @@ type Cohort struct {
 	StartMrr decimal.Decimal `json:"startMrr"`
 	// The cohort at the end of each month from its first, while the month ends by to.
 	Cells []CohortCell `json:"cells"`
+	// startMrr as Money.
+	StartMrrMoney domain.Money `json:"startMrrMoney"`
 }
 
 // A cohort at the end of a month.
@@ -168,6 +170,8 @@ type CohortCell struct {
 	Mrr decimal.Decimal `json:"mrr"`
 	// activeCount / size for LOGOS, mrr / startMrr for MRR; null when the denominator is zero.
 	Retention *decimal.Decimal `json:"retention,omitempty"`
+	// mrr as Money.
+	MrrMoney domain.Money `json:"mrrMoney"`
 }
 
 // A cohort triangle.
@@ -724,6 +728,12 @@ type MonthlyChurn struct {
 	ContractionMrr decimal.Decimal `json:"contractionMrr"`
 	// (churnMrr + contractionMrr) / startMrr; null when startMrr is zero.
 	RevenueChurnRate *decimal.Decimal `json:"revenueChurnRate,omitempty"`
+	// startMrr as Money.
+	StartMrrMoney domain.Money `json:"startMrrMoney"`
+	// churnMrr as Money.
+	ChurnMrrMoney domain.Money `json:"churnMrrMoney"`
+	// contractionMrr as Money.
+	ContractionMrrMoney domain.Money `json:"contractionMrrMoney"`
 }
 
 // Churn month by month, and its monthly means.
@@ -778,6 +788,20 @@ type MrrMovement struct {
 	ReactivatedCount int `json:"reactivatedCount"`
 	// Accounts churned in the month.
 	ChurnedCount int `json:"churnedCount"`
+	// startMrr as Money.
+	StartMrrMoney domain.Money `json:"startMrrMoney"`
+	// newMrr as Money.
+	NewMrrMoney domain.Money `json:"newMrrMoney"`
+	// reactivationMrr as Money.
+	ReactivationMrrMoney domain.Money `json:"reactivationMrrMoney"`
+	// expansionMrr as Money.
+	ExpansionMrrMoney domain.Money `json:"expansionMrrMoney"`
+	// contractionMrr as Money.
+	ContractionMrrMoney domain.Money `json:"contractionMrrMoney"`
+	// churnMrr as Money.
+	ChurnMrrMoney domain.Money `json:"churnMrrMoney"`
+	// endMrr as Money.
+	EndMrrMoney domain.Money `json:"endMrrMoney"`
 }
 
 // MRR movements month by month.
@@ -952,6 +976,20 @@ type RetentionGroup struct {
 	ChurnedCount int `json:"churnedCount"`
 	// 1 - churnedCount / startCount; null when startCount is zero.
 	LogoRetention *decimal.Decimal `json:"logoRetention,omitempty"`
+	// startMrr as Money.
+	StartMrrMoney domain.Money `json:"startMrrMoney"`
+	// endMrr as Money.
+	EndMrrMoney domain.Money `json:"endMrrMoney"`
+	// newMrr as Money.
+	NewMrrMoney domain.Money `json:"newMrrMoney"`
+	// reactivationMrr as Money.
+	ReactivationMrrMoney domain.Money `json:"reactivationMrrMoney"`
+	// expansionMrr as Money.
+	ExpansionMrrMoney domain.Money `json:"expansionMrrMoney"`
+	// contractionMrr as Money.
+	ContractionMrrMoney domain.Money `json:"contractionMrrMoney"`
+	// churnMrr as Money.
+	ChurnMrrMoney domain.Money `json:"churnMrrMoney"`
 }
 
 // A retention report. Amounts are MRR in the base currency, exact to the cent;
@@ -1000,6 +1038,20 @@ type RetentionReport struct {
 	Groups []RetentionGroup `json:"groups"`
 	// Items of the kept accounts billing during the period that were left out for want of a rate.
 	MissingRates []MissingRate `json:"missingRates"`
+	// startMrr as Money.
+	StartMrrMoney domain.Money `json:"startMrrMoney"`
+	// endMrr as Money.
+	EndMrrMoney domain.Money `json:"endMrrMoney"`
+	// newMrr as Money.
+	NewMrrMoney domain.Money `json:"newMrrMoney"`
+	// reactivationMrr as Money.
+	ReactivationMrrMoney domain.Money `json:"reactivationMrrMoney"`
+	// expansionMrr as Money.
+	ExpansionMrrMoney domain.Money `json:"expansionMrrMoney"`
+	// contractionMrr as Money.
+	ContractionMrrMoney domain.Money `json:"contractionMrrMoney"`
+	// churnMrr as Money.
+	ChurnMrrMoney domain.Money `json:"churnMrrMoney"`
 }
 
 // The share of revenue from existing customers.
@@ -1020,6 +1072,12 @@ type RevenueFromExisting struct {
 	Share *decimal.Decimal `json:"share,omitempty"`
 	// Items billing during the period that were left out for want of a rate.
 	MissingRates []MissingRate `json:"missingRates"`
+	// totalMrr as Money.
+	TotalMrrMoney domain.Money `json:"totalMrrMoney"`
+	// existingMrr as Money.
+	ExistingMrrMoney domain.Money `json:"existingMrrMoney"`
+	// newMrr as Money.
+	NewMrrMoney domain.Money `json:"newMrrMoney"`
 }
 
 // A scorecard saved.

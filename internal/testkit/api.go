@@ -75,7 +75,9 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 	n, err := strconv.Atoi(r.URL.Query().Get("page"))
 	a.mu.Lock()
 	pages := a.pages[stream]
-	if err != nil || n < 1 || n > len(pages) {
+	// The page after the last answers empty, as a real paged API does to
+	// a client resuming past the end; any later one is not there.
+	if err != nil || n < 1 || n > len(pages)+1 {
 		a.mu.Unlock()
 		http.Error(w, `{"message":"no such page"}`, http.StatusNotFound)
 		return
@@ -94,7 +96,11 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"message":"slow down"}`)
 		return
 	}
-	_ = json.NewEncoder(w).Encode(page{IDs: pages[n-1], More: n < len(pages)}) // a test's client went away
+	ids := []string{}
+	if n <= len(pages) {
+		ids = pages[n-1]
+	}
+	_ = json.NewEncoder(w).Encode(page{IDs: ids, More: n < len(pages)}) // a test's client went away
 }
 
 // CallsDuringHolds describes each call that arrived while an earlier

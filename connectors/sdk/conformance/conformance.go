@@ -12,19 +12,20 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/pulseproject/pulse/connectors/host"
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
+	"github.com/pulseproject/pulse/connectors/sdk/launch"
 )
 
 // Options says which connector to test and with what configuration.
 type Options struct {
 	// Connector is a path to a plugin binary (anything holding a path
-	// separator, e.g. ./bin/pulse-connector-hello) or the name of a
-	// connector Host can find, installed or built in.
+	// separator, e.g. ./bin/pulse-connector-hello), trusted as it is now,
+	// or a name for Launch.
 	Connector string
-	// Host finds and launches the connector; nil means a host over
-	// host.DefaultDirs(). A binary given by path is trusted as it is now.
-	Host *host.Host
+	// Launch starts the connector a name (not a path) calls: the pulse
+	// CLI passes its host's, which finds installed and built-in
+	// connectors. Nil means Connector must be a path.
+	Launch func(ctx context.Context, name string) (*launch.Conn, error)
 	// Config is a good configuration, a JSON object, whose read emits
 	// records. Point base_url at a local server to test the 429 rule.
 	Config json.RawMessage
@@ -110,9 +111,6 @@ func Check(ctx context.Context, opts Options) Report {
 	if opts.ReadTimeout == 0 {
 		opts.ReadTimeout = 5 * time.Minute
 	}
-	if opts.Host == nil {
-		opts.Host = host.New(host.Options{Dirs: host.DefaultDirs()})
-	}
 	s := &suite{opts: opts}
 	rep := Report{Connector: opts.Connector}
 	defer s.close()
@@ -150,7 +148,7 @@ func Run(t testing.TB, opts Options) Report {
 // for Options.Connector.
 func Build(t testing.TB, pkg, name string) string {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), host.BinaryPrefix+name)
+	out := filepath.Join(t.TempDir(), launch.BinaryPrefix+name)
 	if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
 		t.Fatalf("conformance: go build %s: %v\n%s", pkg, err, b)
 	}
@@ -160,9 +158,11 @@ func Build(t testing.TB, pkg, name string) string {
 // suite holds what the rules share: the plugin, its spec and streams, and
 // the reads later rules compare with.
 type suite struct {
-	opts    Options
-	plugin  host.Plugin
-	conn    *host.Conn
+	opts Options
+	// plugin is the binary Connector names; unset for a connector Launch
+	// starts by name.
+	plugin  launch.Plugin
+	conn    *launch.Conn
 	spec    *connectorpb.SpecResponse
 	streams map[string]*connectorpb.StreamSpec
 	// full is the first read from an empty state; second the read from
@@ -179,8 +179,12 @@ func (s *suite) close() {
 }
 
 // launch starts a new plugin process.
-func (s *suite) launch(ctx context.Context) (*host.Conn, error) {
-	conn, err := s.opts.Host.LaunchPlugin(ctx, s.plugin)
+func (s *suite) launch(ctx context.Context) (*launch.Conn, error) {
+	if s.plugin.Path == "" {
+		// The host's errors say what it looked for and where.
+		return s.opts.Launch(ctx, s.opts.Connector)
+	}
+	conn, err := launch.Start(ctx, s.plugin, launch.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("conformance: launch %s: %w", s.plugin.Name, err)
 	}

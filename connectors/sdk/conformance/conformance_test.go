@@ -41,7 +41,7 @@ func TestBuiltinConnectorsConform(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.connector, func(t *testing.T) {
 			h := host.New(host.Options{Dirs: []string{plugintest.Dir(t)}})
-			rep := conformance.Run(t, conformance.Options{Connector: tc.connector, Host: h, Config: config(t, tc.config), Deletes: tc.deletes})
+			rep := conformance.Run(t, conformance.Options{Connector: tc.connector, Launch: h.Launch, Config: config(t, tc.config), Deletes: tc.deletes})
 			require.Len(t, rep.Results, len(conformance.Rules))
 			for _, r := range rep.Results {
 				want := conformance.Pass
@@ -83,7 +83,7 @@ func TestBrokenConnectorFailsNamingTheRule(t *testing.T) {
 			for k, v := range tc.config {
 				cfg[k] = v
 			}
-			rep := conformance.Check(t.Context(), conformance.Options{Connector: "testkit", Host: h, Config: config(t, cfg), Deletes: tc.deletes})
+			rep := conformance.Check(t.Context(), conformance.Options{Connector: "testkit", Launch: h.Launch, Config: config(t, cfg), Deletes: tc.deletes})
 			require.True(t, rep.Failed())
 			for _, r := range rep.Results {
 				want, broken := tc.broken[r.Rule]
@@ -105,14 +105,19 @@ func TestBrokenConnectorFailsNamingTheRule(t *testing.T) {
 func TestBadConfigAndMissingConnector(t *testing.T) {
 	h := host.New(host.Options{Dirs: []string{plugintest.Dir(t)}})
 	t.Run("check names the field", func(t *testing.T) {
-		rep := conformance.Check(t.Context(), conformance.Options{Connector: "csv", Host: h, Config: config(t, map[string]any{"path": "/does/not/exist"})})
+		rep := conformance.Check(t.Context(), conformance.Options{Connector: "csv", Launch: h.Launch, Config: config(t, map[string]any{"path": "/does/not/exist"})})
 		r, ok := rep.Result("check")
 		require.True(t, ok)
 		require.Equal(t, conformance.Fail, r.Status)
 		require.Contains(t, r.Detail, "the good config has problems: path: folder /does/not/exist does not exist")
 	})
+	t.Run("a name with nothing to find it", func(t *testing.T) {
+		rep := conformance.Check(t.Context(), conformance.Options{Connector: "csv", Config: config(t, map[string]any{})})
+		require.Equal(t, conformance.Fail, rep.Results[0].Status)
+		require.Contains(t, rep.Results[0].Detail, `"csv" is not a path to a plugin binary (say ./csv), and no Launch was given to find it by name`)
+	})
 	t.Run("unknown connector", func(t *testing.T) {
-		rep := conformance.Check(t.Context(), conformance.Options{Connector: "nope", Host: h, Config: config(t, map[string]any{})})
+		rep := conformance.Check(t.Context(), conformance.Options{Connector: "nope", Launch: h.Launch, Config: config(t, map[string]any{})})
 		require.Equal(t, conformance.Fail, rep.Results[0].Status)
 		require.Contains(t, rep.Results[0].Detail, `connector not found: "nope"`)
 		for _, r := range rep.Results[1:] {

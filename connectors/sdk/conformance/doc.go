@@ -1,9 +1,10 @@
 // Package conformance proves a connector plugin right. It launches the
-// connector as the real plugin subprocess Pulse runs, through the host, and
-// checks it against the rules every connector must follow: a valid spec,
-// a Check that names bad fields, streams with keys, records a sync accepts,
-// checkpoints that resume exactly where they left off, tombstones for
-// deletes, 429s waited out and a killed read that loses and doubles nothing.
+// connector as the real plugin subprocess Pulse runs, through the launcher
+// Pulse's host uses (connectors/sdk/launch), and checks it against the
+// rules every connector must follow: a valid spec, a Check that names bad
+// fields, streams with keys, records a sync accepts, checkpoints that
+// resume exactly where they left off, tombstones for deletes, 429s waited
+// out and a killed read that loses and doubles nothing.
 //
 // Check runs the suite and returns a Report, one Result per rule; `pulse
 // connector test` prints it. Run does the same inside a Go test, failing the
@@ -22,7 +23,7 @@
 //   - read: a read from an empty state ends without an error and emits at
 //     least one record and no record error. Every record belongs to a
 //     discovered stream and has its entity type; every live record passes
-//     the rules a sync applies (sync.ValidateRecord); every link names a kind
+//     the rules a sync applies (validate.ValidateRecord); every link names a kind
 //     and an external id; every checkpoint names a discovered stream and
 //     carries valid JSON.
 //   - final-state: a read given the first read's final state (each stream's

@@ -11,8 +11,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/pulseproject/pulse/connectors/host"
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
+	"github.com/pulseproject/pulse/connectors/sdk/launch"
 )
 
 // record is one record as read, with the key the multiset rules compare.
@@ -135,7 +135,7 @@ func (r *readResult) finalState() map[string][]byte {
 
 // read runs one Read on conn from state and collects what it sends.
 // observe, when set, sees every message first, as it arrives.
-func (s *suite) read(ctx context.Context, conn *host.Conn, config []byte, state map[string][]byte, observe func(*connectorpb.ReadMessage)) *readResult {
+func (s *suite) read(ctx context.Context, conn *launch.Conn, config []byte, state map[string][]byte, observe func(*connectorpb.ReadMessage)) *readResult {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.ReadTimeout)
 	defer cancel()
 	res := &readResult{}

@@ -9,10 +9,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pulseproject/pulse/connectors/host"
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
 	"github.com/pulseproject/pulse/connectors/sdk"
-	"github.com/pulseproject/pulse/sync"
+	"github.com/pulseproject/pulse/connectors/sdk/launch"
+	"github.com/pulseproject/pulse/connectors/sdk/validate"
 )
 
 // maxResumes bounds how many checkpoints the resume rule resumes from.
@@ -21,13 +21,13 @@ const maxResumes = 5
 func (s *suite) ruleSpec(ctx context.Context) Result {
 	s.blocked = "the connector did not start"
 	var err error
-	if strings.ContainsRune(s.opts.Connector, os.PathSeparator) {
-		s.plugin, err = host.FromPath(s.opts.Connector)
-	} else {
-		s.plugin, err = s.opts.Host.Find(s.opts.Connector)
-	}
-	if err != nil {
-		return fail("%v", err)
+	switch {
+	case strings.ContainsRune(s.opts.Connector, os.PathSeparator):
+		if s.plugin, err = launch.FromPath(s.opts.Connector); err != nil {
+			return fail("%v", err)
+		}
+	case s.opts.Launch == nil:
+		return fail("%q is not a path to a plugin binary (say ./%s), and no Launch was given to find it by name", s.opts.Connector, s.opts.Connector)
 	}
 	if s.conn, err = s.launch(ctx); err != nil {
 		return fail("%v", err)
@@ -321,7 +321,7 @@ func (s *suite) recordProblems(r record) []string {
 		out = append(out, fmt.Sprintf("%s: entity type %s in a stream of %s", where, r.pb.GetEntityType(), st.GetEntityType()))
 	}
 	if !r.pb.GetDeleted() {
-		for _, p := range sync.ValidateRecord(r.pb) {
+		for _, p := range validate.ValidateRecord(r.pb) {
 			out = append(out, fmt.Sprintf("%s: %s: %s", where, p.Field, p.Message))
 		}
 	}

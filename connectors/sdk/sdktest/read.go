@@ -9,7 +9,7 @@ import (
 
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
 	"github.com/pulseproject/pulse/connectors/sdk"
-	"github.com/pulseproject/pulse/sync"
+	"github.com/pulseproject/pulse/connectors/sdk/validate"
 )
 
 // Read runs a read of c through the SDK's server, as the host calls it over
@@ -72,13 +72,13 @@ func NoRecordError(t testing.TB, m *connectorpb.ReadMessage) {
 }
 
 // SyncValid is the Rule that every live record passes the checks a sync
-// makes before applying it (sync.ValidateRecord), so that a read a test
+// makes before applying it (validate.ValidateRecord), so that a read a test
 // accepts is one a sync would accept too.
 func SyncValid(t testing.TB, m *connectorpb.ReadMessage) {
 	t.Helper()
 	for _, r := range m.GetBatch().GetRecords() {
 		if !r.GetDeleted() {
-			require.NoError(t, sync.ValidateRecord(r).Err(), "%s %s", r.GetEntityType(), r.GetExternalId())
+			require.NoError(t, validate.ValidateRecord(r).Err(), "%s %s", r.GetEntityType(), r.GetExternalId())
 		}
 	}
 }

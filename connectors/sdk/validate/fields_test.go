@@ -1,4 +1,4 @@
-package sync_test
+package validate_test
 
 import (
 	"strings"
@@ -8,7 +8,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
-	"github.com/pulseproject/pulse/sync"
+	"github.com/pulseproject/pulse/connectors/sdk/validate"
 )
 
 // TestProblemsNameProtocolFields holds every problem a sync reports on a
@@ -30,7 +30,7 @@ func TestProblemsNameProtocolFields(t *testing.T) {
 					spoil(msg)
 				}
 				rec.ProtoReflect().Set(field, protoreflect.ValueOfMessage(msg))
-				probs := sync.ValidateRecord(rec)
+				probs := validate.ValidateRecord(rec)
 				if fill == "empty" {
 					require.NotEmpty(t, probs, "every entity has a required field")
 				}
@@ -55,7 +55,7 @@ func TestMissingReferencesNameTheirProtocolField(t *testing.T) {
 	}
 	for _, tc := range tests {
 		var got []string
-		for _, p := range sync.ValidateRecord(tc.rec) {
+		for _, p := range validate.ValidateRecord(tc.rec) {
 			require.Equal(t, "is required", p.Message)
 			got = append(got, p.Field)
 		}

@@ -1,15 +1,16 @@
-package host
+package launch
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
-	gosync "sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -19,6 +20,88 @@ import (
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
 	"github.com/pulseproject/pulse/connectors/sdk"
 )
+
+// BinaryPrefix starts the file name of every connector plugin.
+const BinaryPrefix = "pulse-connector-"
+
+// ErrChecksum is returned for a binary whose SHA-256 is not the one it was
+// launched with: it was replaced after its checksum was taken.
+var ErrChecksum = errors.New("launch: plugin binary does not match its checksum")
+
+// ErrIdle is returned when a read sends nothing for the idle timeout.
+var ErrIdle = errors.New("launch: connector stopped sending")
+
+// Plugin is a connector binary to launch.
+type Plugin struct {
+	Name string
+	Path string
+	Args []string
+	// SHA256 is the checksum the binary must have to be launched.
+	SHA256 []byte
+	// Builtin marks a connector the running binary serves itself.
+	Builtin bool
+}
+
+// FromPath describes a plugin binary given by path, for running a connector
+// that is not installed: its checksum is taken now, so the binary launched
+// is the one the caller named. Its name is the file's, less BinaryPrefix.
+func FromPath(path string) (Plugin, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return Plugin{}, fmt.Errorf("launch: %s: %w", path, err)
+	}
+	sum, err := FileSHA256(abs)
+	if err != nil {
+		return Plugin{}, err
+	}
+	name := strings.TrimPrefix(filepath.Base(abs), BinaryPrefix)
+	return Plugin{Name: name, Path: abs, SHA256: sum}, nil
+}
+
+// FileSHA256 returns the SHA-256 of the file at path.
+func FileSHA256(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("launch: checksum: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, fmt.Errorf("launch: checksum %s: %w", path, err)
+	}
+	return h.Sum(nil), nil
+}
+
+// Options configures the processes Start launches; the zero value is usable.
+type Options struct {
+	// CallTimeout bounds Spec, Check and Discover; default 30s.
+	CallTimeout time.Duration
+	// IdleTimeout ends a Read that sends nothing for this long; default 5m.
+	IdleTimeout time.Duration
+	// StartTimeout bounds the plugin handshake; default 20s.
+	StartTimeout time.Duration
+	// Logger is told of each plugin started; nil logs nothing.
+	Logger *slog.Logger
+	// OnCrash, when set, is told of each plugin that died during a call.
+	OnCrash func(*CrashError)
+}
+
+// withDefaults fills in the zero fields of o.
+func (o Options) withDefaults() Options {
+	if o.CallTimeout == 0 {
+		o.CallTimeout = 30 * time.Second
+	}
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = 5 * time.Minute
+	}
+	if o.StartTimeout == 0 {
+		o.StartTimeout = 20 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return o
+}
 
 // CrashError reports a plugin process that died during a call.
 type CrashError struct {
@@ -39,36 +122,21 @@ func (e *CrashError) Error() string {
 
 func (e *CrashError) Unwrap() error { return e.Err }
 
-// ErrIdle is returned when a read sends nothing for the idle timeout.
-var ErrIdle = errors.New("host: connector stopped sending")
-
 // Conn is a running plugin process and its client.
 type Conn struct {
 	plugin Plugin
 	client *plugin.Client
 	rpc    connectorpb.ConnectorClient
-	// broker is where the host serves the plugin its rate limiter.
+	// broker is where the rate limiter is served to the plugin.
 	broker *plugin.GRPCBroker
 	stderr *tail
 	opts   Options
 }
 
-// Launch verifies and starts the named connector.
-func (h *Host) Launch(ctx context.Context, name string) (*Conn, error) {
-	p, err := h.Find(name)
-	if err != nil {
-		return nil, err
-	}
-	return h.LaunchPlugin(ctx, p)
-}
-
-// LaunchPlugin verifies and starts p. A binary with no trusted checksum, or
-// whose checksum differs, is refused without being run.
-func (h *Host) LaunchPlugin(ctx context.Context, p Plugin) (*Conn, error) {
-	if p.SHA256 == nil {
-		return nil, fmt.Errorf("%w: %s is not listed in %s; install it with `pulse connector install %s`",
-			ErrUntrusted, p.Path, SumsFile, p.Path)
-	}
+// Start verifies and starts p: go-plugin refuses a binary whose SHA-256 is
+// not p.SHA256 before running it (ErrChecksum).
+func Start(ctx context.Context, p Plugin, opts Options) (*Conn, error) {
+	opts = opts.withDefaults()
 	stderr := &tail{max: 8 << 10}
 	cmd := exec.Command(p.Path, p.Args...)
 	client := plugin.NewClient(&plugin.ClientConfig{
@@ -78,7 +146,7 @@ func (h *Host) LaunchPlugin(ctx context.Context, p Plugin) (*Conn, error) {
 		SecureConfig:     &plugin.SecureConfig{Checksum: p.SHA256, Hash: sha256.New()},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
-		StartTimeout:     h.opts.StartTimeout,
+		StartTimeout:     opts.StartTimeout,
 		Stderr:           stderr,
 		// What the plugin writes to os.Stderr travels over go-plugin's
 		// stdio stream; a panic's trace goes to the raw stderr above.
@@ -91,22 +159,18 @@ func (h *Host) LaunchPlugin(ctx context.Context, p Plugin) (*Conn, error) {
 	if err != nil {
 		client.Kill()
 		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
-			return nil, fmt.Errorf("%w: %s does not match its checksum in %s (was the binary replaced after it was installed?)",
-				ErrUntrusted, p.Path, SumsFile)
+			return nil, fmt.Errorf("%w: %s", ErrChecksum, p.Path)
 		}
-		return nil, fmt.Errorf("host: start connector %s: %w%s", p.Name, err, stderr.suffix())
+		return nil, fmt.Errorf("launch: start connector %s: %w%s", p.Name, err, stderr.suffix())
 	}
 	raw, err := rpcClient.Dispense(sdk.PluginName)
 	if err != nil {
 		client.Kill()
-		return nil, fmt.Errorf("host: connector %s: %w", p.Name, err)
+		return nil, fmt.Errorf("launch: connector %s: %w", p.Name, err)
 	}
 	pc := raw.(*sdk.PluginClient)
-	c := &Conn{plugin: p, client: client, rpc: pc.ConnectorClient, broker: pc.Broker, stderr: stderr, opts: h.opts}
-	h.opts.Logger.DebugContext(ctx, "connector started", "connector", p.Name, "pid", c.Pid())
-	if h.opts.OnLaunch != nil {
-		h.opts.OnLaunch(p)
-	}
+	c := &Conn{plugin: p, client: client, rpc: pc.ConnectorClient, broker: pc.Broker, stderr: stderr, opts: opts}
+	opts.Logger.DebugContext(ctx, "connector started", "connector", p.Name, "pid", c.Pid())
 	return c, nil
 }
 
@@ -133,7 +197,7 @@ func (c *Conn) Spec(ctx context.Context) (*connectorpb.SpecResponse, error) {
 		return nil, c.wrap("spec", err)
 	}
 	if resp.GetProtocolVersion() != sdk.ProtocolVersion {
-		return nil, fmt.Errorf("host: connector %s speaks protocol %d, this host speaks %d", c.plugin.Name, resp.GetProtocolVersion(), sdk.ProtocolVersion)
+		return nil, fmt.Errorf("launch: connector %s speaks protocol %d, this host speaks %d", c.plugin.Name, resp.GetProtocolVersion(), sdk.ProtocolVersion)
 	}
 	return resp, nil
 }
@@ -162,18 +226,18 @@ func (c *Conn) Discover(ctx context.Context, config []byte) ([]*connectorpb.Stre
 
 // Read streams the connector's messages to handle, in order. It returns
 // handle's first error, ErrIdle when the plugin goes quiet, or a CrashError
-// when the plugin dies. The plugin gets no rate limiter from the host and
-// paces itself alone; see ReadLimited.
+// when the plugin dies. The plugin gets no rate limiter and paces itself
+// alone; see ReadLimited.
 func (c *Conn) Read(ctx context.Context, req *connectorpb.ReadRequest, handle func(*connectorpb.ReadMessage) error) error {
 	return c.ReadLimited(ctx, req, nil, handle)
 }
 
-// ReadLimited is Read with lim, the rate limit of the source being read
-// (see Host.Limiter), served to the plugin for the length of the read: a
-// plugin built with the SDK asks it before each call to its vendor and
-// tells it the vendor's holds. A nil lim serves none, and a plugin from an
-// SDK that predates it ignores it.
-func (c *Conn) ReadLimited(ctx context.Context, req *connectorpb.ReadRequest, lim *Limiter, handle func(*connectorpb.ReadMessage) error) error {
+// ReadLimited is Read with lim, the rate limit of the source being read,
+// served to the plugin for the length of the read: a plugin built with the
+// SDK asks it before each call to its vendor and tells it the vendor's
+// holds. A nil lim serves none, and a plugin from an SDK that predates it
+// ignores it.
+func (c *Conn) ReadLimited(ctx context.Context, req *connectorpb.ReadRequest, lim sdk.Limiter, handle func(*connectorpb.ReadMessage) error) error {
 	if lim != nil {
 		id, stop, err := c.serveLimiter(lim)
 		if err != nil {
@@ -202,7 +266,7 @@ func (c *Conn) ReadLimited(ctx context.Context, req *connectorpb.ReadRequest, li
 		if err != nil {
 			if cause := context.Cause(ctx); cause != nil && errors.Is(cause, ErrIdle) {
 				c.client.Kill()
-				return fmt.Errorf("host: connector %s: %w", c.plugin.Name, cause)
+				return fmt.Errorf("launch: connector %s: %w", c.plugin.Name, cause)
 			}
 			return c.wrap("read", err)
 		}
@@ -222,7 +286,7 @@ func (c *Conn) wrap(call string, err error) error {
 		}
 		return crash
 	}
-	return fmt.Errorf("host: connector %s: %s: %w", c.plugin.Name, call, err)
+	return fmt.Errorf("launch: connector %s: %s: %w", c.plugin.Name, call, err)
 }
 
 // exited waits briefly for the process to be reaped: a crash closes the
@@ -235,34 +299,4 @@ func (c *Conn) exited() bool {
 		time.Sleep(25 * time.Millisecond)
 	}
 	return false
-}
-
-// tail keeps the last max bytes written to it.
-type tail struct {
-	mu  gosync.Mutex
-	max int
-	buf []byte
-}
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if over := len(t.buf) - t.max; over > 0 {
-		t.buf = t.buf[over:]
-	}
-	return len(p), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.TrimSpace(string(bytes.ToValidUTF8(t.buf, nil)))
-}
-
-func (t *tail) suffix() string {
-	if s := t.String(); s != "" {
-		return "\n" + s
-	}
-	return ""
 }
