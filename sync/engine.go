@@ -99,12 +99,17 @@ func (e *Engine) TouchedAccounts(ctx context.Context, src uuid.UUID, since time.
 	return ids, nil
 }
 
-// ErrRunFailed is wrapped by the error Run returns when the sync failed;
-// the run itself is stored with its error either way.
-var ErrRunFailed = errors.New("sync failed")
+// The error Run returns for a run that did not complete wraps one of
+// these, by the status it was stored with (with its error either way).
+var (
+	ErrRunFailed      = errors.New("sync failed")
+	ErrRunPaused      = errors.New("sync paused")
+	ErrRunInterrupted = errors.New("sync interrupted")
+)
 
-// Run syncs src once and returns the stored run. The error is non-nil when
-// the run did not succeed.
+// Run syncs src once and returns the stored run. The error is nil when the
+// run completed (succeeded, or partial: it rejected some records), and
+// wraps ErrRunFailed, ErrRunPaused or ErrRunInterrupted otherwise.
 func (e *Engine) Run(ctx context.Context, src *domain.Source, trigger string) (*domain.SyncRun, error) {
 	run, done, err := e.Start(ctx, src, trigger)
 	if err != nil {
@@ -130,7 +135,7 @@ func (e *Engine) Start(ctx context.Context, src *domain.Source, trigger string) 
 	// running was cut off with its process, and says so.
 	if err := e.DB.WithContext(ctx).Model(&domain.SyncRun{}).
 		Where("source_id = ? AND status = ?", src.ID, domain.RunRunning).
-		Updates(map[string]any{"status": domain.RunFailed, "error": "interrupted: the process running it stopped", "finished_at": time.Now().UTC()}).Error; err != nil {
+		Updates(map[string]any{"status": domain.RunInterrupted, "error": "interrupted: the process running it stopped", "finished_at": time.Now().UTC()}).Error; err != nil {
 		unlock()
 		return nil, nil, fmt.Errorf("sync %s: close interrupted runs: %w", src.Name, err)
 	}
@@ -151,6 +156,11 @@ func (e *Engine) Start(ctx context.Context, src *domain.Source, trigger string) 
 		defer e.runs.Done()
 		r := &runner{Engine: e, src: src, run: running, streams: map[string]*domain.SyncRunStream{}, stored: map[string]int64{}, analyzeAt: map[string]int64{}}
 		runErr := r.execute(ctx)
+		if runErr != nil && ctx.Err() != nil {
+			// Whatever broke once ctx ended (a cancelled statement, a
+			// closed plugin stream) is the interruption, not a failure.
+			runErr = &interruptedError{cause: context.Cause(ctx)}
+		}
 		err := r.finish(runErr)
 		// The lock goes before the outcome is told, so that whoever hears
 		// it may start the next run of src at once.
@@ -163,14 +173,30 @@ func (e *Engine) Start(ctx context.Context, src *domain.Source, trigger string) 
 		if e.OnRun != nil {
 			e.OnRun(*r.run)
 		}
-		if runErr != nil {
-			ch <- fmt.Errorf("%w: %s: %v", ErrRunFailed, src.Name, runErr)
-			return
-		}
-		ch <- nil
+		ch <- runOutcome(src.Name, runErr)
 	}()
 	return &created, ch, nil
 }
+
+// runOutcome is the error Run returns for a run that ended with runErr.
+func runOutcome(source string, runErr error) error {
+	var paused *pausedError
+	var interrupted *interruptedError
+	switch {
+	case runErr == nil:
+		return nil
+	case errors.As(runErr, &paused):
+		return fmt.Errorf("%w: %s: %v", ErrRunPaused, source, runErr)
+	case errors.As(runErr, &interrupted):
+		return fmt.Errorf("%w: %s: %v", ErrRunInterrupted, source, runErr)
+	}
+	return fmt.Errorf("%w: %s: %v", ErrRunFailed, source, runErr)
+}
+
+// interruptedError ends a run whose context ended before it did.
+type interruptedError struct{ cause error }
+
+func (i *interruptedError) Error() string { return "interrupted: " + i.cause.Error() }
 
 // ErrBusy is returned when a sync of the same source is already running,
 // in this process or another one sharing the database.
@@ -631,7 +657,13 @@ func (r *runner) finish(runErr error) error {
 	r.run.FinishedAt = &now
 	r.run.Status = domain.RunSucceeded
 	var paused *pausedError
+	var interrupted *interruptedError
 	switch {
+	case runErr == nil && r.run.RecordsRejected > 0:
+		r.run.Status = domain.RunPartial
+	case errors.As(runErr, &interrupted):
+		r.run.Status = domain.RunInterrupted
+		r.run.Error = runErr.Error()
 	case errors.As(runErr, &paused):
 		r.run.Status = domain.RunPaused
 		r.run.Error = runErr.Error()

@@ -43,7 +43,7 @@ func TestSpentQuotaPausesRunsUntilItsTimeThenTheNextResumes(t *testing.T) {
 	src := f.source(t, "testkit", "kit", map[string]any{"api_url": api.URL, "max_wait_ms": 1000})
 
 	run, err := f.engine.Run(ctx, src, "test")
-	require.ErrorIs(t, err, sync.ErrRunFailed)
+	require.ErrorIs(t, err, sync.ErrRunPaused)
 	until := pausedUntil(t, run)
 	at, err := time.Parse(time.RFC3339, until)
 	require.NoError(t, err)
@@ -54,7 +54,7 @@ func TestSpentQuotaPausesRunsUntilItsTimeThenTheNextResumes(t *testing.T) {
 	// A run started while the hold lasts ends at once, paused until the
 	// same time, without calling the vendor.
 	run, err = f.engine.Run(ctx, src, "test")
-	require.ErrorIs(t, err, sync.ErrRunFailed)
+	require.ErrorIs(t, err, sync.ErrRunPaused)
 	require.Equal(t, until, pausedUntil(t, run))
 	require.Contains(t, run.Error, "rate limited", "the run says why it is held")
 	require.Equal(t, []int{1, 2}, api.PagesCalled("accounts"))
@@ -86,14 +86,14 @@ func TestPauseHoldsEveryProcessSharingTheDatabase(t *testing.T) {
 	src := f.source(t, "testkit", "kit", map[string]any{"api_url": api.URL, "max_wait_ms": 1000})
 
 	run, err := f.engine.Run(ctx, src, "test")
-	require.ErrorIs(t, err, sync.ErrRunFailed)
+	require.ErrorIs(t, err, sync.ErrRunPaused)
 	require.NotNil(t, run.PausedUntil)
 	require.Equal(t, run.PausedUntil.Format(time.RFC3339), pausedUntil(t, run))
 
 	// Another process: its own host, with no hold in memory.
 	other := &sync.Engine{DB: f.db, Host: host.New(host.Options{Dirs: []string{plugintest.Dir(t)}, Now: clock}), Sources: f.sources}
 	again, err := other.Run(ctx, src, "cli")
-	require.ErrorIs(t, err, sync.ErrRunFailed)
+	require.ErrorIs(t, err, sync.ErrRunPaused)
 	require.Equal(t, pausedUntil(t, run), pausedUntil(t, again))
 	require.Contains(t, again.Error, "run "+run.ID.String()+" was paused", "it says whose pause holds it")
 	require.Equal(t, []int{1, 2}, api.PagesCalled("accounts"), "the vendor was not asked again")

@@ -21,16 +21,28 @@ func main() {
 	stop()
 	if err != nil {
 		var exit exitError
-		if !errors.As(err, &exit) {
+		var coded exitCode
+		if !errors.As(err, &exit) && !errors.As(err, &coded) {
 			fmt.Fprintln(os.Stderr, "pulse:", err)
 		}
-		os.Exit(1)
+		code := 1
+		if errors.As(err, &coded) {
+			code = coded.code
+		}
+		os.Exit(code)
 	}
 }
 
 // exitError ends the process with a failure whose message was already
 // printed, such as a failed sync's report.
 type exitError struct{ error }
+
+// exitCode ends the process with code, its message already printed: the
+// outcomes of `pulse sync` that scripts must tell apart (see syncExitCodes).
+type exitCode struct {
+	error
+	code int
+}
 
 func newRoot() *cobra.Command {
 	g := &globals{}
