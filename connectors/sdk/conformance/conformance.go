@@ -23,8 +23,12 @@ type Options struct {
 	// connector Host can find, installed or built in.
 	Connector string
 	// Host finds and launches the connector; nil means a host over
-	// host.DefaultDirs(). A binary given by path is trusted as it is now.
+	// host.DefaultDirs(). A binary given by path is trusted as it is now,
+	// unless Plugin is set.
 	Host *host.Host
+	// Plugin, when set, is the connector to test, as the caller resolved
+	// and verified it (see host.ListedPath); Connector then only names it.
+	Plugin *host.Plugin
 	// Config is a good configuration, a JSON object, whose read emits
 	// records. Point base_url at a local server to test the 429 rule.
 	Config json.RawMessage

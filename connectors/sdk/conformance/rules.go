@@ -21,9 +21,12 @@ const maxResumes = 5
 func (s *suite) ruleSpec(ctx context.Context) Result {
 	s.blocked = "the connector did not start"
 	var err error
-	if strings.ContainsRune(s.opts.Connector, os.PathSeparator) {
+	switch {
+	case s.opts.Plugin != nil:
+		s.plugin = *s.opts.Plugin
+	case strings.ContainsRune(s.opts.Connector, os.PathSeparator):
 		s.plugin, err = host.FromPath(s.opts.Connector)
-	} else {
+	default:
 		s.plugin, err = s.opts.Host.Find(s.opts.Connector)
 	}
 	if err != nil {
