@@ -17,6 +17,7 @@ import (
 	"github.com/pulseproject/pulse/connectors/host"
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
 	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/secrets"
 	"github.com/pulseproject/pulse/sources"
 )
 
@@ -155,6 +156,7 @@ func (e *Engine) Start(ctx context.Context, src *domain.Source, trigger string) 
 	go func() {
 		defer e.runs.Done()
 		r := &runner{Engine: e, src: src, run: running, streams: map[string]*domain.SyncRunStream{}, stored: map[string]int64{}, analyzeAt: map[string]int64{}}
+		r.redact = r.redactor()
 		runErr := r.execute(ctx)
 		if runErr != nil && ctx.Err() != nil {
 			// Whatever broke once ctx ended (a cancelled statement, a
@@ -173,24 +175,26 @@ func (e *Engine) Start(ctx context.Context, src *domain.Source, trigger string) 
 		if e.OnRun != nil {
 			e.OnRun(*r.run)
 		}
-		ch <- runOutcome(src.Name, runErr)
+		ch <- runOutcome(src.Name, runErr, r.redact)
 	}()
 	return &created, ch, nil
 }
 
-// runOutcome is the error Run returns for a run that ended with runErr.
-func runOutcome(source string, runErr error) error {
+// runOutcome is the error Run returns for a run that ended with runErr,
+// its text redacted as the stored run's is.
+func runOutcome(source string, runErr error, red *secrets.Redactor) error {
 	var paused *pausedError
 	var interrupted *interruptedError
+	kind := ErrRunFailed
 	switch {
 	case runErr == nil:
 		return nil
 	case errors.As(runErr, &paused):
-		return fmt.Errorf("%w: %s: %v", ErrRunPaused, source, runErr)
+		kind = ErrRunPaused
 	case errors.As(runErr, &interrupted):
-		return fmt.Errorf("%w: %s: %v", ErrRunInterrupted, source, runErr)
+		kind = ErrRunInterrupted
 	}
-	return fmt.Errorf("%w: %s: %v", ErrRunFailed, source, runErr)
+	return fmt.Errorf("%w: %s: %s", kind, source, red.Redact(runErr.Error()))
 }
 
 // interruptedError ends a run whose context ended before it did.
@@ -247,6 +251,21 @@ type runner struct {
 	// stored counts the rows stored per entity type in this run, and
 	// analyzeAt is the count at which its tables are analyzed next.
 	stored, analyzeAt map[string]int64
+	// redact clears what the connector and its vendor say of credentials
+	// before the run stores, logs or returns it: the run's error, its
+	// issues and the connector's log lines all pass through it.
+	redact *secrets.Redactor
+}
+
+// redactor removes the source's secret values, and whatever has the shape
+// of a credential, from text. A source whose secrets cannot be opened
+// fails its run anyway; its text is still cleared of credential shapes.
+func (r *runner) redactor() *secrets.Redactor {
+	values, err := r.Sources.SecretValues(r.src)
+	if err != nil {
+		return secrets.NewRedactor()
+	}
+	return secrets.NewRedactor(values...)
 }
 
 func (r *runner) log() *slog.Logger {
@@ -368,7 +387,7 @@ func (r *runner) handle(ctx context.Context, m *connectorpb.ReadMessage) error {
 			r.OnProgress(Progress{RunID: r.run.ID, Stream: p.GetStream(), Read: p.GetRecordsRead(), Total: p.GetRecordsTotal(), Pid: r.pid})
 		}
 	case *connectorpb.ReadMessage_Log:
-		r.log().Info(msg.Log.GetMessage(), "level", msg.Log.GetLevel().String())
+		r.log().Info(r.redact.Redact(msg.Log.GetMessage()), "level", msg.Log.GetLevel().String())
 	case *connectorpb.ReadMessage_RecordError:
 		x := msg.RecordError
 		s := r.stream(x.GetStream())
@@ -675,6 +694,7 @@ func (r *runner) finish(runErr error) error {
 		r.run.Status = domain.RunFailed
 		r.run.Error = runErr.Error()
 	}
+	r.run.Error = r.redact.Redact(r.run.Error)
 	for _, s := range r.streams {
 		s.FinishedAt = &now
 	}
@@ -691,7 +711,7 @@ func (r *runner) finish(runErr error) error {
 		rows := make([]domain.SyncIssue, len(r.issues))
 		for i, is := range r.issues {
 			rows[i] = domain.SyncIssue{RunID: r.run.ID, Stream: is.stream, Kind: is.kind, ExternalID: is.externalID,
-				Origin: is.origin, Field: is.field, Message: is.message, CreatedAt: now}
+				Origin: r.redact.Redact(is.origin), Field: is.field, Message: r.redact.Redact(is.message), CreatedAt: now}
 		}
 		if err := tx.CreateInBatches(rows, 500).Error; err != nil {
 			return fmt.Errorf("sync: save issues: %w", err)

@@ -175,6 +175,8 @@ type server struct {
 	cmd  *exec.Cmd
 	url  string
 	out  *lockedBuffer
+	// logs is what serve wrote to stderr: its log.
+	logs *lockedBuffer
 	done chan error
 	// key is an admin API key: the one serve --demo printed, or one made
 	// with pulse apikey create before serve started.
@@ -196,7 +198,7 @@ func startServe(t *testing.T, env []string, args ...string) *server {
 	var logs lockedBuffer
 	cmd.Stderr = &logs
 	require.NoError(t, cmd.Start())
-	s := &server{cmd: cmd, out: &lockedBuffer{}, done: make(chan error, 1), key: key}
+	s := &server{cmd: cmd, out: &lockedBuffer{}, logs: &logs, done: make(chan error, 1), key: key}
 	urlc, keyc := make(chan string, 1), make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
