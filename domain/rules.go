@@ -123,9 +123,7 @@ func (d *Deal) Validate() Problems {
 	if d.Amount.IsNegative() {
 		p.add("amount", "must not be negative, got %s", d.Amount)
 	}
-	if !d.Amount.IsZero() {
-		p.required("currency", d.Currency)
-	}
+	p.currency("currency", d.Currency, !d.Amount.IsZero())
 	return p
 }
 
@@ -133,7 +131,7 @@ func (d *Deal) Validate() Problems {
 func (s *SubscriptionItem) Validate() Problems {
 	var p Problems
 	p.oneOf("interval", s.Interval, Intervals, true)
-	p.required("currency", s.Currency)
+	p.currency("currency", s.Currency, true)
 	if s.Amount.IsNegative() {
 		p.add("amount", "must not be negative, got %s", s.Amount)
 	}
@@ -184,7 +182,7 @@ func (s *SurveyResponse) Validate() Problems {
 // Validate checks an exchange rate's fields.
 func (r *FxRate) Validate() Problems {
 	var p Problems
-	p.required("currency", r.Currency)
+	p.currency("currency", r.Currency, true)
 	if r.Date.IsZero() {
 		p.add("date", "is required")
 	}
