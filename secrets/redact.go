@@ -29,9 +29,11 @@ var credentialShapes = []struct {
 	{regexp.MustCompile(`(?i)(\b(?:bearer|basic|digest)\s+)[A-Za-z0-9._~+/\-]{8,}=*`), "${1}" + Redacted},
 	// A credential in a query string or a form: ?api_key=abc, &key=abc.
 	{regexp.MustCompile(`(?i)([?&;](?:access_token|refresh_token|id_token|client_secret|api_key|apikey|api-key|secret_key|secret|token|password|passwd|pwd|auth|key|signature|sig)=)[^&\s"'#]+`), "${1}" + Redacted},
-	// A credential named in a JSON object or a message:
-	// "password": "abc", token=abc, client_secret: abc.
-	{regexp.MustCompile(`(?i)((?:^|[\s"'{,(])(?:access_token|refresh_token|id_token|client_secret|api_key|apikey|secret_key|token|password|passwd)"?\s*[=:]\s*"?)[^&\s"'#,})]+`), "${1}" + Redacted},
+	// A credential named in a JSON object, or set with = in a message:
+	// "password": "abc", token=abc. A name followed by a colon outside
+	// JSON is a field's problem ("token: is required"), left alone.
+	{regexp.MustCompile(`(?i)("(?:access_token|refresh_token|id_token|client_secret|api_key|apikey|api-key|secret_key|secret|token|password|passwd)"\s*:\s*")[^"]+`), "${1}" + Redacted},
+	{regexp.MustCompile(`(?i)((?:^|[\s"'{,(])(?:access_token|refresh_token|id_token|client_secret|api_key|apikey|secret_key|token|password|passwd)=)[^&\s"'#,})]+`), "${1}" + Redacted},
 	// The user information of a URL: https://user:pass@host, or a token
 	// given as the user.
 	{regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.\-]*://)[^/\s@"']+@`), "${1}" + Redacted + "@"},

@@ -24,6 +24,8 @@ func TestRedactRemovesSecretsAndCredentialShapes(t *testing.T) {
 		{"user and password in a URL", `dial https://bob:hunter2@api.example/v1`, `dial https://[REDACTED]@api.example/v1`},
 		{"token as URL user", `https://sk_live_1@api.stripe.com/v1`, `https://[REDACTED]@api.stripe.com/v1`},
 		{"password in JSON", `{"user":"bob","password": "hunter2"}`, `{"user":"bob","password": "[REDACTED]"}`},
+		{"token set in a message", `refused token=abc123 for this call`, `refused token=[REDACTED] for this call`},
+		{"a field's problem is no credential", `config: token: the vendor refused the token`, `config: token: the vendor refused the token`},
 		{"plain error left alone", `subscriptions.csv:3: currency: "US$" is not an ISO 4217 code; duplicate key value violates unique constraint`, `subscriptions.csv:3: currency: "US$" is not an ISO 4217 code; duplicate key value violates unique constraint`},
 		{"email in a query is no credential", `GET /users?email=a@b.example`, `GET /users?email=a@b.example`},
 	}
