@@ -172,9 +172,9 @@ func TestConnectorListShowsBuiltins(t *testing.T) {
 
 // server is a running `pulse serve`.
 type server struct {
-	cmd  *exec.Cmd
-	url  string
-	out  *lockedBuffer
+	cmd *exec.Cmd
+	url string
+	out *lockedBuffer
 	// logs is what serve wrote to stderr: its log.
 	logs *lockedBuffer
 	done chan error
