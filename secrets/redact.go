@@ -72,11 +72,29 @@ func NewRedactor(values ...string) *Redactor {
 	return &Redactor{values: spellings}
 }
 
+// minCutSecret is the shortest start of a secret removed where a text was
+// cut short: connectors quote a vendor's body up to a length, and the cut
+// may fall inside the secret.
+const minCutSecret = 6
+
+// cutMarks end a text cut short.
+var cutMarks = []string{"…", "..."}
+
 // Redact returns s without the credentials it holds.
 func (r *Redactor) Redact(s string) string {
 	if r != nil {
 		for _, v := range r.values {
 			s = strings.ReplaceAll(s, v, Redacted)
+		}
+		for _, mark := range cutMarks {
+			if !strings.Contains(s, mark) {
+				continue
+			}
+			for _, v := range r.values {
+				for n := len(v) - 1; n >= minCutSecret; n-- {
+					s = strings.ReplaceAll(s, v[:n]+mark, Redacted+mark)
+				}
+			}
 		}
 	}
 	for _, c := range credentialShapes {

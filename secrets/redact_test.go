@@ -14,6 +14,7 @@ func TestRedactRemovesSecretsAndCredentialShapes(t *testing.T) {
 		{"secret as is", `400: {"echo":"pat-na1-s3cr3t/tok+en"}`, `400: {"echo":"[REDACTED]"}`},
 		{"secret JSON-escaped", `{"echo":"pat-na1-s3cr3t\/tok+en"}`, `{"echo":"[REDACTED]"}`},
 		{"secret URL-escaped", `GET /x?t=pat-na1-s3cr3t%2Ftok%2Ben`, `GET /x?t=[REDACTED]`},
+		{"secret cut short", `400: {"echo":"pat-na1-s3c…`, `400: {"echo":"[REDACTED]…`},
 		{"too short to be a secret", "abc is fine", "abc is fine"},
 		{"authorization header", `Authorization: Bearer eyJhbGciOi.xyz`, `Authorization: Bearer [REDACTED]`},
 		{"authorization in JSON", `{"headers":{"Authorization":"Basic dXNlcjpwYXNz"}}`, `{"headers":{"Authorization":"Basic [REDACTED]"}}`},
