@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	gosync "sync"
 	"text/tabwriter"
@@ -100,6 +101,20 @@ func syncOutcome(w io.Writer, source string, run *domain.SyncRun, runErr error) 
 	}
 	fmt.Fprintln(w, "pulse:", msg)
 	return exitCode{errors.New(msg), code}
+}
+
+// logRunEnd logs a run of source that did not complete, by its error from
+// the engine: a failure is a warning; a pause the vendor asked for, or an
+// interruption such as a shutdown, is what was meant to happen.
+func logRunEnd(logger *slog.Logger, what, source string, err error) {
+	switch {
+	case errors.Is(err, sync.ErrRunPaused):
+		logger.Info(what+" paused", "source", source, "err", err)
+	case errors.Is(err, sync.ErrRunInterrupted):
+		logger.Info(what+" interrupted", "source", source, "err", err)
+	default:
+		logger.Warn(what+" failed", "source", source, "err", err)
+	}
 }
 
 func plural(n int64, one, many string) string {
