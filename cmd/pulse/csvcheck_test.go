@@ -39,6 +39,12 @@ func TestCSVDuplicatesAndCurrenciesAreRejected(t *testing.T) {
 		require.Contains(t, out, want)
 	}
 	require.Regexp(t, `run \S+ partial in `, out)
+	s := startServe(t, c.env)
+	last := s.query(t, `{ sources { lastRun { status recordsRejected issues { origin field } } } }`)["sources"].([]any)[0].(map[string]any)["lastRun"].(map[string]any)
+	s.stop(t)
+	require.Equal(t, "PARTIAL", last["status"])
+	require.EqualValues(t, 4, last["recordsRejected"])
+	require.Contains(t, last["issues"], map[string]any{"origin": "subscriptions.csv:3:5", "field": "currency"})
 
 	db := openSQL(t, c.url)
 	var name string
