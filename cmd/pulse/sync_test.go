@@ -115,7 +115,7 @@ func snapshot(t *testing.T, url string) map[string][]string {
 // and the next run completes from where it stopped.
 func TestCtrlCInterruptsTheSync(t *testing.T) {
 	c := newCLI(t)
-	c.ok(t, "source", "add", "demo", "d", "size=3000", "seed=7", "end_date=2026-06-30")
+	c.ok(t, "source", "add", "demo", "d", "size=400", "seed=7", "end_date=2026-06-30")
 	cmd := exec.Command(pulseBin, "sync", "d")
 	cmd.Env = c.env
 	var out lockedBuffer
@@ -147,6 +147,10 @@ func TestCtrlCInterruptsTheSync(t *testing.T) {
 	require.NoError(t, db.QueryRow("SELECT status, error FROM sync_runs").Scan(&status, &msg))
 	require.Equal(t, "interrupted", status)
 	require.Equal(t, "interrupted: interrupt signal received", msg)
+	srv := startServe(t, c.env)
+	last := srv.query(t, `{ sources { lastRun { status error } } }`)["sources"].([]any)[0].(map[string]any)["lastRun"]
+	srv.stop(t)
+	require.Equal(t, map[string]any{"status": "INTERRUPTED", "error": msg}, last)
 
 	out2 := c.ok(t, "sync", "d")
 	require.Regexp(t, `run \S+ succeeded in `, out2)
