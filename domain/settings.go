@@ -2,7 +2,6 @@ package domain
 
 import (
 	"fmt"
-	"regexp"
 	"time"
 )
 
@@ -38,13 +37,11 @@ type SettingsPatch struct {
 	ContactPressureCap *int
 }
 
-var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
-
 // Validate reports every problem of p, each naming its field.
 func (p SettingsPatch) Validate() error {
 	var problems Problems
-	if p.BaseCurrency != nil && !currencyCode.MatchString(*p.BaseCurrency) {
-		problems = append(problems, FieldError{"baseCurrency", fmt.Sprintf("%q is not an ISO 4217 code such as USD", *p.BaseCurrency)})
+	if p.BaseCurrency != nil && !IsCurrency(*p.BaseCurrency) {
+		problems = append(problems, FieldError{"baseCurrency", currencyMessage(*p.BaseCurrency)})
 	}
 	if p.Timezone != nil {
 		// time.LoadLocation takes "" and "Local" for the server's own

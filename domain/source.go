@@ -27,9 +27,25 @@ type Source struct {
 const (
 	RunRunning   = "running"
 	RunSucceeded = "succeeded"
-	RunFailed    = "failed"
-	RunPaused    = "paused"
+	// RunPartial is a run that read every stream to the end but rejected
+	// some records: what it stored stands, the rejected rows are its
+	// issues, to be fixed in the source.
+	RunPartial = "partial"
+	RunFailed  = "failed"
+	RunPaused  = "paused"
+	// RunInterrupted is a run stopped from outside, by Ctrl-C, a shutdown
+	// or the end of its process; the next run carries on from its last
+	// checkpoint.
+	RunInterrupted = "interrupted"
 )
+
+// RunStatuses are every status a run can have.
+var RunStatuses = []string{RunRunning, RunSucceeded, RunPartial, RunFailed, RunPaused, RunInterrupted}
+
+// CompletedRunStatuses are the statuses of a run that read the whole
+// source: anything that asks for the last complete run, such as whether
+// a source was ever loaded, counts both.
+var CompletedRunStatuses = []string{RunSucceeded, RunPartial}
 
 // SyncRun is one run of a source's sync.
 type SyncRun struct {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -176,16 +177,9 @@ func (s *Service) Config(src *domain.Source) (map[string]any, error) {
 	for k, v := range src.Config {
 		cfg[k] = v
 	}
-	if len(src.SecretConfig) == 0 {
-		return cfg, nil
-	}
-	plain, err := s.Box.Open(src.SecretConfig)
+	sec, err := s.open(src)
 	if err != nil {
-		return nil, fmt.Errorf("sources: %s: %w", src.Name, err)
-	}
-	var sec map[string]any
-	if err := json.Unmarshal(plain, &sec); err != nil {
-		return nil, fmt.Errorf("sources: %s: secrets: %w", src.Name, err)
+		return nil, err
 	}
 	for path, v := range sec {
 		setPath(cfg, path, v)
@@ -204,6 +198,30 @@ func (s *Service) ConfigJSON(src *domain.Source) ([]byte, error) {
 
 // SecretKeys lists which config fields of the source are sealed.
 func (s *Service) SecretKeys(src *domain.Source) ([]string, error) {
+	sec, err := s.open(src)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(sec))
+	for k := range sec {
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// SecretValues lists the values of the source's sealed fields, so that
+// they can be redacted from whatever its connector says (see
+// secrets.Redactor).
+func (s *Service) SecretValues(src *domain.Source) ([]string, error) {
+	sec, err := s.open(src)
+	if err != nil {
+		return nil, err
+	}
+	return secrets.SecretValues(sec), nil
+}
+
+// open decodes the source's sealed fields, by path; nil when it has none.
+func (s *Service) open(src *domain.Source) (map[string]any, error) {
 	if len(src.SecretConfig) == 0 {
 		return nil, nil
 	}
@@ -215,11 +233,7 @@ func (s *Service) SecretKeys(src *domain.Source) ([]string, error) {
 	if err := json.Unmarshal(plain, &sec); err != nil {
 		return nil, fmt.Errorf("sources: %s: secrets: %w", src.Name, err)
 	}
-	keys := make([]string, 0, len(sec))
-	for k := range sec {
-		keys = append(keys, k)
-	}
-	return keys, nil
+	return sec, nil
 }
 
 func (s *Service) checkName(ctx context.Context, name string, self uuid.UUID) domain.Problems {
@@ -292,6 +306,12 @@ func (s *Service) checkConfig(ctx context.Context, kind string, cfg map[string]a
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("sources: connector %s: %w", kind, err)
 	}
+	// A vendor's answer to the check may echo the credentials it was
+	// given, and problems are shown and logged.
+	red := secrets.NewRedactor(secretValues(cfg, secretFields)...)
+	for i := range probs {
+		probs[i].Message = red.Redact(probs[i].Message)
+	}
 	return cfg, secretFields, probs, nil
 }
 
@@ -307,6 +327,18 @@ func (s *Service) unknownKind(kind string) string {
 		names[i] = p.Name
 	}
 	return msg + "; the connectors are " + strings.Join(names, ", ")
+}
+
+// secretValues are the values of cfg's secret fields.
+func secretValues(cfg map[string]any, secretFields []string) []string {
+	rest := maps.Clone(cfg)
+	sec := map[string]any{}
+	for _, path := range secretFields {
+		if v, ok := takePath(rest, path); ok {
+			sec[path] = v
+		}
+	}
+	return secrets.SecretValues(sec)
 }
 
 // seal moves the secret fields of cfg into the sealed part of src.

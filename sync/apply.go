@@ -143,6 +143,15 @@ func (a *applier) apply(ctx context.Context, stream string, recs []*connectorpb.
 	return out, nil
 }
 
+// placeOf is where field of r is in the source: its own place, when the
+// connector gave one, else the record's.
+func placeOf(r *connectorpb.Record, field string) string {
+	if o := r.GetFieldOrigins()[field]; o != "" {
+		return o
+	}
+	return r.GetOrigin()
+}
+
 func (a *applier) applyType(ctx context.Context, stream, entity string, recs []*connectorpb.Record, tombstones []string) (outcome, error) {
 	tbl := tables[entity]
 	var out outcome
@@ -151,7 +160,7 @@ func (a *applier) applyType(ctx context.Context, stream, entity string, recs []*
 		c := checked(r)
 		if len(c.problems) > 0 {
 			for _, p := range c.problems {
-				out.rejected = append(out.rejected, issue{stream, domain.IssueRejected, r.GetExternalId(), r.GetOrigin(), p.Field, p.Message})
+				out.rejected = append(out.rejected, issue{stream, domain.IssueRejected, r.GetExternalId(), placeOf(r, p.Field), p.Field, p.Message})
 			}
 			continue
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/pulseproject/pulse/connectors/host"
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
 	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/secrets"
 	"github.com/pulseproject/pulse/sources"
 )
 
@@ -99,12 +100,17 @@ func (e *Engine) TouchedAccounts(ctx context.Context, src uuid.UUID, since time.
 	return ids, nil
 }
 
-// ErrRunFailed is wrapped by the error Run returns when the sync failed;
-// the run itself is stored with its error either way.
-var ErrRunFailed = errors.New("sync failed")
+// The error Run returns for a run that did not complete wraps one of
+// these, by the status it was stored with (with its error either way).
+var (
+	ErrRunFailed      = errors.New("sync failed")
+	ErrRunPaused      = errors.New("sync paused")
+	ErrRunInterrupted = errors.New("sync interrupted")
+)
 
-// Run syncs src once and returns the stored run. The error is non-nil when
-// the run did not succeed.
+// Run syncs src once and returns the stored run. The error is nil when the
+// run completed (succeeded, or partial: it rejected some records), and
+// wraps ErrRunFailed, ErrRunPaused or ErrRunInterrupted otherwise.
 func (e *Engine) Run(ctx context.Context, src *domain.Source, trigger string) (*domain.SyncRun, error) {
 	run, done, err := e.Start(ctx, src, trigger)
 	if err != nil {
@@ -130,7 +136,7 @@ func (e *Engine) Start(ctx context.Context, src *domain.Source, trigger string) 
 	// running was cut off with its process, and says so.
 	if err := e.DB.WithContext(ctx).Model(&domain.SyncRun{}).
 		Where("source_id = ? AND status = ?", src.ID, domain.RunRunning).
-		Updates(map[string]any{"status": domain.RunFailed, "error": "interrupted: the process running it stopped", "finished_at": time.Now().UTC()}).Error; err != nil {
+		Updates(map[string]any{"status": domain.RunInterrupted, "error": "interrupted: the process running it stopped", "finished_at": time.Now().UTC()}).Error; err != nil {
 		unlock()
 		return nil, nil, fmt.Errorf("sync %s: close interrupted runs: %w", src.Name, err)
 	}
@@ -150,7 +156,13 @@ func (e *Engine) Start(ctx context.Context, src *domain.Source, trigger string) 
 	go func() {
 		defer e.runs.Done()
 		r := &runner{Engine: e, src: src, run: running, streams: map[string]*domain.SyncRunStream{}, stored: map[string]int64{}, analyzeAt: map[string]int64{}}
+		r.redact = r.redactor()
 		runErr := r.execute(ctx)
+		if runErr != nil && ctx.Err() != nil {
+			// Whatever broke once ctx ended (a cancelled statement, a
+			// closed plugin stream) is the interruption, not a failure.
+			runErr = &interruptedError{cause: context.Cause(ctx)}
+		}
 		err := r.finish(runErr)
 		// The lock goes before the outcome is told, so that whoever hears
 		// it may start the next run of src at once.
@@ -163,14 +175,32 @@ func (e *Engine) Start(ctx context.Context, src *domain.Source, trigger string) 
 		if e.OnRun != nil {
 			e.OnRun(*r.run)
 		}
-		if runErr != nil {
-			ch <- fmt.Errorf("%w: %s: %v", ErrRunFailed, src.Name, runErr)
-			return
-		}
-		ch <- nil
+		ch <- runOutcome(src.Name, runErr, r.redact)
 	}()
 	return &created, ch, nil
 }
+
+// runOutcome is the error Run returns for a run that ended with runErr,
+// its text redacted as the stored run's is.
+func runOutcome(source string, runErr error, red *secrets.Redactor) error {
+	var paused *pausedError
+	var interrupted *interruptedError
+	kind := ErrRunFailed
+	switch {
+	case runErr == nil:
+		return nil
+	case errors.As(runErr, &paused):
+		kind = ErrRunPaused
+	case errors.As(runErr, &interrupted):
+		kind = ErrRunInterrupted
+	}
+	return fmt.Errorf("%w: %s: %s", kind, source, red.Redact(runErr.Error()))
+}
+
+// interruptedError ends a run whose context ended before it did.
+type interruptedError struct{ cause error }
+
+func (i *interruptedError) Error() string { return "interrupted: " + i.cause.Error() }
 
 // ErrBusy is returned when a sync of the same source is already running,
 // in this process or another one sharing the database.
@@ -221,6 +251,21 @@ type runner struct {
 	// stored counts the rows stored per entity type in this run, and
 	// analyzeAt is the count at which its tables are analyzed next.
 	stored, analyzeAt map[string]int64
+	// redact clears what the connector and its vendor say of credentials
+	// before the run stores, logs or returns it: the run's error, its
+	// issues and the connector's log lines all pass through it.
+	redact *secrets.Redactor
+}
+
+// redactor removes the source's secret values, and whatever has the shape
+// of a credential, from text. A source whose secrets cannot be opened
+// fails its run anyway; its text is still cleared of credential shapes.
+func (r *runner) redactor() *secrets.Redactor {
+	values, err := r.Sources.SecretValues(r.src)
+	if err != nil {
+		return secrets.NewRedactor()
+	}
+	return secrets.NewRedactor(values...)
 }
 
 func (r *runner) log() *slog.Logger {
@@ -351,7 +396,7 @@ func (r *runner) handle(ctx context.Context, m *connectorpb.ReadMessage) error {
 			r.OnProgress(Progress{RunID: r.run.ID, Stream: p.GetStream(), Read: p.GetRecordsRead(), Total: p.GetRecordsTotal(), Pid: r.pid})
 		}
 	case *connectorpb.ReadMessage_Log:
-		r.log().Info(msg.Log.GetMessage(), "level", msg.Log.GetLevel().String())
+		r.log().Info(r.redact.Redact(msg.Log.GetMessage()), "level", msg.Log.GetLevel().String())
 	case *connectorpb.ReadMessage_RecordError:
 		x := msg.RecordError
 		s := r.stream(x.GetStream())
@@ -640,7 +685,13 @@ func (r *runner) finish(runErr error) error {
 	r.run.FinishedAt = &now
 	r.run.Status = domain.RunSucceeded
 	var paused *pausedError
+	var interrupted *interruptedError
 	switch {
+	case runErr == nil && r.run.RecordsRejected > 0:
+		r.run.Status = domain.RunPartial
+	case errors.As(runErr, &interrupted):
+		r.run.Status = domain.RunInterrupted
+		r.run.Error = runErr.Error()
 	case errors.As(runErr, &paused):
 		r.run.Status = domain.RunPaused
 		r.run.Error = runErr.Error()
@@ -652,6 +703,7 @@ func (r *runner) finish(runErr error) error {
 		r.run.Status = domain.RunFailed
 		r.run.Error = runErr.Error()
 	}
+	r.run.Error = r.redact.Redact(r.run.Error)
 	for _, s := range r.streams {
 		s.FinishedAt = &now
 	}
@@ -668,7 +720,7 @@ func (r *runner) finish(runErr error) error {
 		rows := make([]domain.SyncIssue, len(r.issues))
 		for i, is := range r.issues {
 			rows[i] = domain.SyncIssue{RunID: r.run.ID, Stream: is.stream, Kind: is.kind, ExternalID: is.externalID,
-				Origin: is.origin, Field: is.field, Message: is.message, CreatedAt: now}
+				Origin: r.redact.Redact(is.origin), Field: is.field, Message: r.redact.Redact(is.message), CreatedAt: now}
 		}
 		if err := tx.CreateInBatches(rows, 500).Error; err != nil {
 			return fmt.Errorf("sync: save issues: %w", err)

@@ -262,7 +262,8 @@ func TestInvalidRecordsAreRejectedNamingTheField(t *testing.T) {
 	f := newFixture(t, host.Options{})
 	src := f.source(t, "testkit", "kit", map[string]any{"accounts": 6, "invalid": 2})
 	run, err := f.engine.Run(context.Background(), src, "test")
-	require.NoError(t, err)
+	require.NoError(t, err, "a run that rejected records completed")
+	require.Equal(t, domain.RunPartial, run.Status)
 	require.EqualValues(t, 2, run.RecordsRejected)
 	require.EqualValues(t, 4, f.count(t, "accounts", ""))
 	var issue domain.SyncIssue
@@ -277,17 +278,18 @@ func TestInvalidRecordsAreRejectedNamingTheField(t *testing.T) {
 func TestTypedConnectorErrors(t *testing.T) {
 	tests := []struct {
 		fail, status, msg string
+		err               error
 	}{
-		{"transient", domain.RunPaused, "paused until 2030-01-01T00:00:00Z: stream accounts: transient: rate limited"},
-		{"config", domain.RunFailed, "configuration error: stream accounts: config: token: the vendor refused the token"},
-		{"system", domain.RunFailed, "connector error: stream accounts: unexpected vendor response"},
+		{"transient", domain.RunPaused, "paused until 2030-01-01T00:00:00Z: stream accounts: transient: rate limited", sync.ErrRunPaused},
+		{"config", domain.RunFailed, "configuration error: stream accounts: config: token: the vendor refused the token", sync.ErrRunFailed},
+		{"system", domain.RunFailed, "connector error: stream accounts: unexpected vendor response", sync.ErrRunFailed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.fail, func(t *testing.T) {
 			f := newFixture(t, host.Options{})
 			src := f.source(t, "testkit", "kit", map[string]any{"accounts": 3, "fail": tc.fail, "checkpoint_every": 2})
 			run, err := f.engine.Run(context.Background(), src, "test")
-			require.ErrorIs(t, err, sync.ErrRunFailed)
+			require.ErrorIs(t, err, tc.err)
 			require.Equal(t, tc.status, run.Status)
 			require.Equal(t, tc.msg, run.Error)
 			// The connector ended the read itself: what it sent before
@@ -335,9 +337,14 @@ func TestWaitOutlivesCancelledRuns(t *testing.T) {
 	defer stop()
 	require.NoError(t, f.engine.Wait(waitCtx))
 	select {
-	case <-done:
+	case err := <-done:
+		require.ErrorIs(t, err, sync.ErrRunInterrupted)
 	default:
 		t.Fatal("Wait returned before the run ended")
 	}
+	var run domain.SyncRun
+	require.NoError(t, f.db.First(&run, "source_id = ?", src.ID).Error)
+	require.Equal(t, domain.RunInterrupted, run.Status, "a cancelled run is interrupted, not failed")
+	require.Equal(t, "interrupted: context canceled", run.Error)
 	require.ErrorIs(t, syscall.Kill(pid, 0), syscall.ESRCH, "the connector's process %d outlived its run", pid)
 }

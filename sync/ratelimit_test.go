@@ -46,7 +46,7 @@ func TestSpentQuotaPausesRunsUntilItsTimeThenTheNextResumes(t *testing.T) {
 	src := f.source(t, "testkit", "kit", map[string]any{"api_url": api.URL, "max_wait_ms": 1000})
 
 	run, err := f.engine.Run(ctx, src, "test")
-	require.ErrorIs(t, err, sync.ErrRunFailed)
+	require.ErrorIs(t, err, sync.ErrRunPaused)
 	until := pausedUntil(t, run)
 	at, err := time.Parse(time.RFC3339, until)
 	require.NoError(t, err)
@@ -57,7 +57,7 @@ func TestSpentQuotaPausesRunsUntilItsTimeThenTheNextResumes(t *testing.T) {
 	// A run started while the hold lasts ends at once, paused until the
 	// same time, without calling the vendor.
 	run, err = f.engine.Run(ctx, src, "test")
-	require.ErrorIs(t, err, sync.ErrRunFailed)
+	require.ErrorIs(t, err, sync.ErrRunPaused)
 	require.Equal(t, until, pausedUntil(t, run))
 	require.Contains(t, run.Error, "rate limited", "the run says why it is held")
 	require.Equal(t, []int{1, 2}, api.PagesCalled("accounts"))
@@ -89,7 +89,7 @@ func TestPauseHoldsEveryProcessSharingTheDatabase(t *testing.T) {
 	src := f.source(t, "testkit", "kit", map[string]any{"api_url": api.URL, "max_wait_ms": 1000})
 
 	run, err := f.engine.Run(ctx, src, "test")
-	require.ErrorIs(t, err, sync.ErrRunFailed)
+	require.ErrorIs(t, err, sync.ErrRunPaused)
 	require.NotNil(t, run.PausedUntil)
 	require.Equal(t, run.PausedUntil.Format(time.RFC3339), pausedUntil(t, run))
 
@@ -98,7 +98,7 @@ func TestPauseHoldsEveryProcessSharingTheDatabase(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	other := &sync.Engine{DB: f.db, Host: host.New(host.Options{Dirs: []string{plugintest.Dir(t)}, Now: clock, Logger: logger}), Sources: f.sources}
 	again, err := other.Run(ctx, src, "cli")
-	require.ErrorIs(t, err, sync.ErrRunFailed)
+	require.ErrorIs(t, err, sync.ErrRunPaused)
 	require.Equal(t, pausedUntil(t, run), pausedUntil(t, again))
 	require.Contains(t, again.Error, "run "+run.ID.String()+" was paused", "it says whose pause holds it")
 	require.Equal(t, []int{1, 2}, api.PagesCalled("accounts"), "the vendor was not asked again")

@@ -35,4 +35,7 @@ func TestVocabulariesInStep(t *testing.T) {
 			require.Equal(t, tc.domain, tc.protocol)
 		})
 	}
+	t.Run("currencies", func(t *testing.T) {
+		require.ElementsMatch(t, domain.Currencies(), validate.Currencies())
+	})
 }

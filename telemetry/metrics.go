@@ -61,7 +61,7 @@ func NewMetrics() *Metrics {
 		}, []string{"source", "stream"}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pulse_sync_runs_total",
-			Help: "Sync runs finished, by source and status (succeeded, failed, paused).",
+			Help: "Sync runs finished, by source and status (succeeded, partial, failed, paused, interrupted).",
 		}, []string{"source", "status"}),
 		launches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pulse_plugin_launches_total",

@@ -45,7 +45,7 @@ func (a apiSyncs) Start(_ context.Context, src *domain.Source, trigger string) (
 	}
 	go func() {
 		if err := <-done; err != nil {
-			a.e.logger.Warn("sync failed", "source", src.Name, "run", run.ID, "err", err)
+			logRunEnd(a.e.logger.With("run", run.ID), "sync", src.Name, err)
 		}
 	}()
 	return run, nil

@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,13 +58,18 @@ func newConnectorCmd(g *globals) *cobra.Command {
 		},
 	}
 	var configFile string
+	var unverified bool
 	check := &cobra.Command{
 		Use:   "check NAME|PATH [key=value...]",
 		Short: "Launch a connector, show its spec and check a configuration against it",
-		Args:  argsThenSettings(arg{"NAME|PATH", "the connector to check: an installed one's name (see `pulse connector list`) or a plugin binary's path"}),
+		Long: `Launch an installed connector, a built-in one or a plugin binary given by
+path, show its spec and check a configuration against it. A binary given by
+path must be listed in its folder's SHA256SUMS (pulse connector install puts
+it there); --unverified runs one that is not, for developing a connector.`,
+		Args: argsThenSettings(arg{"NAME|PATH", "the connector to check: an installed one's name (see `pulse connector list`) or a plugin binary's path"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			h := g.newHost(newLogger(false))
-			p, err := findPlugin(h, args[0])
+			p, err := findPlugin(h, args[0], unverified, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -121,6 +128,7 @@ func newConnectorCmd(g *globals) *cobra.Command {
 		},
 	}
 	check.Flags().StringVar(&configFile, "config", "", "JSON file with the configuration")
+	check.Flags().BoolVar(&unverified, unverifiedFlag, false, unverifiedUsage)
 	var installDir, installName string
 	install := &cobra.Command{
 		Use:   "install PATH",
@@ -154,6 +162,7 @@ func newConnectorCmd(g *globals) *cobra.Command {
 func newConnectorTestCmd(g *globals) *cobra.Command {
 	var configFile string
 	var deletes []string
+	var unverified bool
 	test := &cobra.Command{
 		Use:   "test NAME|PATH [key=value...]",
 		Short: "Run the conformance suite on a connector and print a pass/fail table",
@@ -162,7 +171,8 @@ plugin binary given by path (./bin/pulse-connector-hello): its spec, Check,
 Discover, a full read, reads resumed from checkpoints and after a kill,
 tombstones and 429s. The configuration, from --config and key=value
 settings, must be good and its read must emit records. Exits non-zero when
-a rule fails.`,
+a rule fails. A binary given by path must be listed in its folder's
+SHA256SUMS; --unverified runs one that is not, for developing a connector.`,
 		Args: argsThenSettings(arg{"NAME|PATH", "the connector to test: an installed one's name (see `pulse connector list`) or a plugin binary's path"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := parseSettings(args[1:])
@@ -180,14 +190,22 @@ a rule fails.`,
 			}
 			h := g.newHost(newLogger(false))
 			schema := ""
-			if p, err := findPlugin(h, args[0]); err == nil {
+			// A connector that cannot be found is the suite's to report;
+			// a binary that may not run is refused before it starts.
+			var plugin *host.Plugin
+			p, err := findPlugin(h, args[0], unverified, cmd.ErrOrStderr())
+			switch {
+			case err == nil:
+				plugin = &p
 				schema = pluginSchema(cmd, h, p)
+			case errors.Is(err, host.ErrUntrusted):
+				return err
 			}
 			raw, err := json.Marshal(sources.Coerce(schema, cfg))
 			if err != nil {
 				return err
 			}
-			rep := conformance.Check(cmd.Context(), conformance.Options{Connector: args[0], Launch: h.Launch, Config: raw, Deletes: deletes})
+			rep := conformance.Check(cmd.Context(), conformance.Options{Connector: args[0], Plugin: plugin, Launch: h.Launch, Config: raw, Deletes: deletes})
 			out := cmd.OutOrStdout()
 			if err := rep.WriteTable(out); err != nil {
 				return err
@@ -203,6 +221,7 @@ a rule fails.`,
 	}
 	test.Flags().StringVar(&configFile, "config", "", "JSON file with a good configuration")
 	test.Flags().StringSliceVar(&deletes, "deletes", nil, "streams whose read under this configuration must send tombstones")
+	test.Flags().BoolVar(&unverified, unverifiedFlag, false, unverifiedUsage)
 	return test
 }
 
@@ -222,12 +241,34 @@ func pluginSchema(cmd *cobra.Command, h *host.Host, p host.Plugin) string {
 	return spec.GetConfigSchemaJson()
 }
 
-// findPlugin takes an installed connector's name or a path to a binary.
-func findPlugin(h *host.Host, arg string) (host.Plugin, error) {
-	if strings.ContainsRune(arg, os.PathSeparator) {
-		return launch.FromPath(arg)
+// unverifiedFlag lets a connector command run a plugin binary given by
+// path that no SHA256SUMS lists: the development path, never the default.
+const (
+	unverifiedFlag  = "unverified"
+	unverifiedUsage = "run a plugin binary given by PATH that no SHA256SUMS lists, as it is now (for developing a connector)"
+)
+
+// findPlugin takes an installed connector's name or a path to a binary. A
+// binary must be listed in its folder's SHA256SUMS unless unverified is
+// set; then one that is not runs as it is now, with a warning on warn.
+func findPlugin(h *host.Host, arg string, unverified bool, warn io.Writer) (host.Plugin, error) {
+	if !strings.ContainsRune(arg, os.PathSeparator) {
+		return h.Find(arg)
 	}
-	return h.Find(arg)
+	p, err := host.ListedPath(arg)
+	if !errors.Is(err, host.ErrUntrusted) {
+		return p, err
+	}
+	if !unverified {
+		return host.Plugin{}, fmt.Errorf("%w; install it with `pulse connector install %s`, or pass --%s to run it as it is now (for developing a connector)",
+			err, arg, unverifiedFlag)
+	}
+	p, err = launch.FromPath(arg)
+	if err != nil {
+		return p, err
+	}
+	fmt.Fprintf(warn, "pulse: warning: running %s unverified (--%s): no %s lists it; sha256 %x\n", p.Path, unverifiedFlag, host.SumsFile, p.SHA256)
+	return p, nil
 }
 
 func firstLine(s string) string {

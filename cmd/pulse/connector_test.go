@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -48,7 +49,7 @@ func TestConnectorTestFailsNamingTheRule(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"broken plugin by path", []string{bin, "--config", "testdata/conformance-broken.json"}, []string{
+		{"broken plugin by path", []string{bin, "--unverified", "--config", "testdata/conformance-broken.json"}, []string{
 			`(?m)^no-regress\s+FAIL\s+the second read moved the cursor back`,
 			`(?m)^resume\s+pass\s+`,
 			`(?m)^testkit 0\.0\.1: 1 of 10 rules failed$`,
@@ -66,6 +67,44 @@ func TestConnectorTestFailsNamingTheRule(t *testing.T) {
 			require.Equal(t, 1, exit.ExitCode())
 			for _, w := range tc.want {
 				require.Regexp(t, w, out)
+			}
+		})
+	}
+}
+
+// TestConnectorByPathRunsOnlyListedBinaries: a plugin binary given by path
+// runs only when its folder's SHA256SUMS lists it, or with --unverified,
+// which says so; refused, nothing of it runs and the error names the flag.
+func TestConnectorByPathRunsOnlyListedBinaries(t *testing.T) {
+	c := newCLI(t)
+	bin := conformance.Build(t, "github.com/pulseproject/pulse/internal/testkit/cmd/pulse-connector-testkit", "testkit")
+	installed := t.TempDir()
+	c.ok(t, "connector", "install", bin, "--dir", installed)
+	listed := filepath.Join(installed, "pulse-connector-testkit")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want []string
+		not  []string
+	}{
+		{"check refuses an unlisted binary", []string{"check", bin, "accounts=3"}, 1,
+			[]string{`is not listed in .*SHA256SUMS`, "pass --unverified to run it"}, []string{"testkit 0.0.1"}},
+		{"test refuses an unlisted binary", []string{"test", bin, "accounts=3"}, 1,
+			[]string{`is not listed in .*SHA256SUMS`, "pass --unverified to run it"}, []string{"RULE"}},
+		{"check runs it with --unverified", []string{"check", bin, "--unverified", "accounts=3"}, 0,
+			[]string{`warning: running .*pulse-connector-testkit unverified \(--unverified\): no SHA256SUMS lists it`, `(?m)^testkit 0\.0\.1`, "config: ok"}, nil},
+		{"check runs an installed binary by path", []string{"check", listed, "accounts=3"}, 0,
+			[]string{`(?m)^testkit 0\.0\.1`, "config: ok"}, []string{"warning"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := c.exit(t, tc.code, append([]string{"connector"}, tc.args...)...)
+			for _, w := range tc.want {
+				require.Regexp(t, w, out)
+			}
+			for _, n := range tc.not {
+				require.NotContains(t, out, n)
 			}
 		})
 	}

@@ -59,16 +59,20 @@ func TestOneCustomerAcrossEveryTool(t *testing.T) {
 	t.Cleanup(st.Close)
 
 	// In the order a team would connect them: the CRMs first.
+	// Each sync's status and exit code: Salesforce's data holds a contact
+	// and a task of no account, which it rejects, so its run is partial.
 	sources := []struct {
 		kind, name string
 		settings   []string
+		status     string
+		code       int
 	}{
-		{"hubspot", "marketing", []string{"base_url=" + hs.URL, "access_token=" + hs.Token}},
+		{"hubspot", "marketing", []string{"base_url=" + hs.URL, "access_token=" + hs.Token}, "succeeded", 0},
 		{"salesforce", "crm", []string{"base_url=" + sf.URL, "access_token=" + sf.Token,
-			"link_fields.hubspot=HubSpot_Company_Id__c", "team_map.Customer Success=cs"}},
-		{"zendesk", "helpdesk", []string{"base_url=" + zd.URL, "email=" + zd.Email, "api_token=" + zd.Token}},
-		{"intercom", "chat", []string{"base_url=" + ic.URL, "access_token=" + ic.Token}},
-		{"stripe", "billing", []string{"base_url=" + st.URL, "secret_key=" + st.Key}},
+			"link_fields.hubspot=HubSpot_Company_Id__c", "team_map.Customer Success=cs"}, "partial", 3},
+		{"zendesk", "helpdesk", []string{"base_url=" + zd.URL, "email=" + zd.Email, "api_token=" + zd.Token}, "succeeded", 0},
+		{"intercom", "chat", []string{"base_url=" + ic.URL, "access_token=" + ic.Token}, "succeeded", 0},
+		{"stripe", "billing", []string{"base_url=" + st.URL, "secret_key=" + st.Key}, "succeeded", 0},
 	}
 	c := newCLI(t)
 	for _, s := range sources {
@@ -76,8 +80,8 @@ func TestOneCustomerAcrossEveryTool(t *testing.T) {
 		require.Contains(t, out, fmt.Sprintf("added source %s (%s", s.name, s.kind))
 	}
 	for _, s := range sources {
-		out := c.ok(t, "sync", s.name)
-		require.Regexp(t, `run \S+ succeeded in`, out, "pulse sync %s", s.name)
+		out := c.exit(t, s.code, "sync", s.name)
+		require.Regexp(t, `run \S+ `+s.status+` in`, out, "pulse sync %s", s.name)
 	}
 
 	srv := startServe(t, c.env)

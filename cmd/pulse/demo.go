@@ -135,7 +135,7 @@ func writePrivate(path, text string) error {
 
 func demoLoaded(ctx context.Context, e *env, src *domain.Source) (bool, error) {
 	var n int64
-	err := e.db.WithContext(ctx).Model(&domain.SyncRun{}).Where("source_id = ? AND status = ?", src.ID, domain.RunSucceeded).Count(&n).Error
+	err := e.db.WithContext(ctx).Model(&domain.SyncRun{}).Where("source_id = ? AND status IN ?", src.ID, domain.CompletedRunStatuses).Count(&n).Error
 	if err != nil {
 		return false, fmt.Errorf("demo: %w", err)
 	}

@@ -22,20 +22,32 @@ func main() {
 	if err != nil {
 		var usage *usageError
 		var exit exitError
+		var coded exitCode
 		switch {
 		case errors.As(err, &usage):
 			fmt.Fprintf(os.Stderr, "pulse: %s\nUsage: %s\nRun '%s --help' for more.\n", usage.msg, usage.usage(), usage.cmd.CommandPath())
 			os.Exit(exitUsage)
-		case !errors.As(err, &exit):
+		case !errors.As(err, &exit) && !errors.As(err, &coded):
 			fmt.Fprintln(os.Stderr, "pulse:", err)
 		}
-		os.Exit(1)
+		code := 1
+		if errors.As(err, &coded) {
+			code = coded.code
+		}
+		os.Exit(code)
 	}
 }
 
 // exitError ends the process with a failure whose message was already
 // printed, such as a failed sync's report.
 type exitError struct{ error }
+
+// exitCode ends the process with code, its message already printed: the
+// outcomes of `pulse sync` that scripts must tell apart (see syncExitCodes).
+type exitCode struct {
+	error
+	code int
+}
 
 func newRoot() *cobra.Command {
 	g := &globals{}

@@ -77,6 +77,20 @@ func (c *cli) run(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
+// exit runs pulse and requires it to exit with code.
+func (c *cli) exit(t *testing.T, code int, args ...string) string {
+	t.Helper()
+	out, err := c.run(t, args...)
+	var exit *exec.ExitError
+	if code == 0 {
+		require.NoError(t, err, "pulse %s:\n%s", strings.Join(args, " "), out)
+		return out
+	}
+	require.ErrorAs(t, err, &exit, "pulse %s:\n%s", strings.Join(args, " "), out)
+	require.Equal(t, code, exit.ExitCode(), "pulse %s:\n%s", strings.Join(args, " "), out)
+	return out
+}
+
 func (c *cli) ok(t *testing.T, args ...string) string {
 	t.Helper()
 	out, err := c.run(t, args...)
@@ -92,8 +106,10 @@ func TestSourceAddSyncAndReport(t *testing.T) {
 	out := c.ok(t, "source", "add", "csv", "exports", "path="+exports)
 	require.Contains(t, out, "added source exports (csv")
 
-	out = c.ok(t, "sync", "exports")
-	require.Contains(t, out, "succeeded")
+	// A run that rejected rows is partial, with its own exit code.
+	out = c.exit(t, 3, "sync", "exports")
+	require.Regexp(t, `run \S+ partial in `, out)
+	require.Contains(t, out, "pulse: exports: partial: 1 record rejected")
 	require.Regexp(t, `(?m)^\s*accounts\s+4\s+4\s+0\s+0\s+0\s*$`, out)
 	// The bad rows are named with file, line and column; their
 	// neighbours still import.
@@ -101,9 +117,12 @@ func TestSourceAddSyncAndReport(t *testing.T) {
 	require.Contains(t, out, `activities.csv:5 [deferred] account_external_id: no account "nope" from this source`)
 	require.Regexp(t, `(?m)^\s*activities\s+4\s+3\s+0\s+1\s+1\s*$`, out)
 
-	out = c.ok(t, "sync", "exports")
-	require.Regexp(t, `succeeded in .*: \d+ read .*, 0 written`, out)
+	out = c.ok(t, "source", "list")
+	require.Regexp(t, `exports\s+csv\s+on demand\s+partial`, out)
 
+	// The files unchanged, the next run reads nothing and rejects nothing.
+	out = c.ok(t, "sync", "exports")
+	require.Regexp(t, `succeeded in .*: 0 read .*, 0 written`, out)
 	out = c.ok(t, "source", "list")
 	require.Regexp(t, `exports\s+csv\s+on demand\s+succeeded`, out)
 	c.ok(t, "source", "rm", "exports")
@@ -162,9 +181,11 @@ func TestConnectorListShowsBuiltins(t *testing.T) {
 
 // server is a running `pulse serve`.
 type server struct {
-	cmd  *exec.Cmd
-	url  string
-	out  *lockedBuffer
+	cmd *exec.Cmd
+	url string
+	out *lockedBuffer
+	// logs is what serve wrote to stderr: its log.
+	logs *lockedBuffer
 	done chan error
 	// key is an admin API key: the one serve --demo printed, or one made
 	// with pulse apikey create before serve started.
@@ -186,7 +207,7 @@ func startServe(t *testing.T, env []string, args ...string) *server {
 	var logs lockedBuffer
 	cmd.Stderr = &logs
 	require.NoError(t, cmd.Start())
-	s := &server{cmd: cmd, out: &lockedBuffer{}, done: make(chan error, 1), key: key}
+	s := &server{cmd: cmd, out: &lockedBuffer{}, logs: &logs, done: make(chan error, 1), key: key}
 	urlc, keyc := make(chan string, 1), make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)

@@ -138,7 +138,7 @@ func schedule(ctx context.Context, e *env, tick time.Duration) {
 				continue
 			}
 			if err := <-done; err != nil {
-				e.logger.Warn("scheduled sync failed", "source", src.Name, "err", err)
+				logRunEnd(e.logger, "scheduled sync", src.Name, err)
 			}
 		}
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	gosync "sync"
 	"text/tabwriter"
@@ -14,10 +16,38 @@ import (
 	"github.com/pulseproject/pulse/sync"
 )
 
+// The exit codes of `pulse sync`, one per way a run ends, so that a script
+// can tell a run to retry later from one to fix. Any other error (no such
+// source, no database) exits 1 like a failed run; 2 is left to usage
+// errors.
+const (
+	exitFailed      = 1
+	exitPartial     = 3
+	exitPaused      = 4
+	exitInterrupted = 130 // 128 + SIGINT, as shells report a Ctrl-C
+)
+
+const syncHelp = `Run one sync of the source NAME, showing each stream's progress, then a
+table of what each stream read, wrote, deleted, deferred and rejected, and
+the run's issues.
+
+Exit codes, one per way a run ends:
+  0    succeeded: every stream read, every record stored
+  1    failed: an error stopped the run (what it committed stays);
+       also any error before the run starts, such as an unknown source
+  2    usage error: wrong arguments or flags
+  3    partial: every stream read, but some records were rejected; the
+       report lists them with where they are in the source
+  4    paused: the vendor's rate limit stopped the run; it prints until
+       when, and the next run resumes from the last checkpoint
+  130  interrupted: Ctrl-C or SIGTERM stopped the run; the next run
+       resumes from the last checkpoint`
+
 func newSyncCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "sync NAME",
-		Short: "Run one sync of the source NAME, showing progress; exits non-zero if it fails",
+		Short: "Run one sync of the source NAME, showing progress; the exit code says how it ended",
+		Long:  syncHelp,
 		Args:  exactArgs(arg{"NAME", "the source to sync; see `pulse source list`"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := g.open(cmd.Context(), newLogger(false))
@@ -36,13 +66,62 @@ func newSyncCmd(g *globals) *cobra.Command {
 			if err := report(cmd.OutOrStdout(), e, run); err != nil {
 				return err
 			}
-			if err != nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), "pulse:", err)
-				return exitError{err}
-			}
-			return nil
+			return syncOutcome(cmd.ErrOrStderr(), src.Name, run, err)
 		},
 	}
+}
+
+// syncOutcome says on w how run ended, in a line a person can act on, and
+// returns the error carrying its exit code; nil for a run that succeeded.
+func syncOutcome(w io.Writer, source string, run *domain.SyncRun, runErr error) error {
+	var msg string
+	code := exitFailed
+	switch run.Status {
+	case domain.RunSucceeded:
+		return nil
+	case domain.RunPartial:
+		msg = fmt.Sprintf("%s: partial: %d %s rejected; fix them in the source (see the issues above)",
+			source, run.RecordsRejected, plural(run.RecordsRejected, "record", "records"))
+		code = exitPartial
+	case domain.RunPaused:
+		msg = source + ": paused by the vendor's rate limit"
+		if run.PausedUntil != nil {
+			msg = fmt.Sprintf("%s: paused until %s", source, run.PausedUntil.Local().Format(time.RFC3339))
+		}
+		msg += "; the next run resumes from the last checkpoint"
+		code = exitPaused
+	case domain.RunInterrupted:
+		msg = source + ": interrupted; the next run resumes from the last checkpoint"
+		code = exitInterrupted
+	default:
+		if runErr == nil {
+			runErr = fmt.Errorf("%w: %s: ended %s", sync.ErrRunFailed, source, run.Status)
+		}
+		msg = runErr.Error()
+	}
+	fmt.Fprintln(w, "pulse:", msg)
+	return exitCode{errors.New(msg), code}
+}
+
+// logRunEnd logs a run of source that did not complete, by its error from
+// the engine: a failure is a warning; a pause the vendor asked for, or an
+// interruption such as a shutdown, is what was meant to happen.
+func logRunEnd(logger *slog.Logger, what, source string, err error) {
+	switch {
+	case errors.Is(err, sync.ErrRunPaused):
+		logger.Info(what+" paused", "source", source, "err", err)
+	case errors.Is(err, sync.ErrRunInterrupted):
+		logger.Info(what+" interrupted", "source", source, "err", err)
+	default:
+		logger.Warn(what+" failed", "source", source, "err", err)
+	}
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // runWithProgress runs the sync, printing each stream's progress (records

@@ -4,12 +4,16 @@ import (
 	"bufio"
 	"database/sql"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pulseproject/pulse/connectors/zendesk/zendesktest"
 )
 
 // demoSource is a small, fixed demo dataset: the same records on every
@@ -57,7 +61,7 @@ func TestKilledSyncResumesToTheSameData(t *testing.T) {
 	require.Regexp(t, `d\s+demo\s+on demand\s+succeeded`, out)
 	var interrupted int
 	db := openSQL(t, c.url)
-	require.NoError(t, db.QueryRow("SELECT count(*) FROM sync_runs WHERE status = 'failed' AND error LIKE 'interrupted%'").Scan(&interrupted))
+	require.NoError(t, db.QueryRow("SELECT count(*) FROM sync_runs WHERE status = 'interrupted' AND error LIKE 'interrupted%'").Scan(&interrupted))
 	require.Equal(t, 1, interrupted)
 }
 
@@ -104,4 +108,83 @@ func snapshot(t *testing.T, url string) map[string][]string {
 		out[name] = list
 	}
 	return out
+}
+
+// TestCtrlCInterruptsTheSync sends SIGINT to pulse sync once it shows
+// progress: the run is stored as interrupted, not failed, pulse exits 130,
+// and the next run completes from where it stopped.
+func TestCtrlCInterruptsTheSync(t *testing.T) {
+	c := newCLI(t)
+	c.ok(t, "source", "add", "demo", "d", "size=400", "seed=7", "end_date=2026-06-30")
+	cmd := exec.Command(pulseBin, "sync", "d")
+	cmd.Env = c.env
+	var out lockedBuffer
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = &out
+	require.NoError(t, cmd.Start())
+	sc := bufio.NewScanner(stdout)
+	signalled := false
+	for sc.Scan() {
+		_, _ = out.Write([]byte(sc.Text() + "\n"))
+		if !signalled && strings.Contains(sc.Text(), " records") {
+			require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+			signalled = true
+		}
+	}
+	require.True(t, signalled, "the sync showed no progress:\n%s", out.String())
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, out.String())
+	require.Equal(t, 130, exit.ExitCode(), out.String())
+	require.Regexp(t, `run \S+ interrupted in `, out.String())
+	require.Contains(t, out.String(), "pulse: d: interrupted; the next run resumes from the last checkpoint")
+	require.NotContains(t, out.String(), "bad connection")
+	require.NotContains(t, out.String(), "sync failed")
+
+	var status, msg string
+	db := openSQL(t, c.url)
+	require.NoError(t, db.QueryRow("SELECT status, error FROM sync_runs").Scan(&status, &msg))
+	require.Equal(t, "interrupted", status)
+	require.Equal(t, "interrupted: interrupt signal received", msg)
+	srv := startServe(t, c.env)
+	last := srv.query(t, `{ sources { lastRun { status error } } }`)["sources"].([]any)[0].(map[string]any)["lastRun"]
+	srv.stop(t)
+	require.Equal(t, map[string]any{"status": "INTERRUPTED", "error": msg}, last)
+
+	out2 := c.ok(t, "sync", "d")
+	require.Regexp(t, `run \S+ succeeded in `, out2)
+}
+
+// TestPausedSyncSaysUntilWhenAndExitsWithItsCode: a vendor that asks to
+// come back in a day pauses the run; pulse says until when, not that the
+// sync failed, and exits 4.
+func TestPausedSyncSaysUntilWhenAndExitsWithItsCode(t *testing.T) {
+	zd, err := zendesktest.New(connectorTestdata(t, "zendesk"), "admin@pulse-demo.example", "zd-token")
+	require.NoError(t, err)
+	t.Cleanup(zd.Close)
+	c := newCLI(t)
+	c.ok(t, "source", "add", "zendesk", "helpdesk", "base_url="+zd.URL, "email="+zd.Email, "api_token="+zd.Token)
+	// The sync's first request, after those of source add's check.
+	zd.Refuse(len(zd.Requests())+1, "86400")
+
+	out := c.exit(t, 4, "sync", "helpdesk")
+	m := regexp.MustCompile(`pulse: helpdesk: paused until (\S+); the next run resumes from the last checkpoint`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	until, err := time.Parse(time.RFC3339, m[1])
+	require.NoError(t, err)
+	require.WithinDuration(t, time.Now().Add(24*time.Hour), until, 10*time.Minute)
+	require.Regexp(t, `run \S+ paused in `, out)
+	require.NotContains(t, out, "sync failed")
+
+	var status string
+	require.NoError(t, openSQL(t, c.url).QueryRow("SELECT status FROM sync_runs").Scan(&status))
+	require.Equal(t, "paused", status)
+}
+
+func TestSyncHelpListsItsExitCodes(t *testing.T) {
+	out := newCLI(t).ok(t, "sync", "--help")
+	for _, code := range []string{`0\s+succeeded`, `1\s+failed`, `2\s+usage error`, `3\s+partial`, `4\s+paused`, `130\s+interrupted`} {
+		require.Regexp(t, `(?m)^\s+`+code, out)
+	}
 }

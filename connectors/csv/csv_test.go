@@ -471,3 +471,45 @@ func writeFile(t *testing.T, dir, name, content string) {
 	t.Helper()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
 }
+
+// TestReadRefusesDuplicateIDs: a later row of an id a file already listed
+// does not win over the first; it is refused naming the first's line, also
+// when the read resumes past the first from a checkpoint.
+func TestReadRefusesDuplicateIDs(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("id,name,tier\nacc-1,Acme,A\nacc-2,Globex,B\n")
+	for i := 3; i <= 1001; i++ { // lines 4-1002
+		fmt.Fprintf(&b, "acc-%d,Company %d,C\n", i, i)
+	}
+	// Lines 1003 and 1005 repeat the id of line 2; line 1004 has no
+	// usable id.
+	b.WriteString("acc-1,Acme Renamed,B\nacc-2,Globex,B,extra\nacc-1,Acme Again,\n")
+	writeFile(t, dir, "accounts.csv", b.String())
+	writeFile(t, dir, "fx_rates.csv", "date,currency,rate\n2024-03-01,EUR,1.08\n2024-03-01,eur,1.09\n")
+
+	type recErr struct{ stream, id, origin, field, msg string }
+	errs := func(res result) []recErr {
+		var got []recErr
+		for _, e := range res.errs {
+			got = append(got, recErr{e.GetStream(), e.GetExternalId(), e.GetOrigin(), e.GetField(), e.GetMessage()})
+		}
+		return got
+	}
+	res := read(t, dir, nil, "accounts", "fx_rates")
+	require.Equal(t, []recErr{
+		{"fx_rates", "EUR|2024-03-01", "fx_rates.csv:3:2", "currency", `duplicate id "EUR|2024-03-01": first at fx_rates.csv:2; this row is not imported`},
+		{"accounts", "acc-1", "accounts.csv:1003:1", "id", `duplicate id "acc-1": first at accounts.csv:2; this row is not imported`},
+		{"accounts", "", "accounts.csv:1004:4", "", "the row has 4 fields, the header has 3"},
+		{"accounts", "acc-1", "accounts.csv:1005:1", "id", `duplicate id "acc-1": first at accounts.csv:2; this row is not imported`},
+	}, errs(res))
+	require.Len(t, res.records["accounts"], 1001)
+	require.Equal(t, "Acme", res.record(t, "accounts", "acc-1").GetAccount().GetName(), "the first row stands")
+	require.Equal(t, "accounts.csv:2", res.record(t, "accounts", "acc-1").GetOrigin())
+
+	// Resumed from the checkpoint after the first 1000 rows, the read
+	// still knows the ids before it.
+	resumed := read(t, dir, map[string][]byte{"accounts": res.states["accounts"][0]}, "accounts")
+	require.Equal(t, []string{"acc-1001"}, resumed.ids("accounts"))
+	require.Equal(t, errs(res)[1:], errs(resumed))
+}

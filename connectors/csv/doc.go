@@ -7,6 +7,11 @@
 // case and order; columns with no canonical place land in the record's custom
 // map. A row that cannot become a record is reported with its file, line and
 // column and the import goes on, so the user can fix every problem in one
-// pass. A file is re-read only when its SHA-256 changed, and an interrupted
-// read resumes at the line after its last checkpoint.
+// pass. An id a file lists twice is taken from its first row: every later
+// row of it is reported, naming the first's line, and not imported. A
+// currency is upper-cased here and checked against ISO 4217 by the host,
+// as every connector's are; the record carries the cell's place, so that
+// the problem names file, line and column too. A file is re-read only when
+// its SHA-256 changed, and an interrupted read resumes at the line after
+// its last checkpoint.
 package csv

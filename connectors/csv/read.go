@@ -193,6 +193,9 @@ func (t *table) read(ctx context.Context, cfg sdk.Config, state sdk.State, w *sd
 		return &sdk.ConfigError{Field: "path", Err: fmt.Errorf("%s: %s", t.file, strings.Join(probs, "; "))}
 	}
 	rows := 0
+	// firstAt is the line of each id's first row in the file: a later row
+	// of the same id is refused rather than left to win over it.
+	firstAt := map[string]int{}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -212,9 +215,18 @@ func (t *table) read(ctx context.Context, cfg sdk.Config, state sdk.State, w *sd
 			line, _ = cr.FieldPos(0)
 		}
 		if line < from {
+			// Read before the checkpoint: only its id still counts.
+			if pe == nil && len(fields) == len(hdr.names) {
+				r := &row{hdr: hdr, fields: fields}
+				if id := t.id(r); len(r.probs) == 0 {
+					if _, dup := firstAt[id]; !dup {
+						firstAt[id] = line
+					}
+				}
+			}
 			continue
 		}
-		if err := t.handle(w, hdr, line, fields, pe); err != nil {
+		if err := t.handle(w, hdr, line, fields, pe, firstAt); err != nil {
 			return err
 		}
 		if rows++; rows%checkpointEvery == 0 {
@@ -270,12 +282,29 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// handle emits one row's record, or reports every problem of the row.
-func (t *table) handle(w *sdk.Writer, hdr *header, line int, fields []string, parseErr *stdcsv.ParseError) error {
+// handle emits one row's record, or reports every problem of the row. An
+// id that firstAt already holds is a duplicate: the row is refused naming
+// the line of the first, which stands.
+func (t *table) handle(w *sdk.Writer, hdr *header, line int, fields []string, parseErr *stdcsv.ParseError, firstAt map[string]int) error {
 	r := &row{hdr: hdr, fields: fields}
 	id, rec := t.parse(r, parseErr)
+	if id != "" {
+		if first, dup := firstAt[id]; dup {
+			key := t.key[0]
+			col := hdr.index[key] + 1
+			r.fail(col, key, "duplicate id %q: first at %s:%d; this row is not imported", id, t.file, first)
+		} else {
+			firstAt[id] = line
+		}
+	}
 	if len(r.probs) == 0 {
 		rec.Origin = fmt.Sprintf("%s:%d", t.file, line)
+		for name, col := range r.placed {
+			if rec.FieldOrigins == nil {
+				rec.FieldOrigins = map[string]string{}
+			}
+			rec.FieldOrigins[name] = fmt.Sprintf("%s:%d:%d", t.file, line, col)
+		}
 		return w.Emit(rec)
 	}
 	slices.SortStableFunc(r.probs, func(a, b problem) int { return a.col - b.col })

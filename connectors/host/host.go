@@ -160,6 +160,29 @@ func (h *Host) Find(name string) (Plugin, error) {
 		strings.Join(h.opts.Dirs, ", "), strings.Join(h.opts.Builtins, ", "))
 }
 
+// ListedPath describes a plugin binary given by path that its folder's
+// SHA256SUMS lists: launched, it must match the checksum listed there. A
+// binary no SHA256SUMS lists gives an error wrapping ErrUntrusted.
+func ListedPath(path string) (Plugin, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return Plugin{}, fmt.Errorf("host: %s: %w", path, err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return Plugin{}, fmt.Errorf("host: %w", err)
+	}
+	sums, err := ReadSums(filepath.Dir(abs))
+	if err != nil {
+		return Plugin{}, err
+	}
+	sum, ok := sums[filepath.Base(abs)]
+	if !ok {
+		return Plugin{}, fmt.Errorf("%w: %s is not listed in %s", ErrUntrusted, abs, filepath.Join(filepath.Dir(abs), SumsFile))
+	}
+	name := strings.TrimPrefix(filepath.Base(abs), BinaryPrefix)
+	return Plugin{Name: name, Path: abs, SHA256: sum}, nil
+}
+
 func (h *Host) builtin(name string) (Plugin, error) {
 	h.selfOnce.Do(func() {
 		h.self, h.selfErr = os.Executable()

@@ -1509,6 +1509,11 @@ type Record struct {
 	// Salesforce account id on a Zendesk organization). Identity resolution
 	// trusts them before domains and names.
 	Links []*Link `protobuf:"bytes,6,rep,name=links,proto3" json:"links,omitempty"`
+	// Where a field's value is in the source, by field, when the connector
+	// can point closer than origin: {"currency": "subscriptions.csv:12:5"}
+	// (file, line, column). A rule the host finds broken names the field's
+	// place from here, else origin.
+	FieldOrigins map[string]string `protobuf:"bytes,7,rep,name=field_origins,json=fieldOrigins,proto3" json:"field_origins,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Types that are valid to be assigned to Entity:
 	//
 	//	*Record_Account
@@ -1594,6 +1599,13 @@ func (x *Record) GetOrigin() string {
 func (x *Record) GetLinks() []*Link {
 	if x != nil {
 		return x.Links
+	}
+	return nil
+}
+
+func (x *Record) GetFieldOrigins() map[string]string {
+	if x != nil {
+		return x.FieldOrigins
 	}
 	return nil
 }
@@ -2795,7 +2807,7 @@ const file_connector_proto_rawDesc = "" +
 	"\x04Kind\x12\x0f\n" +
 	"\vKIND_SYSTEM\x10\x00\x12\x0f\n" +
 	"\vKIND_CONFIG\x10\x01\x12\x12\n" +
-	"\x0eKIND_TRANSIENT\x10\x02\"\xf8\x06\n" +
+	"\x0eKIND_TRANSIENT\x10\x02\"\x8c\b\n" +
 	"\x06Record\x12?\n" +
 	"\ventity_type\x18\x01 \x01(\x0e2\x1e.pulse.connector.v1.EntityTypeR\n" +
 	"entityType\x12\x1f\n" +
@@ -2804,7 +2816,8 @@ const file_connector_proto_rawDesc = "" +
 	"\adeleted\x18\x03 \x01(\bR\adeleted\x12/\n" +
 	"\x06custom\x18\x04 \x01(\v2\x17.google.protobuf.StructR\x06custom\x12\x16\n" +
 	"\x06origin\x18\x05 \x01(\tR\x06origin\x12.\n" +
-	"\x05links\x18\x06 \x03(\v2\x18.pulse.connector.v1.LinkR\x05links\x127\n" +
+	"\x05links\x18\x06 \x03(\v2\x18.pulse.connector.v1.LinkR\x05links\x12Q\n" +
+	"\rfield_origins\x18\a \x03(\v2,.pulse.connector.v1.Record.FieldOriginsEntryR\ffieldOrigins\x127\n" +
 	"\aaccount\x18\n" +
 	" \x01(\v2\x1b.pulse.connector.v1.AccountH\x00R\aaccount\x124\n" +
 	"\x06person\x18\v \x01(\v2\x1a.pulse.connector.v1.PersonH\x00R\x06person\x12J\n" +
@@ -2815,7 +2828,10 @@ const file_connector_proto_rawDesc = "" +
 	"\x11subscription_item\x18\x10 \x01(\v2$.pulse.connector.v1.SubscriptionItemH\x00R\x10subscriptionItem\x124\n" +
 	"\x06ticket\x18\x11 \x01(\v2\x1a.pulse.connector.v1.TicketH\x00R\x06ticket\x12M\n" +
 	"\x0fsurvey_response\x18\x12 \x01(\v2\".pulse.connector.v1.SurveyResponseH\x00R\x0esurveyResponse\x125\n" +
-	"\afx_rate\x18\x13 \x01(\v2\x1a.pulse.connector.v1.FxRateH\x00R\x06fxRateB\b\n" +
+	"\afx_rate\x18\x13 \x01(\v2\x1a.pulse.connector.v1.FxRateH\x00R\x06fxRate\x1a?\n" +
+	"\x11FieldOriginsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\b\n" +
 	"\x06entity\";\n" +
 	"\x04Link\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1f\n" +
@@ -2936,7 +2952,7 @@ func file_connector_proto_rawDescGZIP() []byte {
 }
 
 var file_connector_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_connector_proto_goTypes = []any{
 	(EntityType)(0),               // 0: pulse.connector.v1.EntityType
 	(Diagnostic_Severity)(0),      // 1: pulse.connector.v1.Diagnostic.Severity
@@ -2975,12 +2991,13 @@ var file_connector_proto_goTypes = []any{
 	(*SurveyResponse)(nil),        // 34: pulse.connector.v1.SurveyResponse
 	(*FxRate)(nil),                // 35: pulse.connector.v1.FxRate
 	nil,                           // 36: pulse.connector.v1.ReadRequest.StateEntry
-	(*timestamppb.Timestamp)(nil), // 37: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),       // 38: google.protobuf.Struct
+	nil,                           // 37: pulse.connector.v1.Record.FieldOriginsEntry
+	(*timestamppb.Timestamp)(nil), // 38: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),       // 39: google.protobuf.Struct
 }
 var file_connector_proto_depIdxs = []int32{
-	37, // 0: pulse.connector.v1.AcquireResponse.hold_until:type_name -> google.protobuf.Timestamp
-	37, // 1: pulse.connector.v1.HoldRequest.until:type_name -> google.protobuf.Timestamp
+	38, // 0: pulse.connector.v1.AcquireResponse.hold_until:type_name -> google.protobuf.Timestamp
+	38, // 1: pulse.connector.v1.HoldRequest.until:type_name -> google.protobuf.Timestamp
 	10, // 2: pulse.connector.v1.SpecResponse.streams:type_name -> pulse.connector.v1.StreamSpec
 	0,  // 3: pulse.connector.v1.StreamSpec.entity_type:type_name -> pulse.connector.v1.EntityType
 	13, // 4: pulse.connector.v1.CheckResponse.problems:type_name -> pulse.connector.v1.Diagnostic
@@ -2996,45 +3013,46 @@ var file_connector_proto_depIdxs = []int32{
 	24, // 14: pulse.connector.v1.RecordBatch.records:type_name -> pulse.connector.v1.Record
 	2,  // 15: pulse.connector.v1.Log.level:type_name -> pulse.connector.v1.Log.Level
 	3,  // 16: pulse.connector.v1.Error.kind:type_name -> pulse.connector.v1.Error.Kind
-	37, // 17: pulse.connector.v1.Error.retry_after:type_name -> google.protobuf.Timestamp
+	38, // 17: pulse.connector.v1.Error.retry_after:type_name -> google.protobuf.Timestamp
 	0,  // 18: pulse.connector.v1.Record.entity_type:type_name -> pulse.connector.v1.EntityType
-	38, // 19: pulse.connector.v1.Record.custom:type_name -> google.protobuf.Struct
+	39, // 19: pulse.connector.v1.Record.custom:type_name -> google.protobuf.Struct
 	25, // 20: pulse.connector.v1.Record.links:type_name -> pulse.connector.v1.Link
-	26, // 21: pulse.connector.v1.Record.account:type_name -> pulse.connector.v1.Account
-	27, // 22: pulse.connector.v1.Record.person:type_name -> pulse.connector.v1.Person
-	28, // 23: pulse.connector.v1.Record.account_team:type_name -> pulse.connector.v1.AccountTeamMember
-	29, // 24: pulse.connector.v1.Record.contact:type_name -> pulse.connector.v1.Contact
-	30, // 25: pulse.connector.v1.Record.activity:type_name -> pulse.connector.v1.Activity
-	31, // 26: pulse.connector.v1.Record.deal:type_name -> pulse.connector.v1.Deal
-	32, // 27: pulse.connector.v1.Record.subscription_item:type_name -> pulse.connector.v1.SubscriptionItem
-	33, // 28: pulse.connector.v1.Record.ticket:type_name -> pulse.connector.v1.Ticket
-	34, // 29: pulse.connector.v1.Record.survey_response:type_name -> pulse.connector.v1.SurveyResponse
-	35, // 30: pulse.connector.v1.Record.fx_rate:type_name -> pulse.connector.v1.FxRate
-	37, // 31: pulse.connector.v1.Activity.occurred_at:type_name -> google.protobuf.Timestamp
-	37, // 32: pulse.connector.v1.Deal.closed_at:type_name -> google.protobuf.Timestamp
-	37, // 33: pulse.connector.v1.SubscriptionItem.starts_at:type_name -> google.protobuf.Timestamp
-	37, // 34: pulse.connector.v1.SubscriptionItem.ends_at:type_name -> google.protobuf.Timestamp
-	37, // 35: pulse.connector.v1.Ticket.opened_at:type_name -> google.protobuf.Timestamp
-	37, // 36: pulse.connector.v1.Ticket.first_response_at:type_name -> google.protobuf.Timestamp
-	37, // 37: pulse.connector.v1.Ticket.resolved_at:type_name -> google.protobuf.Timestamp
-	37, // 38: pulse.connector.v1.SurveyResponse.responded_at:type_name -> google.protobuf.Timestamp
-	8,  // 39: pulse.connector.v1.Connector.Spec:input_type -> pulse.connector.v1.SpecRequest
-	11, // 40: pulse.connector.v1.Connector.Check:input_type -> pulse.connector.v1.CheckRequest
-	14, // 41: pulse.connector.v1.Connector.Discover:input_type -> pulse.connector.v1.DiscoverRequest
-	16, // 42: pulse.connector.v1.Connector.Read:input_type -> pulse.connector.v1.ReadRequest
-	4,  // 43: pulse.connector.v1.RateLimiter.Acquire:input_type -> pulse.connector.v1.AcquireRequest
-	6,  // 44: pulse.connector.v1.RateLimiter.Hold:input_type -> pulse.connector.v1.HoldRequest
-	9,  // 45: pulse.connector.v1.Connector.Spec:output_type -> pulse.connector.v1.SpecResponse
-	12, // 46: pulse.connector.v1.Connector.Check:output_type -> pulse.connector.v1.CheckResponse
-	15, // 47: pulse.connector.v1.Connector.Discover:output_type -> pulse.connector.v1.DiscoverResponse
-	17, // 48: pulse.connector.v1.Connector.Read:output_type -> pulse.connector.v1.ReadMessage
-	5,  // 49: pulse.connector.v1.RateLimiter.Acquire:output_type -> pulse.connector.v1.AcquireResponse
-	7,  // 50: pulse.connector.v1.RateLimiter.Hold:output_type -> pulse.connector.v1.HoldResponse
-	45, // [45:51] is the sub-list for method output_type
-	39, // [39:45] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	37, // 21: pulse.connector.v1.Record.field_origins:type_name -> pulse.connector.v1.Record.FieldOriginsEntry
+	26, // 22: pulse.connector.v1.Record.account:type_name -> pulse.connector.v1.Account
+	27, // 23: pulse.connector.v1.Record.person:type_name -> pulse.connector.v1.Person
+	28, // 24: pulse.connector.v1.Record.account_team:type_name -> pulse.connector.v1.AccountTeamMember
+	29, // 25: pulse.connector.v1.Record.contact:type_name -> pulse.connector.v1.Contact
+	30, // 26: pulse.connector.v1.Record.activity:type_name -> pulse.connector.v1.Activity
+	31, // 27: pulse.connector.v1.Record.deal:type_name -> pulse.connector.v1.Deal
+	32, // 28: pulse.connector.v1.Record.subscription_item:type_name -> pulse.connector.v1.SubscriptionItem
+	33, // 29: pulse.connector.v1.Record.ticket:type_name -> pulse.connector.v1.Ticket
+	34, // 30: pulse.connector.v1.Record.survey_response:type_name -> pulse.connector.v1.SurveyResponse
+	35, // 31: pulse.connector.v1.Record.fx_rate:type_name -> pulse.connector.v1.FxRate
+	38, // 32: pulse.connector.v1.Activity.occurred_at:type_name -> google.protobuf.Timestamp
+	38, // 33: pulse.connector.v1.Deal.closed_at:type_name -> google.protobuf.Timestamp
+	38, // 34: pulse.connector.v1.SubscriptionItem.starts_at:type_name -> google.protobuf.Timestamp
+	38, // 35: pulse.connector.v1.SubscriptionItem.ends_at:type_name -> google.protobuf.Timestamp
+	38, // 36: pulse.connector.v1.Ticket.opened_at:type_name -> google.protobuf.Timestamp
+	38, // 37: pulse.connector.v1.Ticket.first_response_at:type_name -> google.protobuf.Timestamp
+	38, // 38: pulse.connector.v1.Ticket.resolved_at:type_name -> google.protobuf.Timestamp
+	38, // 39: pulse.connector.v1.SurveyResponse.responded_at:type_name -> google.protobuf.Timestamp
+	8,  // 40: pulse.connector.v1.Connector.Spec:input_type -> pulse.connector.v1.SpecRequest
+	11, // 41: pulse.connector.v1.Connector.Check:input_type -> pulse.connector.v1.CheckRequest
+	14, // 42: pulse.connector.v1.Connector.Discover:input_type -> pulse.connector.v1.DiscoverRequest
+	16, // 43: pulse.connector.v1.Connector.Read:input_type -> pulse.connector.v1.ReadRequest
+	4,  // 44: pulse.connector.v1.RateLimiter.Acquire:input_type -> pulse.connector.v1.AcquireRequest
+	6,  // 45: pulse.connector.v1.RateLimiter.Hold:input_type -> pulse.connector.v1.HoldRequest
+	9,  // 46: pulse.connector.v1.Connector.Spec:output_type -> pulse.connector.v1.SpecResponse
+	12, // 47: pulse.connector.v1.Connector.Check:output_type -> pulse.connector.v1.CheckResponse
+	15, // 48: pulse.connector.v1.Connector.Discover:output_type -> pulse.connector.v1.DiscoverResponse
+	17, // 49: pulse.connector.v1.Connector.Read:output_type -> pulse.connector.v1.ReadMessage
+	5,  // 50: pulse.connector.v1.RateLimiter.Acquire:output_type -> pulse.connector.v1.AcquireResponse
+	7,  // 51: pulse.connector.v1.RateLimiter.Hold:output_type -> pulse.connector.v1.HoldResponse
+	46, // [46:52] is the sub-list for method output_type
+	40, // [40:46] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_connector_proto_init() }
@@ -3068,7 +3086,7 @@ func file_connector_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_connector_proto_rawDesc), len(file_connector_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   33,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

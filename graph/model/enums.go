@@ -59,7 +59,7 @@ var (
 	intervals       = newVocabulary(domain.Intervals...)
 	surveyKinds     = newVocabulary(domain.SurveyKinds...)
 	touchpoints     = newVocabulary(domain.Touchpoints...)
-	runStatuses     = newVocabulary(domain.RunRunning, domain.RunSucceeded, domain.RunFailed, domain.RunPaused)
+	runStatuses     = newVocabulary(domain.RunStatuses...)
 	issueKinds      = newVocabulary(domain.IssueRejected, domain.IssueDeferred, domain.IssueSource)
 	timelineKinds   = newVocabulary(domain.TimelineKinds...)
 	accountOrderBys = newVocabulary(domain.SortByName, domain.SortByMRR, domain.SortByRenewalDate, domain.SortByLastTouch,

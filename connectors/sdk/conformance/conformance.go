@@ -26,6 +26,9 @@ type Options struct {
 	// CLI passes its host's, which finds installed and built-in
 	// connectors. Nil means Connector must be a path.
 	Launch func(ctx context.Context, name string) (*launch.Conn, error)
+	// Plugin, when set, is the connector to test, as the caller resolved
+	// and verified it (see host.ListedPath); Connector then only names it.
+	Plugin *launch.Plugin
 	// Config is a good configuration, a JSON object, whose read emits
 	// records. Point base_url at a local server to test the 429 rule.
 	Config json.RawMessage

@@ -22,6 +22,8 @@ func (s *suite) ruleSpec(ctx context.Context) Result {
 	s.blocked = "the connector did not start"
 	var err error
 	switch {
+	case s.opts.Plugin != nil:
+		s.plugin = *s.opts.Plugin
 	case strings.ContainsRune(s.opts.Connector, os.PathSeparator):
 		if s.plugin, err = launch.FromPath(s.opts.Connector); err != nil {
 			return fail("%v", err)

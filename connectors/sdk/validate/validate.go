@@ -190,14 +190,13 @@ func ValidateRecord(r *connectorpb.Record) Problems {
 		p.required("account_external_id", x.GetAccountExternalId())
 		p.oneOf("status", x.GetStatus(), DealStatuses, false)
 		p.oneOf("kind", x.GetKind(), DealKinds, false)
-		if amount := p.nonNegative("amount", x.GetAmount()); !amount.IsZero() {
-			p.required("currency", x.GetCurrency())
-		}
+		amount := p.nonNegative("amount", x.GetAmount())
+		p.currency("currency", x.GetCurrency(), !amount.IsZero())
 	case *connectorpb.Record_SubscriptionItem:
 		x := e.SubscriptionItem
 		p.required("account_external_id", x.GetAccountExternalId())
 		p.oneOf("interval", x.GetInterval(), Intervals, true)
-		p.required("currency", x.GetCurrency())
+		p.currency("currency", x.GetCurrency(), true)
 		p.nonNegative("amount", x.GetAmount())
 		p.timestamp("starts_at", x.GetStartsAt())
 		if x.GetEndsAt() != nil && x.GetStartsAt() != nil && x.GetEndsAt().AsTime().Before(x.GetStartsAt().AsTime()) {
@@ -230,7 +229,7 @@ func ValidateRecord(r *connectorpb.Record) Problems {
 		p.timestamp("responded_at", x.GetRespondedAt())
 	case *connectorpb.Record_FxRate:
 		x := e.FxRate
-		p.required("currency", x.GetCurrency())
+		p.currency("currency", x.GetCurrency(), true)
 		if x.GetDate() == "" {
 			p.add("date", "is required")
 		}
