@@ -161,7 +161,7 @@ func TestPauseKeepsTheRecordsReadBeforeIt(t *testing.T) {
 	src := f.source(t, "testkit", "kit", map[string]any{"api_url": api.URL, "max_wait_ms": 1000})
 
 	run, err := f.engine.Run(ctx, src, "test")
-	require.ErrorIs(t, err, sync.ErrRunFailed)
+	require.ErrorIs(t, err, sync.ErrRunPaused)
 	pausedUntil(t, run)
 	require.EqualValues(t, 4, f.count(t, "accounts", ""), "the checkpointed stream")
 	require.EqualValues(t, 2, f.count(t, "activities", ""), "the full-refresh stream's first page, read before the pause")
