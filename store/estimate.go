@@ -22,13 +22,15 @@ type accountEstimate struct {
 // EstimateAccounts tells roughly how many accounts the workspace holds,
 // deleted ones included, from the planner's statistics, which autovacuum
 // keeps within about a tenth; a table never analysed is counted instead.
-// The answer is kept for a minute.
+// The answer is kept for a minute; requests that find it stale read it
+// anew each, rather than queue behind one another's statement.
 func (s *Store) EstimateAccounts(ctx context.Context) (int, error) {
 	e := s.estimate
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.at.IsZero() && time.Since(e.at) < estimateFor {
-		return e.n, nil
+	n0, at := e.n, e.at
+	e.mu.Unlock()
+	if !at.IsZero() && time.Since(at) < estimateFor {
+		return n0, nil
 	}
 	var n float64
 	err := s.db.WithContext(ctx).Raw("SELECT reltuples FROM pg_class WHERE oid = 'accounts'::regclass").Scan(&n).Error
@@ -40,6 +42,8 @@ func (s *Store) EstimateAccounts(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: estimate accounts: %w", err)
 	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	e.n, e.at = int(n), time.Now()
-	return e.n, nil
+	return int(n), nil
 }
