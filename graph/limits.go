@@ -47,9 +47,10 @@ type Limits struct {
 	// narrow what a report reads, but the price is its upper bound.
 	// accounts{totalCount} counts them: 1 per AccountsPerCost accounts,
 	// once, whatever the page size. With the defaults, on 3,000 accounts
-	// a healthSummary costs 131 and a year of retention 161; on 100,000
-	// accounts 1,100 and 2,100: a dashboard's handful of reports fits in
-	// one request, and 500 aliases of one report do not.
+	// a healthSummary costs 131 and a year of retention 161, plus their
+	// fields; on 100,000 accounts 1,101 and 2,101: a dashboard's handful
+	// of reports fits in one request, and 500 aliases of one report
+	// (66,500 on 3,000 accounts) do not.
 	MaxCost int
 	// ReportCost is the fixed part of a report's cost. Default 100.
 	ReportCost int

@@ -44,6 +44,7 @@ func main() {
 	flag.StringVar(&o.key, "key", "", "an admin API key of the serve at -url")
 	flag.StringVar(&o.pulse, "pulse", "pulse", "the pulse binary to start, without -url")
 	flag.StringVar(&o.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "the database of the serve to start")
+	flag.StringVar(&o.dataDir, "data-dir", os.Getenv("PULSE_DATA_DIR"), "the data folder of the serve to start, whose key opens the demo source's secrets; empty makes a new one")
 	flag.IntVar(&o.demoSize, "demo-size", 3000, "demo accounts to load into a database that has none")
 	flag.IntVar(&o.clients, "clients", 8, "clients reading and asking for reports")
 	flag.DurationVar(&o.duration, "duration", 10*time.Minute, "how long to run")
@@ -64,6 +65,7 @@ func main() {
 
 type options struct {
 	url, key, pulse, databaseURL string
+	dataDir                      string
 	demoSize, clients            int
 	duration, think              time.Duration
 	reports                      float64
@@ -152,9 +154,12 @@ func startServe(ctx context.Context, o options) (string, string, func(), error) 
 	if o.databaseURL == "" {
 		return "", "", nil, errors.New("give -url, or -database-url for a serve to start")
 	}
-	dataDir, err := os.MkdirTemp("", "pulse-soak-")
-	if err != nil {
-		return "", "", nil, err
+	dataDir, temp := o.dataDir, o.dataDir == ""
+	if temp {
+		var err error
+		if dataDir, err = os.MkdirTemp("", "pulse-soak-"); err != nil {
+			return "", "", nil, err
+		}
 	}
 	cmd := exec.CommandContext(ctx, o.pulse, "serve", "--demo", "--demo-size", fmt.Sprint(o.demoSize),
 		"--addr", "127.0.0.1:0", "--database-url", o.databaseURL,
@@ -178,7 +183,9 @@ func startServe(ctx context.Context, o options) (string, string, func(), error) 
 		_ = cmd.Process.Signal(os.Interrupt)
 		_ = cmd.Wait()
 		logs.Close()
-		os.RemoveAll(dataDir)
+		if temp {
+			os.RemoveAll(dataDir)
+		}
 	}
 	serving := regexp.MustCompile(`serving on (http://\S+)`)
 	adminKey := regexp.MustCompile(`Admin API key: (\S+)`)
