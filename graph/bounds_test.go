@@ -134,16 +134,28 @@ func TestCostOfReports(t *testing.T) {
 func ceil(a, b int) int { return (a + b - 1) / b }
 
 // blockingBackend is the real store whose Accounts waits for release,
-// telling entered each time one starts waiting.
+// telling entered each time one starts waiting, and keeping the most that
+// waited at once.
 type blockingBackend struct {
 	graph.Backend
 	entered chan struct{}
 	release chan struct{}
+	active  *atomic.Int64
+	most    *atomic.Int64
+}
+
+func newBlocking(b graph.Backend) blockingBackend {
+	return blockingBackend{Backend: b, entered: make(chan struct{}, 8), release: make(chan struct{}),
+		active: &atomic.Int64{}, most: &atomic.Int64{}}
 }
 
 func (b blockingBackend) Accounts(ctx context.Context, q domain.AccountQuery) (domain.AccountPage, error) {
+	n := b.active.Add(1)
+	for m := b.most.Load(); n > m && !b.most.CompareAndSwap(m, n); m = b.most.Load() {
+	}
 	b.entered <- struct{}{}
 	<-b.release
+	b.active.Add(-1)
 	return b.Backend.Accounts(ctx, q)
 }
 
@@ -158,7 +170,7 @@ func TestInFlightPerKey(t *testing.T) {
 	require.NoError(t, err)
 	_, other, err := keys.Create(context.Background(), "other", domain.Viewer, "test")
 	require.NoError(t, err)
-	backend := blockingBackend{Backend: store.New(db), entered: make(chan struct{}, 8), release: make(chan struct{})}
+	backend := newBlocking(store.New(db))
 	srv := httptest.NewServer(graph.NewHandler(backend, &fakeSources{sources: fixtureSources()}, &fakeSyncs{}, graph.Options{
 		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return fixtureNow },
 		Keys: keys, Limits: graph.Limits{MaxInFlight: 2},
@@ -197,6 +209,36 @@ func TestInFlightPerKey(t *testing.T) {
 	status, _, out = (&guarded{url: srv.URL, key: busy}).ask(t, page)
 	require.Equal(t, http.StatusOK, status)
 	require.Nil(t, out["errors"])
+}
+
+// TestParallelRootFields: the top-level fields of one request, aliases
+// included, are resolved at most MaxParallel at a time, so that one request
+// holds few of the pool's connections; they are all answered.
+func TestParallelRootFields(t *testing.T) {
+	db := openDB(t)
+	seed(t, db)
+	backend := newBlocking(store.New(db))
+	srv := httptest.NewServer(graph.NewHandler(backend, &fakeSources{sources: fixtureSources()}, &fakeSyncs{}, graph.Options{
+		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return fixtureNow }, Limits: graph.Limits{MaxParallel: 2},
+	}))
+	t.Cleanup(srv.Close)
+	answered := make(chan map[string]any, 1)
+	go func() {
+		_, _, out := (&guarded{url: srv.URL}).ask(t, queryBody(aliases(5, "accounts(first: 1) { edges { node { name } } }")))
+		answered <- out
+	}()
+	<-backend.entered
+	<-backend.entered
+	for range 3 {
+		backend.release <- struct{}{}
+		<-backend.entered
+	}
+	backend.release <- struct{}{}
+	backend.release <- struct{}{}
+	out := <-answered
+	require.Nil(t, out["errors"])
+	require.Len(t, out["data"], 5)
+	require.EqualValues(t, 2, backend.most.Load(), "two at a time")
 }
 
 // TestStatementTimeout: a statement that runs past the pool's statement

@@ -116,6 +116,8 @@ func NewHandler(backend Backend, sources SourceService, syncs SyncRunner, opts O
 	srv.AroundFields(splitProblems)
 	srv.AroundOperations(noteOperation)
 	srv.AroundResponses(freshLoaders(opts.Now, backend, sources, opts.LoaderWait))
+	srv.AroundResponses(boundParallel(limits.MaxParallel))
+	srv.AroundRootFields(parallelRoots)
 
 	rates := newRateLimiter(limits.PerMinute, limits.Burst, time.Now)
 	running := newInFlight(limits.MaxInFlight)

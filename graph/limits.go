@@ -66,6 +66,13 @@ type Limits struct {
 	// ListCost is the page size assumed for a list field without first or
 	// last. Default 10.
 	ListCost int
+	// MaxParallel bounds the top-level fields of one operation resolved
+	// at once, and so the pool's connections it holds: gqlgen resolves a
+	// query's top-level fields, aliases included, all at once. With
+	// MaxInFlight, a key holds at most MaxInFlight × MaxParallel
+	// connections' worth of work, 8 of the pool's 20 by default.
+	// Default 2.
+	MaxParallel int
 	// MaxDepth bounds how deeply fields nest. Default 12.
 	MaxDepth int
 	// MaxTokens bounds the tokens of a query document, refused before it
@@ -104,6 +111,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.ReportCost, 100)
 	def(&l.AccountsPerCost, 100)
 	def(&l.MaxInFlight, 4)
+	def(&l.MaxParallel, 2)
 	def(&l.MaxConns, 1_000)
 	dur := func(v *time.Duration, d time.Duration) {
 		if *v == 0 {
@@ -367,6 +375,35 @@ func (l *rateLimiter) limitRate(w http.ResponseWriter, key *domain.APIKey) bool 
 	w.WriteHeader(http.StatusTooManyRequests)
 	fmt.Fprintf(w, `{"errors":[{"message":"this API key made too many requests; retry in %d s","extensions":{"code":%q,"retryAfterSeconds":%d}}]}`, secs, CodeRateLimited, secs)
 	return false
+}
+
+type parallelKey struct{}
+
+// boundParallel gives each operation, over HTTP or a WebSocket, MaxParallel
+// slots for its top-level fields.
+func boundParallel(n int) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		if ctx.Value(parallelKey{}) == nil {
+			ctx = context.WithValue(ctx, parallelKey{}, make(chan struct{}, n))
+		}
+		return next(ctx)
+	}
+}
+
+// parallelRoots resolves a top-level field in one of its operation's
+// slots, waiting for one to free. A request out of time goes on at once,
+// to fail in its resolver with the request's timeout.
+func parallelRoots(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	slots, _ := ctx.Value(parallelKey{}).(chan struct{})
+	if slots == nil {
+		return next(ctx)
+	}
+	select {
+	case slots <- struct{}{}:
+		defer func() { <-slots }()
+	case <-ctx.Done():
+	}
+	return next(ctx)
 }
 
 // inFlight counts the requests each API key has running.
