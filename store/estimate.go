@@ -20,8 +20,10 @@ type accountEstimate struct {
 }
 
 // EstimateAccounts tells roughly how many accounts the workspace holds,
-// deleted ones included, from the planner's statistics, which autovacuum
-// keeps within about a tenth; a table never analysed is counted instead.
+// deleted ones included: the larger of the planner's estimate, which
+// autovacuum refreshes only after a tenth of the table changed, and the
+// live rows the statistics collector counts as rows come and go; a table
+// with neither yet is counted instead.
 // The answer is kept for a minute; requests that find it stale read it
 // anew each, rather than queue behind one another's statement.
 func (s *Store) EstimateAccounts(ctx context.Context) (int, error) {
@@ -33,8 +35,10 @@ func (s *Store) EstimateAccounts(ctx context.Context) (int, error) {
 		return n0, nil
 	}
 	var n float64
-	err := s.db.WithContext(ctx).Raw("SELECT reltuples FROM pg_class WHERE oid = 'accounts'::regclass").Scan(&n).Error
-	if err == nil && n < 0 {
+	err := s.db.WithContext(ctx).Raw(`SELECT GREATEST(c.reltuples, COALESCE(s.n_live_tup, 0))
+		FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+		WHERE c.oid = 'accounts'::regclass`).Scan(&n).Error
+	if err == nil && n <= 0 {
 		var count int64
 		err = s.db.WithContext(ctx).Raw("SELECT count(*) FROM accounts").Scan(&count).Error
 		n = float64(count)
