@@ -77,7 +77,11 @@ func (p *poolWatch) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := p.db.PingContext(ctx); err != nil {
-		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		why := "database unavailable"
+		if s := p.db.Stats(); s.InUse >= s.MaxOpenConnections {
+			why = fmt.Sprintf("database pool saturated: all %d connections in use, none free within 2s", s.MaxOpenConnections)
+		}
+		http.Error(w, why, http.StatusServiceUnavailable)
 		return
 	}
 	fmt.Fprintln(w, "ok")

@@ -293,7 +293,7 @@ func TestReadyzReportsASaturatedPool(t *testing.T) {
 		status, body = s.probe(t, "/readyz")
 		return status == http.StatusServiceUnavailable
 	}, time.Minute, 50*time.Millisecond, "not ready while the pool is saturated")
-	require.Contains(t, body, "database pool saturated: all 3 connections in use for")
+	require.Contains(t, body, "database pool saturated: all 3 connections in use")
 	status, _ = s.probe(t, "/healthz")
 	require.Equal(t, http.StatusOK, status, "alive all the same")
 
