@@ -46,3 +46,7 @@ func (p Problems) Prefixed(prefix string) Problems {
 	}
 	return out
 }
+
+// ErrTimeout is returned when a request's work was cut for running longer
+// than it may, such as a statement past the database's statement timeout.
+var ErrTimeout = errors.New("timed out")

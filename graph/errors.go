@@ -26,6 +26,9 @@ const (
 	CodeUnauthenticated = "UNAUTHENTICATED"
 	// CodeForbidden answers a field the key's role may not resolve.
 	CodeForbidden = "FORBIDDEN"
+	// CodeTimeout answers a field whose work was cut: a statement past
+	// the database's statement timeout, or the request past its own.
+	CodeTimeout = "TIMEOUT"
 )
 
 // ErrConflict is wrapped by the errors of a SourceService or SyncRunner
@@ -44,6 +47,9 @@ var errorCodes = []struct {
 	{CodeConflict, func(err error) bool { return errors.Is(err, ErrConflict) }},
 	{CodeForbidden, func(err error) bool { return errors.Is(err, domain.ErrForbidden) }},
 	{CodeUnauthenticated, func(err error) bool { return errors.Is(err, domain.ErrUnauthenticated) }},
+	{CodeTimeout, func(err error) bool {
+		return errors.Is(err, domain.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)
+	}},
 }
 
 func codeOf(err error) string {
@@ -106,9 +112,11 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		case CodeInternal:
 			logger.ErrorContext(ctx, "graphql: internal error", "path", gqlErr.Path.String(), "err", cause)
 			out.Message = "internal error"
-			if errors.Is(cause, context.DeadlineExceeded) {
-				out.Message = "internal error: the request ran out of time; ask for less"
-			}
+		case CodeTimeout:
+			// The client asked for more than fits in the time; the cause
+			// may hold SQL, so it is logged, not shown.
+			logger.WarnContext(ctx, "graphql: timed out", "path", gqlErr.Path.String(), "err", cause)
+			out.Message = "the request ran out of time: ask for less, such as a shorter window or fewer reports"
 		}
 		out.Extensions = map[string]any{"code": code}
 		return out

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -36,6 +37,9 @@ type Options struct {
 	Now func() time.Time
 	// Limits bound what a request may cost; zero fields take defaults.
 	Limits Limits
+	// Accounts estimates the workspace's size, which reports are priced
+	// by (see Limits.MaxCost); nil prices them at ReportCost alone.
+	Accounts AccountEstimator
 	// LoaderWait is how long a dataloader gathers the keys a response's
 	// resolvers ask for before it loads them in one statement; zero means
 	// dataloadgen's 16 ms. Tests that count statements lengthen it, so that
@@ -93,7 +97,7 @@ func NewHandler(backend Backend, sources SourceService, syncs SyncRunner, opts O
 	// Automatic persisted queries: a client sends a query's SHA-256 alone
 	// once the server has seen the query, saving the bytes of big queries.
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	srv.Use(costLimit{limits})
+	srv.Use(costLimit{limits: limits, accounts: opts.Accounts})
 	for _, x := range opts.Extensions {
 		srv.Use(x)
 	}
@@ -112,8 +116,11 @@ func NewHandler(backend Backend, sources SourceService, syncs SyncRunner, opts O
 	srv.AroundFields(splitProblems)
 	srv.AroundOperations(noteOperation)
 	srv.AroundResponses(freshLoaders(opts.Now, backend, sources, opts.LoaderWait))
+	srv.AroundResponses(boundParallel(limits.MaxParallel))
+	srv.AroundRootFields(parallelRoots)
 
 	rates := newRateLimiter(limits.PerMinute, limits.Burst, time.Now)
+	running := newInFlight(limits.MaxInFlight)
 	srv.AddTransport(websocket(opts.Keys, rates, opts.KeepAlive))
 	query := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isWebsocket(r) {
@@ -122,11 +129,28 @@ func NewHandler(backend Backend, sources SourceService, syncs SyncRunner, opts O
 			srv.ServeHTTP(w, r)
 			return
 		}
-		if !limitBody(w, r) {
-			return
+		// The key is checked, and the key's allowance, before a byte of
+		// the body is read: a refused client's body is never waited for.
+		if r.ContentLength != 0 {
+			w.Header().Set("Connection", "close")
 		}
 		ctx, ok := authenticate(opts.Keys, w, r)
-		if !ok || (opts.Keys != nil && !rates.limitRate(w, keyOf(ctx))) {
+		if ok && opts.Keys != nil {
+			ok = rates.limitRate(w, keyOf(ctx))
+		}
+		if ok && opts.Keys != nil {
+			if ok = running.enter(keyOf(ctx).ID.String()); ok {
+				defer running.leave(keyOf(ctx).ID.String())
+			} else {
+				running.refuse(w)
+			}
+		}
+		if !ok {
+			dropBody(w, r)
+			return
+		}
+		w.Header().Del("Connection")
+		if !limitBody(w, r, limits) {
 			return
 		}
 		ctx, cancel := context.WithTimeout(ctx, limits.Timeout)
@@ -161,21 +185,45 @@ func (w jsonStatus) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
-// limitBody reads the body up to MaxRequestBytes and puts it back for
-// gqlgen, or answers 413 and reports false when it is larger.
-func limitBody(w http.ResponseWriter, r *http.Request) bool {
+// limitBody reads the body up to MaxRequestBytes, within BodyTimeout, and
+// puts it back for gqlgen, or answers 413 and reports false when it is
+// larger, 408 when it came too slowly. Once it is read, the connection may
+// wait for the client's next bytes as long as the request may run.
+func limitBody(w http.ResponseWriter, r *http.Request, limits Limits) bool {
+	rc := http.NewResponseController(w)
+	// A writer that cannot take deadlines (a test's recorder) reads
+	// without one.
+	_ = rc.SetReadDeadline(time.Now().Add(limits.BodyTimeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
 	var tooLarge *http.MaxBytesError
+	var netErr net.Error
 	switch {
 	case errors.As(err, &tooLarge):
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", MaxRequestBytes))
+		return false
+	case errors.As(err, &netErr) && netErr.Timeout():
+		w.Header().Set("Connection", "close")
+		writeError(w, http.StatusRequestTimeout, fmt.Sprintf("the request body did not arrive within %s", limits.BodyTimeout))
 		return false
 	case err != nil:
 		writeError(w, http.StatusBadRequest, "the request body could not be read")
 		return false
 	}
+	_ = rc.SetReadDeadline(time.Now().Add(limits.Timeout + limits.BodyTimeout))
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return true
+}
+
+// dropBody ends a request refused before its body was read: the answer
+// closes the connection (set before it was written), and the server gives
+// up the unread body at once rather than waiting to drain it.
+func dropBody(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength == 0 {
+		return
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.Flush()
+	_ = rc.SetReadDeadline(time.Now())
 }
 
 // writeError answers a request refused for its form before GraphQL saw

@@ -35,10 +35,44 @@ type Limits struct {
 	// Every alias is a field of its own, so batching by alias pays in
 	// full. Default 10,000: a page of 100 accounts with their team, MRR,
 	// health and 5 timeline items costs about 7,000.
+	//
+	// Reports and aggregates (healthSummary, retention, mrrMovements,
+	// monthlyChurn, cohorts, revenueFromExisting, coverage,
+	// contactPressure, handoffGaps, nps, csat, renewals, healthBacktest,
+	// and the rescoring mutations) read the whole workspace, not a page:
+	// each also costs ReportCost plus 1 for every AccountsPerCost
+	// accounts it scans, times 1 + its window in years (days/365; a
+	// report of one instant has none). The accounts are the workspace's,
+	// as Options.Accounts estimates them (0 without one): a filter may
+	// narrow what a report reads, but the price is its upper bound.
+	// accounts{totalCount} counts them: 1 per AccountsPerCost accounts,
+	// once, whatever the page size. With the defaults, on 3,000 accounts
+	// a healthSummary costs 131 and a year of retention 161, plus their
+	// fields; on 100,000 accounts 1,101 and 2,101: a dashboard's handful
+	// of reports fits in one request, and 500 aliases of one report
+	// (66,500 on 3,000 accounts) do not.
 	MaxCost int
+	// ReportCost is the fixed part of a report's cost. Default 100.
+	ReportCost int
+	// AccountsPerCost is how many scanned accounts cost 1. Default 100.
+	AccountsPerCost int
+	// MaxInFlight bounds the requests one API key may have running at
+	// once; one more is refused at once with 429 RATE_LIMITED and
+	// Retry-After: 1, rather than queued, so that a client that floods
+	// learns so and the pool's connections stay with the others. A
+	// WebSocket does not count: its operations are bounded by the cost
+	// and statement timeout. Default 4.
+	MaxInFlight int
 	// ListCost is the page size assumed for a list field without first or
 	// last. Default 10.
 	ListCost int
+	// MaxParallel bounds the top-level fields of one operation resolved
+	// at once, and so the pool's connections it holds: gqlgen resolves a
+	// query's top-level fields, aliases included, all at once. With
+	// MaxInFlight, a key holds at most MaxInFlight × MaxParallel
+	// connections' worth of work, 8 of the pool's 20 by default.
+	// Default 2.
+	MaxParallel int
 	// MaxDepth bounds how deeply fields nest. Default 12.
 	MaxDepth int
 	// MaxTokens bounds the tokens of a query document, refused before it
@@ -46,6 +80,17 @@ type Limits struct {
 	MaxTokens int
 	// Timeout bounds a request's work. Default 30 s.
 	Timeout time.Duration
+	// HeaderTimeout bounds the reading of a request's headers, and
+	// BodyTimeout the reading of its body, which starts once its key is
+	// checked: a client that trickles is cut off. Defaults 10 s and 10 s.
+	HeaderTimeout, BodyTimeout time.Duration
+	// IdleTimeout is how long a kept-alive connection may wait for its
+	// next request. Default 60 s.
+	IdleTimeout time.Duration
+	// MaxConns bounds the open connections, WebSockets included; those
+	// over it wait in the kernel's backlog, unread, until one closes.
+	// Default 1,000.
+	MaxConns int
 	// PerMinute is how many requests one API key may make a minute, in a
 	// burst of up to Burst. Defaults 600 and 60.
 	PerMinute, Burst int
@@ -63,15 +108,29 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxTokens, 5_000)
 	def(&l.PerMinute, 600)
 	def(&l.Burst, 60)
-	if l.Timeout == 0 {
-		l.Timeout = 30 * time.Second
+	def(&l.ReportCost, 100)
+	def(&l.AccountsPerCost, 100)
+	def(&l.MaxInFlight, 4)
+	def(&l.MaxParallel, 2)
+	def(&l.MaxConns, 1_000)
+	dur := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
 	}
+	dur(&l.Timeout, 30*time.Second)
+	dur(&l.HeaderTimeout, 10*time.Second)
+	dur(&l.BodyTimeout, 10*time.Second)
+	dur(&l.IdleTimeout, 60*time.Second)
 	return l
 }
 
 // costLimit is the gqlgen extension refusing operations over the cost or
 // depth limit before any resolver runs.
-type costLimit struct{ limits Limits }
+type costLimit struct {
+	limits   Limits
+	accounts AccountEstimator
+}
 
 var _ interface {
 	graphql.OperationContextMutator
@@ -81,19 +140,29 @@ var _ interface {
 func (costLimit) ExtensionName() string                   { return "CostLimit" }
 func (costLimit) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (c costLimit) MutateOperationContext(_ context.Context, op *graphql.OperationContext) *gqlerror.Error {
+func (c costLimit) MutateOperationContext(ctx context.Context, op *graphql.OperationContext) *gqlerror.Error {
 	def := op.Doc.Operations.ForName(op.OperationName)
 	if def == nil {
 		return nil
 	}
-	m := measure{vars: op.Variables, listCost: c.limits.ListCost}
+	m := measure{vars: op.Variables, listCost: c.limits.ListCost,
+		reportCost: c.limits.ReportCost, accountsPerCost: c.limits.AccountsPerCost}
+	if c.accounts != nil && scansAny(def.SelectionSet) {
+		n, err := c.accounts.EstimateAccounts(ctx)
+		if err != nil {
+			// Priced as the largest workspace the defaults are made for,
+			// rather than as free, while the estimate cannot be read.
+			n = 100_000
+		}
+		m.accounts = n
+	}
 	cost, depth := m.selection(def.SelectionSet, 0)
 	var err *gqlerror.Error
 	switch {
 	case depth > c.limits.MaxDepth:
 		err = gqlerror.Errorf("the query nests %d fields deep; the limit is %d", depth, c.limits.MaxDepth)
 	case cost > c.limits.MaxCost:
-		err = gqlerror.Errorf("the query costs %d; the limit is %d (each field costs 1 plus its children times its page size: ask for smaller pages or fewer fields)", cost, c.limits.MaxCost)
+		err = gqlerror.Errorf("the query costs %d; the limit is %d (each field costs 1 plus its children times its page size, and a report what it scans: ask for smaller pages, fewer fields or fewer reports)", cost, c.limits.MaxCost)
 	default:
 		return nil
 	}
@@ -119,33 +188,51 @@ func withoutSuggestions(present graphql.ErrorPresenterFunc) graphql.ErrorPresent
 type measure struct {
 	vars     map[string]any
 	listCost int
+	// accounts is the workspace's estimated size, which the reports are
+	// priced by; reportCost and accountsPerCost price them.
+	accounts, reportCost, accountsPerCost int
 }
 
 // selection returns the cost and depth of a selection set. Introspection
 // fields (__schema, __type, __typename) are free: introspection is off in
 // production.
 func (m measure) selection(set ast.SelectionSet, depth int) (cost, maxDepth int) {
+	perItem, once, maxDepth := m.split(set, depth)
+	return saturatingAdd(perItem, once), maxDepth
+}
+
+// split returns the cost of a selection set in two parts: what is paid
+// for each item of the page the set is selected on, and what is paid once
+// for the page, such as a total count.
+func (m measure) split(set ast.SelectionSet, depth int) (perItem, once, maxDepth int) {
 	maxDepth = depth
 	for _, sel := range set {
-		var c, d int
+		var p, o, d int
 		switch s := sel.(type) {
 		case *ast.Field:
 			if strings.HasPrefix(s.Name, "__") {
 				continue
 			}
-			children, cd := m.selection(s.SelectionSet, depth+1)
-			c, d = saturatingAdd(1, saturatingMul(m.pageSize(s), children)), cd
+			children, childOnce, cd := m.split(s.SelectionSet, depth+1)
+			c := saturatingAdd(1, saturatingAdd(m.scanCost(s), saturatingAdd(saturatingMul(m.pageSize(s), children), childOnce)))
+			d = cd
+			if s.ObjectDefinition != nil && counts[s.ObjectDefinition.Name+"."+s.Name] {
+				o = c
+			} else {
+				p = c
+			}
 		case *ast.InlineFragment:
-			c, d = m.selection(s.SelectionSet, depth)
+			p, o, d = m.split(s.SelectionSet, depth)
 		case *ast.FragmentSpread:
 			if s.Definition != nil {
-				c, d = m.selection(s.Definition.SelectionSet, depth)
+				p, o, d = m.split(s.Definition.SelectionSet, depth)
 			}
 		}
-		cost = saturatingAdd(cost, c)
+		perItem = saturatingAdd(perItem, p)
+		once = saturatingAdd(once, o)
 		maxDepth = max(maxDepth, d)
 	}
-	return cost, maxDepth
+	return perItem, once, maxDepth
 }
 
 // pageSize is how many of its children a field multiplies: its first or
@@ -288,4 +375,71 @@ func (l *rateLimiter) limitRate(w http.ResponseWriter, key *domain.APIKey) bool 
 	w.WriteHeader(http.StatusTooManyRequests)
 	fmt.Fprintf(w, `{"errors":[{"message":"this API key made too many requests; retry in %d s","extensions":{"code":%q,"retryAfterSeconds":%d}}]}`, secs, CodeRateLimited, secs)
 	return false
+}
+
+type parallelKey struct{}
+
+// boundParallel gives each operation, over HTTP or a WebSocket, MaxParallel
+// slots for its top-level fields.
+func boundParallel(n int) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		if ctx.Value(parallelKey{}) == nil {
+			ctx = context.WithValue(ctx, parallelKey{}, make(chan struct{}, n))
+		}
+		return next(ctx)
+	}
+}
+
+// parallelRoots resolves a top-level field in one of its operation's
+// slots, waiting for one to free. A request out of time goes on at once,
+// to fail in its resolver with the request's timeout.
+func parallelRoots(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	slots, _ := ctx.Value(parallelKey{}).(chan struct{})
+	if slots == nil {
+		return next(ctx)
+	}
+	select {
+	case slots <- struct{}{}:
+		defer func() { <-slots }()
+	case <-ctx.Done():
+	}
+	return next(ctx)
+}
+
+// inFlight counts the requests each API key has running.
+type inFlight struct {
+	mu    sync.Mutex
+	limit int
+	keys  map[string]int
+}
+
+func newInFlight(limit int) *inFlight { return &inFlight{limit: limit, keys: map[string]int{}} }
+
+// enter counts a request of key in, or reports false when key already has
+// the limit running; a request let in must leave.
+func (f *inFlight) enter(key string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.keys[key] >= f.limit {
+		return false
+	}
+	f.keys[key]++
+	return true
+}
+
+func (f *inFlight) leave(key string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.keys[key]--; f.keys[key] <= 0 {
+		delete(f.keys, key)
+	}
+}
+
+// refuse answers 429 RATE_LIMITED for a request over its key's
+// limit of requests in flight.
+func (f *inFlight) refuse(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "1")
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusTooManyRequests)
+	fmt.Fprintf(w, `{"errors":[{"message":"this API key has %d requests running, the most it may; retry when one has ended","extensions":{"code":%q,"retryAfterSeconds":1}}]}`, f.limit, CodeRateLimited)
 }

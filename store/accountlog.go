@@ -242,7 +242,7 @@ func (s *Store) withConn(ctx context.Context, f func(pc *pgx.Conn) error) error 
 		return err
 	}
 	defer conn.Close()
-	return conn.Raw(func(dc any) error { return f(dc.(*stdlib.Conn).Conn()) })
+	return translateTimeout(conn.Raw(func(dc any) error { return f(dc.(*stdlib.Conn).Conn()) }))
 }
 
 // partialLogMax is the number of accounts up to which measuring, while no

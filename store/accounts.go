@@ -24,10 +24,14 @@ type Store struct {
 	books *books
 	// logs keeps the account log between reports.
 	logs *accountLogs
+	// estimate is the workspace's size as the API prices reports by it.
+	estimate *accountEstimate
 }
 
 // New returns a Store reading db.
-func New(db *gorm.DB) *Store { return &Store{db: db, books: &books{}, logs: &accountLogs{}} }
+func New(db *gorm.DB) *Store {
+	return &Store{db: db, books: &books{}, logs: &accountLogs{}, estimate: &accountEstimate{}}
+}
 
 // sqlText is a statement being built, with its arguments in order.
 type sqlText struct {

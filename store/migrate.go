@@ -64,6 +64,12 @@ func Migrate(ctx context.Context, db *gorm.DB) ([]int, error) {
 	}
 	var applied []int
 	err = db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
+		// A migration over a large table, or the wait for another
+		// process's, may take longer than the pool's statement timeout.
+		if err := conn.Exec("SET statement_timeout = 0").Error; err != nil {
+			return fmt.Errorf("store: lift the statement timeout: %w", err)
+		}
+		defer conn.Exec("RESET statement_timeout")
 		if err := conn.Exec("SELECT pg_advisory_lock(?)", migrateLock).Error; err != nil {
 			return fmt.Errorf("store: lock migrations: %w", err)
 		}

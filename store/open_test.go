@@ -4,9 +4,11 @@ import (
 	"context"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/internal/testdb"
 	"github.com/pulseproject/pulse/store"
 )
@@ -54,4 +56,41 @@ func TestOpenSessionDefaults(t *testing.T) {
 func TestOpenRefusesABadURL(t *testing.T) {
 	_, err := store.Open(context.Background(), "postgres://[::1")
 	require.ErrorContains(t, err, "store: open")
+}
+
+// TestStatementTimeout: a pool opened with a statement timeout cuts a
+// statement that runs longer, with an error the API can tell apart.
+func TestStatementTimeout(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, testdb.New(t), store.Pool{StatementTimeout: 50 * time.Millisecond, MaxConns: 2})
+	require.NoError(t, err)
+	t.Cleanup(func() { store.Close(db) })
+	var timeout string
+	require.NoError(t, db.Raw("SHOW statement_timeout").Scan(&timeout).Error)
+	require.Equal(t, "50ms", timeout)
+	err = db.Exec("SELECT pg_sleep(5)").Error
+	require.ErrorIs(t, err, domain.ErrTimeout)
+	sqlDB, err := db.DB()
+	require.NoError(t, err)
+	require.Equal(t, 2, sqlDB.Stats().MaxOpenConnections)
+}
+
+// TestEstimateAccounts: the estimate counts a table with no statistics
+// yet, and reads them once there are.
+func TestEstimateAccounts(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, testdb.New(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { store.Close(db) })
+	_, err = store.Migrate(ctx, db)
+	require.NoError(t, err)
+	require.NoError(t, db.Exec("INSERT INTO accounts (id, name) SELECT gen_random_uuid(), 'a' || n FROM generate_series(1, 250) n").Error)
+	n, err := store.New(db).EstimateAccounts(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 250, n, "counted")
+	require.NoError(t, db.Exec("ANALYZE accounts").Error)
+	require.NoError(t, db.Exec("DELETE FROM accounts WHERE name = 'a1'").Error)
+	n, err = store.New(db).EstimateAccounts(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 250, n, "estimated from the statistics, not counted")
 }

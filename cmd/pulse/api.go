@@ -21,6 +21,7 @@ func newAPI(ctx context.Context, e *env, production bool, limits graph.Limits, s
 		APIKeys:    keys,
 		Production: production,
 		Limits:     limits,
+		Accounts:   st,
 		Revenue:    st,
 		Engagement: st,
 		Health:     st,

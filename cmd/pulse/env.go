@@ -24,6 +24,8 @@ type globals struct {
 	dataDir     string
 	databaseURL string
 	pluginDirs  []string
+	// pool tunes the database connections; serve sets it from its flags.
+	pool store.Pool
 }
 
 // env is what a command that needs the database works with.
@@ -92,7 +94,7 @@ func (g *globals) open(ctx context.Context, logger *slog.Logger) (*env, error) {
 		}
 	}
 	e.url = url
-	e.db, err = store.Open(ctx, url)
+	e.db, err = store.Open(ctx, url, g.pool)
 	if err != nil {
 		e.Close()
 		return nil, err

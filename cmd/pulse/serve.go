@@ -22,7 +22,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var demo bool
 	var demoSize int
 	var jsonLogs, production bool
-	var tick time.Duration
+	var tick, saturatedAfter time.Duration
 	var limits graph.Limits
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -31,6 +31,12 @@ func newServeCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if limits.PerMinute < 1 || limits.Burst < 1 {
 				return fmt.Errorf("--rate-limit and --rate-burst must be at least 1, got %d and %d", limits.PerMinute, limits.Burst)
+			}
+			if limits.MaxConns < 1 || limits.MaxInFlight < 1 || g.pool.MaxConns < 1 {
+				return fmt.Errorf("--max-conns, --max-in-flight and --db-conns must be at least 1, got %d, %d and %d", limits.MaxConns, limits.MaxInFlight, g.pool.MaxConns)
+			}
+			if g.pool.StatementTimeout < 0 {
+				return fmt.Errorf("--statement-timeout must not be negative, got %s", g.pool.StatementTimeout)
 			}
 			logger := newLogger(jsonLogs || production)
 			ctx := cmd.Context()
@@ -60,11 +66,15 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", addr, err)
 			}
-			srv := &http.Server{
-				Handler:           newMux(ctx, e, production, limits, reports),
-				ReadHeaderTimeout: 10 * time.Second,
-				BaseContext:       func(net.Listener) context.Context { return ctx },
+			sqlDB, err := e.db.DB()
+			if err != nil {
+				return fmt.Errorf("database: %w", err)
 			}
+			pool := &poolWatch{db: sqlDB, bound: saturatedAfter}
+			go pool.watch(ctx)
+			srv := graph.NewServer(newMux(ctx, e, production, limits, reports, pool), limits)
+			srv.BaseContext = func(net.Listener) context.Context { return ctx }
+			ln = graph.Listen(ln, limits)
 			go schedule(ctx, e, tick)
 			go warmReports(ctx, e, reports)
 			url := "http://" + ln.Addr().String()
@@ -105,6 +115,11 @@ func newServeCmd(g *globals) *cobra.Command {
 	f.BoolVar(&production, "production", false, "turn off GraphiQL, introspection and field suggestions, and log as JSON")
 	f.IntVar(&limits.PerMinute, "rate-limit", 600, "requests an API key may make a minute")
 	f.IntVar(&limits.Burst, "rate-burst", 60, "requests an API key may make at once, within --rate-limit")
+	f.IntVar(&limits.MaxInFlight, "max-in-flight", 4, "requests an API key may have running at once; more are refused with 429 RATE_LIMITED")
+	f.IntVar(&limits.MaxConns, "max-conns", 1_000, "open connections served at once (WebSockets included); more wait unaccepted")
+	f.IntVar(&g.pool.MaxConns, "db-conns", 20, "connections to PostgreSQL")
+	f.DurationVar(&g.pool.StatementTimeout, "statement-timeout", 15*time.Second, "longest a SQL statement may run, server-side (0: no limit); a request cut by it answers TIMEOUT")
+	f.DurationVar(&saturatedAfter, "saturated-after", 5*time.Second, "how long the database pool may have no free connection before /readyz answers 503")
 	f.DurationVar(&tick, "scheduler-tick", 30*time.Second, "how often to look for sources due to sync")
 	_ = f.MarkHidden("scheduler-tick")
 	return cmd
@@ -178,20 +193,10 @@ func dueSources(ctx context.Context, e *env) ([]domain.Source, error) {
 	return due, nil
 }
 
-func newMux(ctx context.Context, e *env, production bool, limits graph.Limits, st *store.Store) *http.ServeMux {
+func newMux(ctx context.Context, e *env, production bool, limits graph.Limits, st *store.Store, pool *poolWatch) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		sqlDB, err := e.db.DB()
-		if err == nil {
-			err = sqlDB.PingContext(r.Context())
-		}
-		if err != nil {
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
+	mux.HandleFunc("GET /readyz", pool.readyz)
 	mux.Handle("GET /metrics", e.metrics.Handler())
 	api := newAPI(ctx, e, production, limits, st)
 	mux.Handle("/", api)

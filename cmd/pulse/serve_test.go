@@ -245,3 +245,84 @@ func TestServeRateLimitFlags(t *testing.T) {
 	require.Equal(t, []string{"RATE_LIMITED"}, codes(limited))
 	s.stop(t)
 }
+
+// lockAccounts holds a lock on the accounts table from a session of its
+// own, so that every statement reading accounts waits, until the returned
+// func releases it.
+func lockAccounts(t *testing.T, url string) func() {
+	t.Helper()
+	db, err := sql.Open("pgx", url)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	tx, err := db.Begin()
+	require.NoError(t, err)
+	_, err = tx.Exec("LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE")
+	require.NoError(t, err)
+	return func() { _ = tx.Rollback() }
+}
+
+// probe is the status and body of a GET of path.
+func (s *server) probe(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(s.url + path)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestReadyzReportsASaturatedPool: while every connection of the pool is
+// held by statements that wait, /readyz answers 503 and says so, /healthz
+// stays green; once they end, /readyz is ready again.
+func TestReadyzReportsASaturatedPool(t *testing.T) {
+	c := newCLI(t)
+	s := startServe(t, c.env, "--db-conns", "3", "--statement-timeout", "2m", "--saturated-after", "200ms", "--max-in-flight", "10")
+	status, _ := s.probe(t, "/readyz")
+	require.Equal(t, http.StatusOK, status)
+
+	release := lockAccounts(t, c.url)
+	done := make(chan int, 4)
+	for range 4 {
+		go func() {
+			status, _ := s.as(t, s.key, `{ accounts(first: 1) { totalCount } }`)
+			done <- status
+		}()
+	}
+	var body string
+	require.Eventually(t, func() bool {
+		status, body = s.probe(t, "/readyz")
+		return status == http.StatusServiceUnavailable
+	}, time.Minute, 50*time.Millisecond, "not ready while the pool is saturated")
+	require.Contains(t, body, "database pool saturated: all 3 connections in use")
+	status, _ = s.probe(t, "/healthz")
+	require.Equal(t, http.StatusOK, status, "alive all the same")
+
+	release()
+	for range 4 {
+		require.Equal(t, http.StatusOK, <-done)
+	}
+	require.Eventually(t, func() bool {
+		status, _ := s.probe(t, "/readyz")
+		return status == http.StatusOK
+	}, time.Minute, 50*time.Millisecond, "ready again")
+	s.stop(t)
+}
+
+// TestServeStatementTimeout: a statement that runs past --statement-timeout
+// is cut, and the request answers TIMEOUT; the bounds' flags refuse
+// nonsense before serving.
+func TestServeStatementTimeout(t *testing.T) {
+	c := newCLI(t)
+	out, err := c.run(t, "serve", "--addr", "127.0.0.1:0", "--max-conns", "0")
+	require.Error(t, err)
+	require.Contains(t, out, "--max-conns, --max-in-flight and --db-conns must be at least 1")
+
+	s := startServe(t, c.env, "--statement-timeout", "300ms")
+	release := lockAccounts(t, c.url)
+	defer release()
+	status, out2 := s.as(t, s.key, `{ accounts(first: 1) { totalCount } }`)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, []string{"TIMEOUT"}, codes(out2))
+	release()
+	s.stop(t)
+}
