@@ -85,8 +85,9 @@ type applier struct {
 	idCfg *identityConfig
 }
 
-// apply stores records read from stream.
-func (a *applier) apply(ctx context.Context, stream string, recs []*connectorpb.Record) (outcome, error) {
+// apply stores records read from stream; columns are the batch's, if its
+// records come from a file of columns (see RecordBatch.columns).
+func (a *applier) apply(ctx context.Context, stream string, recs []*connectorpb.Record, columns map[string]uint32) (outcome, error) {
 	// Per entity type: the last live version of each record, and the ids
 	// whose last word in the batch was a tombstone. A record created and
 	// deleted in one batch is stored, then deleted, so its history stays.
@@ -96,6 +97,11 @@ func (a *applier) apply(ctx context.Context, stream string, recs []*connectorpb.
 	var order [][2]any
 	var out outcome
 	for _, r := range recs {
+		// Before anything else: a tombstone's id goes into statements too.
+		if p := textProblems(r); len(p) > 0 {
+			out.rejected = append(out.rejected, rejections(stream, r, p, columns)...)
+			continue
+		}
 		t := r.GetEntityType()
 		if _, ok := entityNames[t]; !ok {
 			out.rejected = append(out.rejected, issue{stream, domain.IssueRejected, r.GetExternalId(), r.GetOrigin(), "entity_type", fmt.Sprintf("unknown entity type %s", t)})
@@ -150,9 +156,7 @@ func (a *applier) applyType(ctx context.Context, stream, entity string, recs []*
 	for _, r := range recs {
 		c := checked(r)
 		if len(c.problems) > 0 {
-			for _, p := range c.problems {
-				out.rejected = append(out.rejected, issue{stream, domain.IssueRejected, r.GetExternalId(), r.GetOrigin(), p.Field, p.Message})
-			}
+			out.rejected = append(out.rejected, rejections(stream, r, c.problems, nil)...)
 			continue
 		}
 		live = append(live, c)
@@ -185,6 +189,21 @@ func (a *applier) applyType(ctx context.Context, stream, entity string, recs []*
 		out.deleted += n
 	}
 	return out, nil
+}
+
+// rejections are the issues of record r, rejected for problems p. Where
+// the batch knows the column of a problem's field, its origin points at the
+// cell.
+func rejections(stream string, r *connectorpb.Record, p domain.Problems, columns map[string]uint32) []issue {
+	out := make([]issue, len(p))
+	for i, e := range p {
+		origin := r.GetOrigin()
+		if col, ok := columns[e.Field]; ok && origin != "" {
+			origin = fmt.Sprintf("%s:%d", origin, col)
+		}
+		out[i] = issue{stream, domain.IssueRejected, r.GetExternalId(), origin, e.Field, e.Message}
+	}
+	return out
 }
 
 func entityTypeOf(r *connectorpb.Record) connectorpb.EntityType {

@@ -8,12 +8,13 @@ import (
 )
 
 // ValidateRecord reports every problem for which a sync would reject the
-// live record r: a payload that does not match its entity type, values the
+// live record r: text that cannot be stored (a NUL byte, bytes that are
+// not UTF-8), a payload that does not match its entity type, values the
 // domain rules refuse, unparsable dates and amounts, missing required
 // references. The connector conformance suite holds connectors to these
 // same rules without a database.
 func ValidateRecord(r *connectorpb.Record) domain.Problems {
-	return checked(r).problems
+	return append(textProblems(r), checked(r).problems...)
 }
 
 // checked converts r and adds a mismatch between its declared entity type

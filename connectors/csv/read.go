@@ -192,6 +192,7 @@ func (t *table) read(ctx context.Context, cfg sdk.Config, state sdk.State, w *sd
 	if len(probs) > 0 {
 		return &sdk.ConfigError{Field: "path", Err: fmt.Errorf("%s: %s", t.file, strings.Join(probs, "; "))}
 	}
+	w.SetColumns(hdr.columns())
 	rows := 0
 	for {
 		if err := ctx.Err(); err != nil {
@@ -321,6 +322,21 @@ func (t *table) parse(r *row, parseErr *stdcsv.ParseError) (string, *connectorpb
 	rec := t.build(r, id)
 	rec.Custom = customStruct(r.custom())
 	return id, rec
+}
+
+// columns maps each record field a column fills to its 1-based column, for
+// the host to point at the cell of a problem it finds (sdk.Writer.SetColumns).
+// The contract's columns are named as record fields already; the others
+// land in the custom map.
+func (h *header) columns() map[string]int {
+	out := make(map[string]int, len(h.index)+len(h.custom))
+	for name, i := range h.index {
+		out[name] = i + 1
+	}
+	for _, i := range h.custom {
+		out["custom."+h.names[i]] = i + 1
+	}
+	return out
 }
 
 // name is column i's name, or empty past the header's end.

@@ -1196,9 +1196,16 @@ func (x *RecordError) GetMessage() string {
 }
 
 type RecordBatch struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Stream        string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
-	Records       []*Record              `protobuf:"bytes,2,rep,name=records,proto3" json:"records,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Stream  string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	Records []*Record              `protobuf:"bytes,2,rep,name=records,proto3" json:"records,omitempty"`
+	// For records read from a file of columns (CSV), the 1-based column of
+	// each field, the same for every record of the batch: field names as the
+	// host reports problems ("name", "account_id" for account_external_id,
+	// "id" for the external id, "custom.<key>" for a custom field). A problem
+	// the host finds in a field then points at its cell, appending the column
+	// to the record's origin ("accounts.csv:3" becomes "accounts.csv:3:2").
+	Columns       map[string]uint32 `protobuf:"bytes,3,rep,name=columns,proto3" json:"columns,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1243,6 +1250,13 @@ func (x *RecordBatch) GetStream() string {
 func (x *RecordBatch) GetRecords() []*Record {
 	if x != nil {
 		return x.Records
+	}
+	return nil
+}
+
+func (x *RecordBatch) GetColumns() map[string]uint32 {
+	if x != nil {
+		return x.Columns
 	}
 	return nil
 }
@@ -2751,10 +2765,14 @@ const file_connector_proto_rawDesc = "" +
 	"externalId\x12\x16\n" +
 	"\x06origin\x18\x03 \x01(\tR\x06origin\x12\x14\n" +
 	"\x05field\x18\x04 \x01(\tR\x05field\x12\x18\n" +
-	"\amessage\x18\x05 \x01(\tR\amessage\"[\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\"\xdf\x01\n" +
 	"\vRecordBatch\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x124\n" +
-	"\arecords\x18\x02 \x03(\v2\x1a.pulse.connector.v1.RecordR\arecords\"H\n" +
+	"\arecords\x18\x02 \x03(\v2\x1a.pulse.connector.v1.RecordR\arecords\x12F\n" +
+	"\acolumns\x18\x03 \x03(\v2,.pulse.connector.v1.RecordBatch.ColumnsEntryR\acolumns\x1a:\n" +
+	"\fColumnsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\rR\x05value:\x028\x01\"H\n" +
 	"\x0fStateCheckpoint\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x1d\n" +
 	"\n" +
@@ -2922,7 +2940,7 @@ func file_connector_proto_rawDescGZIP() []byte {
 }
 
 var file_connector_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_connector_proto_goTypes = []any{
 	(EntityType)(0),               // 0: pulse.connector.v1.EntityType
 	(Diagnostic_Severity)(0),      // 1: pulse.connector.v1.Diagnostic.Severity
@@ -2961,12 +2979,13 @@ var file_connector_proto_goTypes = []any{
 	(*SurveyResponse)(nil),        // 34: pulse.connector.v1.SurveyResponse
 	(*FxRate)(nil),                // 35: pulse.connector.v1.FxRate
 	nil,                           // 36: pulse.connector.v1.ReadRequest.StateEntry
-	(*timestamppb.Timestamp)(nil), // 37: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),       // 38: google.protobuf.Struct
+	nil,                           // 37: pulse.connector.v1.RecordBatch.ColumnsEntry
+	(*timestamppb.Timestamp)(nil), // 38: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),       // 39: google.protobuf.Struct
 }
 var file_connector_proto_depIdxs = []int32{
-	37, // 0: pulse.connector.v1.AcquireResponse.hold_until:type_name -> google.protobuf.Timestamp
-	37, // 1: pulse.connector.v1.HoldRequest.until:type_name -> google.protobuf.Timestamp
+	38, // 0: pulse.connector.v1.AcquireResponse.hold_until:type_name -> google.protobuf.Timestamp
+	38, // 1: pulse.connector.v1.HoldRequest.until:type_name -> google.protobuf.Timestamp
 	10, // 2: pulse.connector.v1.SpecResponse.streams:type_name -> pulse.connector.v1.StreamSpec
 	0,  // 3: pulse.connector.v1.StreamSpec.entity_type:type_name -> pulse.connector.v1.EntityType
 	13, // 4: pulse.connector.v1.CheckResponse.problems:type_name -> pulse.connector.v1.Diagnostic
@@ -2980,47 +2999,48 @@ var file_connector_proto_depIdxs = []int32{
 	23, // 12: pulse.connector.v1.ReadMessage.error:type_name -> pulse.connector.v1.Error
 	18, // 13: pulse.connector.v1.ReadMessage.record_error:type_name -> pulse.connector.v1.RecordError
 	24, // 14: pulse.connector.v1.RecordBatch.records:type_name -> pulse.connector.v1.Record
-	2,  // 15: pulse.connector.v1.Log.level:type_name -> pulse.connector.v1.Log.Level
-	3,  // 16: pulse.connector.v1.Error.kind:type_name -> pulse.connector.v1.Error.Kind
-	37, // 17: pulse.connector.v1.Error.retry_after:type_name -> google.protobuf.Timestamp
-	0,  // 18: pulse.connector.v1.Record.entity_type:type_name -> pulse.connector.v1.EntityType
-	38, // 19: pulse.connector.v1.Record.custom:type_name -> google.protobuf.Struct
-	25, // 20: pulse.connector.v1.Record.links:type_name -> pulse.connector.v1.Link
-	26, // 21: pulse.connector.v1.Record.account:type_name -> pulse.connector.v1.Account
-	27, // 22: pulse.connector.v1.Record.person:type_name -> pulse.connector.v1.Person
-	28, // 23: pulse.connector.v1.Record.account_team:type_name -> pulse.connector.v1.AccountTeamMember
-	29, // 24: pulse.connector.v1.Record.contact:type_name -> pulse.connector.v1.Contact
-	30, // 25: pulse.connector.v1.Record.activity:type_name -> pulse.connector.v1.Activity
-	31, // 26: pulse.connector.v1.Record.deal:type_name -> pulse.connector.v1.Deal
-	32, // 27: pulse.connector.v1.Record.subscription_item:type_name -> pulse.connector.v1.SubscriptionItem
-	33, // 28: pulse.connector.v1.Record.ticket:type_name -> pulse.connector.v1.Ticket
-	34, // 29: pulse.connector.v1.Record.survey_response:type_name -> pulse.connector.v1.SurveyResponse
-	35, // 30: pulse.connector.v1.Record.fx_rate:type_name -> pulse.connector.v1.FxRate
-	37, // 31: pulse.connector.v1.Activity.occurred_at:type_name -> google.protobuf.Timestamp
-	37, // 32: pulse.connector.v1.Deal.closed_at:type_name -> google.protobuf.Timestamp
-	37, // 33: pulse.connector.v1.SubscriptionItem.starts_at:type_name -> google.protobuf.Timestamp
-	37, // 34: pulse.connector.v1.SubscriptionItem.ends_at:type_name -> google.protobuf.Timestamp
-	37, // 35: pulse.connector.v1.Ticket.opened_at:type_name -> google.protobuf.Timestamp
-	37, // 36: pulse.connector.v1.Ticket.first_response_at:type_name -> google.protobuf.Timestamp
-	37, // 37: pulse.connector.v1.Ticket.resolved_at:type_name -> google.protobuf.Timestamp
-	37, // 38: pulse.connector.v1.SurveyResponse.responded_at:type_name -> google.protobuf.Timestamp
-	8,  // 39: pulse.connector.v1.Connector.Spec:input_type -> pulse.connector.v1.SpecRequest
-	11, // 40: pulse.connector.v1.Connector.Check:input_type -> pulse.connector.v1.CheckRequest
-	14, // 41: pulse.connector.v1.Connector.Discover:input_type -> pulse.connector.v1.DiscoverRequest
-	16, // 42: pulse.connector.v1.Connector.Read:input_type -> pulse.connector.v1.ReadRequest
-	4,  // 43: pulse.connector.v1.RateLimiter.Acquire:input_type -> pulse.connector.v1.AcquireRequest
-	6,  // 44: pulse.connector.v1.RateLimiter.Hold:input_type -> pulse.connector.v1.HoldRequest
-	9,  // 45: pulse.connector.v1.Connector.Spec:output_type -> pulse.connector.v1.SpecResponse
-	12, // 46: pulse.connector.v1.Connector.Check:output_type -> pulse.connector.v1.CheckResponse
-	15, // 47: pulse.connector.v1.Connector.Discover:output_type -> pulse.connector.v1.DiscoverResponse
-	17, // 48: pulse.connector.v1.Connector.Read:output_type -> pulse.connector.v1.ReadMessage
-	5,  // 49: pulse.connector.v1.RateLimiter.Acquire:output_type -> pulse.connector.v1.AcquireResponse
-	7,  // 50: pulse.connector.v1.RateLimiter.Hold:output_type -> pulse.connector.v1.HoldResponse
-	45, // [45:51] is the sub-list for method output_type
-	39, // [39:45] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	37, // 15: pulse.connector.v1.RecordBatch.columns:type_name -> pulse.connector.v1.RecordBatch.ColumnsEntry
+	2,  // 16: pulse.connector.v1.Log.level:type_name -> pulse.connector.v1.Log.Level
+	3,  // 17: pulse.connector.v1.Error.kind:type_name -> pulse.connector.v1.Error.Kind
+	38, // 18: pulse.connector.v1.Error.retry_after:type_name -> google.protobuf.Timestamp
+	0,  // 19: pulse.connector.v1.Record.entity_type:type_name -> pulse.connector.v1.EntityType
+	39, // 20: pulse.connector.v1.Record.custom:type_name -> google.protobuf.Struct
+	25, // 21: pulse.connector.v1.Record.links:type_name -> pulse.connector.v1.Link
+	26, // 22: pulse.connector.v1.Record.account:type_name -> pulse.connector.v1.Account
+	27, // 23: pulse.connector.v1.Record.person:type_name -> pulse.connector.v1.Person
+	28, // 24: pulse.connector.v1.Record.account_team:type_name -> pulse.connector.v1.AccountTeamMember
+	29, // 25: pulse.connector.v1.Record.contact:type_name -> pulse.connector.v1.Contact
+	30, // 26: pulse.connector.v1.Record.activity:type_name -> pulse.connector.v1.Activity
+	31, // 27: pulse.connector.v1.Record.deal:type_name -> pulse.connector.v1.Deal
+	32, // 28: pulse.connector.v1.Record.subscription_item:type_name -> pulse.connector.v1.SubscriptionItem
+	33, // 29: pulse.connector.v1.Record.ticket:type_name -> pulse.connector.v1.Ticket
+	34, // 30: pulse.connector.v1.Record.survey_response:type_name -> pulse.connector.v1.SurveyResponse
+	35, // 31: pulse.connector.v1.Record.fx_rate:type_name -> pulse.connector.v1.FxRate
+	38, // 32: pulse.connector.v1.Activity.occurred_at:type_name -> google.protobuf.Timestamp
+	38, // 33: pulse.connector.v1.Deal.closed_at:type_name -> google.protobuf.Timestamp
+	38, // 34: pulse.connector.v1.SubscriptionItem.starts_at:type_name -> google.protobuf.Timestamp
+	38, // 35: pulse.connector.v1.SubscriptionItem.ends_at:type_name -> google.protobuf.Timestamp
+	38, // 36: pulse.connector.v1.Ticket.opened_at:type_name -> google.protobuf.Timestamp
+	38, // 37: pulse.connector.v1.Ticket.first_response_at:type_name -> google.protobuf.Timestamp
+	38, // 38: pulse.connector.v1.Ticket.resolved_at:type_name -> google.protobuf.Timestamp
+	38, // 39: pulse.connector.v1.SurveyResponse.responded_at:type_name -> google.protobuf.Timestamp
+	8,  // 40: pulse.connector.v1.Connector.Spec:input_type -> pulse.connector.v1.SpecRequest
+	11, // 41: pulse.connector.v1.Connector.Check:input_type -> pulse.connector.v1.CheckRequest
+	14, // 42: pulse.connector.v1.Connector.Discover:input_type -> pulse.connector.v1.DiscoverRequest
+	16, // 43: pulse.connector.v1.Connector.Read:input_type -> pulse.connector.v1.ReadRequest
+	4,  // 44: pulse.connector.v1.RateLimiter.Acquire:input_type -> pulse.connector.v1.AcquireRequest
+	6,  // 45: pulse.connector.v1.RateLimiter.Hold:input_type -> pulse.connector.v1.HoldRequest
+	9,  // 46: pulse.connector.v1.Connector.Spec:output_type -> pulse.connector.v1.SpecResponse
+	12, // 47: pulse.connector.v1.Connector.Check:output_type -> pulse.connector.v1.CheckResponse
+	15, // 48: pulse.connector.v1.Connector.Discover:output_type -> pulse.connector.v1.DiscoverResponse
+	17, // 49: pulse.connector.v1.Connector.Read:output_type -> pulse.connector.v1.ReadMessage
+	5,  // 50: pulse.connector.v1.RateLimiter.Acquire:output_type -> pulse.connector.v1.AcquireResponse
+	7,  // 51: pulse.connector.v1.RateLimiter.Hold:output_type -> pulse.connector.v1.HoldResponse
+	46, // [46:52] is the sub-list for method output_type
+	40, // [40:46] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_connector_proto_init() }
@@ -3054,7 +3074,7 @@ func file_connector_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_connector_proto_rawDesc), len(file_connector_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   33,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

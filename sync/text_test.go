@@ -1,0 +1,77 @@
+package sync_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	connectorpb "github.com/pulseproject/pulse/connectors/proto"
+	"github.com/pulseproject/pulse/connectors/sdk"
+	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/sync"
+)
+
+// TestValidateRecordRefusesTextTheDatabaseCannotStore covers every place a
+// record carries text: its id, its entity's fields, its references, its
+// links and its custom map, keys and nested values included.
+func TestValidateRecordRefusesTextTheDatabaseCannotStore(t *testing.T) {
+	nul := "contains a NUL byte (at byte 4), which cannot be stored as text"
+	custom := func(m map[string]any) *structpb.Struct {
+		s, err := structpb.NewStruct(m)
+		require.NoError(t, err)
+		return s
+	}
+	tests := []struct {
+		name string
+		rec  *connectorpb.Record
+		want domain.Problems
+	}{
+		{"clean", sdk.NewAccount("a-1", &connectorpb.Account{Name: "Acme\uFFFD"}), nil},
+		{"entity field", sdk.NewAccount("a-1", &connectorpb.Account{Name: "Bad\x00Co", Industry: "ok"}),
+			domain.Problems{{Field: "name", Message: nul}}},
+		{"not UTF-8", sdk.NewAccount("a-1", &connectorpb.Account{Name: "Acme", Segment: "Mid\xffmarket"}),
+			domain.Problems{{Field: "segment", Message: "is not valid UTF-8 (at byte 4)"}}},
+		{"id", sdk.NewAccount("nul\x00", &connectorpb.Account{Name: "Acme"}),
+			domain.Problems{{Field: "id", Message: nul}}},
+		{"tombstone id", sdk.Tombstone(sdk.Account, "nul\x00"),
+			domain.Problems{{Field: "id", Message: nul}}},
+		{"reference", sdk.NewContact("c-1", &connectorpb.Contact{AccountExternalId: "acc\x00"}),
+			domain.Problems{{Field: "account_id", Message: nul}}},
+		{"free text", sdk.NewActivity("x-1", &connectorpb.Activity{AccountExternalId: "a-1", Kind: "note",
+			OccurredAt: timestamppb.Now(), Subject: "Hi!\x00"}),
+			domain.Problems{{Field: "subject", Message: nul}}},
+		{"custom value", withCustom(sdk.NewAccount("a-1", &connectorpb.Account{Name: "Acme"}),
+			custom(map[string]any{"region": "EU\x00", "seats": 3, "tags": []any{"ok", "bad\x00"}, "plan": map[string]any{"name": "pro\x00"}})),
+			domain.Problems{
+				{Field: "custom.plan.name", Message: nul},
+				{Field: "custom.region", Message: "contains a NUL byte (at byte 3), which cannot be stored as text"},
+				{Field: "custom.tags[1]", Message: nul}}},
+		{"custom key", withCustom(sdk.NewAccount("a-1", &connectorpb.Account{Name: "Acme"}), custom(map[string]any{"re\x00gion": "EU"})),
+			domain.Problems{{Field: "custom", Message: `key "re\x00gion" contains a NUL byte (at byte 3), which cannot be stored as text`}}},
+		{"link", withLink(sdk.NewAccount("a-1", &connectorpb.Account{Name: "Acme"}), &connectorpb.Link{Kind: "hubspot", ExternalId: "123\x00"}),
+			domain.Problems{{Field: "links.external_id", Message: nul}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := sync.ValidateRecord(tc.rec)
+			if tc.rec.GetDeleted() {
+				// A tombstone carries no entity, which ValidateRecord
+				// (for live records) reports too; only text matters here.
+				got = got[:len(tc.want)]
+			}
+			require.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func withCustom(r *connectorpb.Record, s *structpb.Struct) *connectorpb.Record {
+	r.Custom = s
+	return r
+}
+
+func withLink(r *connectorpb.Record, l *connectorpb.Link) *connectorpb.Record {
+	r.Links = append(r.Links, l)
+	return r
+}
