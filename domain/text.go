@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
 )
 
 // TextProblem says why s cannot be stored as text, or is empty when it
@@ -37,4 +39,26 @@ func PrintableText(s string) string {
 		return s
 	}
 	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", `\0`), "\uFFFD")
+}
+
+// The most digits PostgreSQL's numeric holds before and after the point.
+const (
+	numericMaxWhole    = 131072
+	numericMaxFraction = 16383
+)
+
+// DecimalProblem says why d cannot be stored as a numeric, or is empty
+// when it can. A decimal parsed from text can carry any exponent
+// ("1e200000"); the database refuses it, and with it the statement.
+func DecimalProblem(d decimal.Decimal) string {
+	exp := int64(d.Exponent())
+	switch {
+	case d.IsZero():
+		return ""
+	case exp > 0 && int64(d.NumDigits())+exp > numericMaxWhole:
+		return fmt.Sprintf("is too large: a number holds at most %d digits before the point", numericMaxWhole)
+	case exp < -numericMaxFraction:
+		return fmt.Sprintf("is too precise: a number holds at most %d digits after the point", numericMaxFraction)
+	}
+	return ""
 }

@@ -81,6 +81,8 @@ func money(field, s string, probs *domain.Problems) decimal.Decimal {
 	d, err := decimal.NewFromString(s)
 	if err != nil {
 		*probs = append(*probs, domain.FieldError{Field: field, Message: fmt.Sprintf("%q is not a decimal number", s)})
+	} else if msg := domain.DecimalProblem(d); msg != "" {
+		*probs = append(*probs, domain.FieldError{Field: field, Message: fmt.Sprintf("%.20q %s", s, msg)})
 	}
 	return d
 }

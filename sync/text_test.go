@@ -75,3 +75,16 @@ func withLink(r *connectorpb.Record, l *connectorpb.Link) *connectorpb.Record {
 	r.Links = append(r.Links, l)
 	return r
 }
+
+// TestValidateRecordRefusesAmountsTheDatabaseCannotHold: a decimal is
+// text on the wire, and text can carry any exponent.
+func TestValidateRecordRefusesAmountsTheDatabaseCannotHold(t *testing.T) {
+	deal := func(amount string) *connectorpb.Record {
+		return sdk.NewDeal("d-1", &connectorpb.Deal{AccountExternalId: "a-1", Name: "Renewal", Status: "open", Kind: "renewal", Currency: "USD", Amount: amount})
+	}
+	require.Empty(t, sync.ValidateRecord(deal("1200.50")))
+	require.Equal(t, domain.Problems{{Field: "amount", Message: `"1e200000" is too large: a number holds at most 131072 digits before the point`}},
+		sync.ValidateRecord(deal("1e200000")))
+	require.Equal(t, domain.Problems{{Field: "amount", Message: `"1e-20000" is too precise: a number holds at most 16383 digits after the point`}},
+		sync.ValidateRecord(deal("1e-20000")))
+}

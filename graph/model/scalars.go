@@ -116,6 +116,9 @@ func UnmarshalDecimal(v any) (decimal.Decimal, error) {
 	if err != nil {
 		return decimal.Decimal{}, invalid("%q is not a decimal number", s)
 	}
+	if msg := domain.DecimalProblem(d); msg != "" {
+		return decimal.Decimal{}, invalid("%.20q %s", s, msg)
+	}
 	return d, nil
 }
 
