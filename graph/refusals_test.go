@@ -2,14 +2,18 @@ package graph_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/graph"
 	"github.com/pulseproject/pulse/store"
 )
@@ -137,5 +141,47 @@ func TestRefusalsCarryACodeAndLogNoError(t *testing.T) {
 	status, out := send(t, http.MethodPost, s.url+"/query", map[string]any{"query": `{ __typename }`})
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, map[string]any{"__typename": "Query"}, out["data"])
+	require.NotContains(t, s.logs.String(), "level=ERROR")
+}
+
+// hangingBackend is the real store, whose Accounts tells called it began
+// and then waits for the request to end.
+type hangingBackend struct {
+	graph.Backend
+	called chan struct{}
+}
+
+func (b hangingBackend) Accounts(ctx context.Context, q domain.AccountQuery) (domain.AccountPage, error) {
+	close(b.called)
+	<-ctx.Done()
+	return b.Backend.Accounts(ctx, q)
+}
+
+// TestAClientHangingUpLogsNoError: a client that goes away mid-request
+// leaves an INFO line, not an ERROR one.
+func TestAClientHangingUpLogsNoError(t *testing.T) {
+	db := openDB(t)
+	seed(t, db)
+	b := hangingBackend{Backend: store.New(db), called: make(chan struct{})}
+	s := newServerWith(t, b, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	body, _ := json.Marshal(map[string]any{"query": "{ accounts(first: 5) { edges { node { name } } } }"})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url+"/query", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	sent := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		sent <- err
+	}()
+	<-b.called
+	cancel()
+	require.ErrorIs(t, <-sent, context.Canceled)
+	// The request's own log line comes once the handler is done.
+	require.Eventually(t, func() bool { return strings.Contains(s.logs.String(), "msg=request ") }, 10*time.Second, 10*time.Millisecond)
+	require.Contains(t, s.logs.String(), "level=INFO msg=\"graphql: request cancelled by the client\"")
 	require.NotContains(t, s.logs.String(), "level=ERROR")
 }
