@@ -21,6 +21,10 @@ import (
 func TestNULInACSVCellRejectsOnlyItsRow(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "accounts.csv"), []byte("id,name\ngood-1,Good\nnul-1,Bad\x00Co\ngood-2,Other\n"), 0o600))
+	// The issue's file as it is, and a neighbour whose NUL is in its id,
+	// on a row the connector itself refuses: the issue that names it
+	// must be stored too.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "people.csv"), []byte("id,name,team\np-1,Ann,cs\np\x00-2,Bob,legal\n"), 0o600))
 	c := newCLI(t)
 	c.ok(t, "source", "add", "csv", "files", "path="+dir)
 	db := openSQL(t, c.url)
@@ -36,8 +40,10 @@ func TestNULInACSVCellRejectsOnlyItsRow(t *testing.T) {
 
 	out, _ := c.run(t, "sync", "files")
 	require.Contains(t, out, "accounts.csv:3:2 [rejected] name: contains a NUL byte (at byte 4), which cannot be stored as text")
+	require.Contains(t, out, `people.csv:3:3 [source] team: "legal" is not one of`)
 	lastStatus(out)
 	require.Equal(t, []string{"good-1|Good", "good-2|Other"}, column(t, db, accounts))
+	require.Equal(t, []string{`p\0-2`}, column(t, db, "SELECT external_id FROM sync_issues WHERE field = 'team'"))
 
 	// The rerun reads nothing new: the file is as it was.
 	out, _ = c.run(t, "sync", "files")
