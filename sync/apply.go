@@ -140,7 +140,7 @@ func (a *applier) apply(ctx context.Context, stream string, recs []*connectorpb.
 		if len(live[t]) == 0 && len(tombstones[t]) == 0 {
 			continue
 		}
-		o, err := a.applyType(ctx, stream, entityNames[t], live[t], tombstones[t])
+		o, err := a.applyType(ctx, stream, entityNames[t], live[t], tombstones[t], columns)
 		if err != nil {
 			return outcome{}, err
 		}
@@ -149,14 +149,14 @@ func (a *applier) apply(ctx context.Context, stream string, recs []*connectorpb.
 	return out, nil
 }
 
-func (a *applier) applyType(ctx context.Context, stream, entity string, recs []*connectorpb.Record, tombstones []string) (outcome, error) {
+func (a *applier) applyType(ctx context.Context, stream, entity string, recs []*connectorpb.Record, tombstones []string, columns map[string]uint32) (outcome, error) {
 	tbl := tables[entity]
 	var out outcome
 	var live []converted
 	for _, r := range recs {
 		c := checked(r)
 		if len(c.problems) > 0 {
-			out.rejected = append(out.rejected, rejections(stream, r, c.problems, nil)...)
+			out.rejected = append(out.rejected, rejections(stream, r, c.problems, columns)...)
 			continue
 		}
 		live = append(live, c)
