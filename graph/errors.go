@@ -110,7 +110,13 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			out.Extensions = map[string]any{"code": code, "field": p.Field}
 			return out
 		case CodeInternal:
-			logger.ErrorContext(ctx, "graphql: internal error", "path", gqlErr.Path.String(), "err", cause)
+			if errors.Is(cause, context.Canceled) && ctx.Err() != nil {
+				// The client hung up: nobody reads the answer, and
+				// there is nothing for an operator to mend.
+				logger.InfoContext(ctx, "graphql: request cancelled by the client", "path", gqlErr.Path.String())
+			} else {
+				logger.ErrorContext(ctx, "graphql: internal error", "path", gqlErr.Path.String(), "err", cause)
+			}
 			out.Message = "internal error"
 		case CodeTimeout:
 			// The client asked for more than fits in the time; the cause

@@ -90,7 +90,7 @@ func NewHandler(backend Backend, sources SourceService, syncs SyncRunner, opts O
 		identity: opts.Identity, apiKeys: opts.APIKeys, events: opts.Events,
 	}}))
 	limits := opts.Limits.withDefaults()
-	srv.AddTransport(transport.GET{})
+	srv.AddTransport(getTransport{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(limits.MaxTokens)
@@ -103,6 +103,7 @@ func NewHandler(backend Backend, sources SourceService, syncs SyncRunner, opts O
 	}
 	if opts.Production {
 		srv.SetDisableSuggestion(true)
+		srv.Use(noIntrospection{})
 	} else {
 		srv.Use(extension.Introspection{})
 	}

@@ -4,14 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/shopspring/decimal"
 
 	"github.com/pulseproject/pulse/domain"
 )
@@ -161,32 +160,59 @@ func (l listRead) checkCursor(c *domain.Cursor, field string) error {
 }
 
 // validKey reports whether s could be a value of typ rendered by to_json,
-// so that a forged cursor is refused rather than failing the cast.
+// so that a forged cursor is refused rather than failing the cast. It holds
+// to PostgreSQL's own input rules where Go's parsers are laxer (year 0,
+// hexadecimal floats, numbers beyond numeric's range, NUL in text), as
+// FuzzCursorKey checks against the server.
 func validKey(typ, s string) bool {
 	infinite := s == "infinity" || s == "-infinity"
 	switch typ {
 	case "text":
-		return true
+		return domain.TextProblem(s) == ""
 	case "boolean":
 		return s == "true" || s == "false"
 	case "int":
 		_, err := strconv.ParseInt(s, 10, 32)
 		return err == nil
 	case "double precision":
+		if s == "Infinity" || s == "-Infinity" || s == "NaN" {
+			return true
+		}
+		m := floatKey.FindStringSubmatch(s)
+		if m == nil {
+			return false
+		}
 		f, err := strconv.ParseFloat(s, 64)
-		return err == nil && !math.IsInf(f, 0) && !math.IsNaN(f)
+		// PostgreSQL refuses a value that overflows, and one that
+		// underflows to zero.
+		return err == nil && (f != 0 || strings.Trim(m[1], "-0.") == "")
 	case "numeric":
-		_, err := decimal.NewFromString(s)
-		return err == nil
+		if s == "NaN" || s == "Infinity" || s == "-Infinity" {
+			return true
+		}
+		m := numericKey.FindStringSubmatch(s)
+		return m != nil && len(m[1]) <= numericMaxWhole && len(m[2]) <= numericMaxFraction
 	case "date":
-		_, err := time.Parse(time.DateOnly, s)
-		return err == nil || infinite
+		t, err := time.Parse(time.DateOnly, s)
+		return (err == nil && t.Year() > 0) || infinite
 	case "timestamptz":
-		_, err := time.Parse(time.RFC3339Nano, s)
-		return err == nil || infinite
+		t, err := time.Parse(time.RFC3339Nano, s)
+		return (err == nil && t.Year() > 0) || infinite
 	}
 	return false
 }
+
+// The forms to_json gives numbers in: floats plain or with an exponent,
+// numerics plain, within the digits numeric can hold.
+var (
+	floatKey   = regexp.MustCompile(`^(-?[0-9]+(?:\.[0-9]+)?)(?:e[+-]?[0-9]+)?$`)
+	numericKey = regexp.MustCompile(`^-?([0-9]+)(?:\.([0-9]+))?$`)
+)
+
+const (
+	numericMaxWhole    = 131072
+	numericMaxFraction = 16383
+)
 
 // beyond writes the condition of the rows after cursor in the order keys
 // (fetch order: directions already flipped for a backward read).

@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
+	"github.com/pulseproject/pulse/connectors/sdk/validate"
 	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/domain/identity"
 )
@@ -85,8 +86,9 @@ type applier struct {
 	idCfg *identityConfig
 }
 
-// apply stores records read from stream.
-func (a *applier) apply(ctx context.Context, stream string, recs []*connectorpb.Record) (outcome, error) {
+// apply stores records read from stream; columns are the batch's, if its
+// records come from a file of columns (see RecordBatch.columns).
+func (a *applier) apply(ctx context.Context, stream string, recs []*connectorpb.Record, columns map[string]uint32) (outcome, error) {
 	// Per entity type: the last live version of each record, and the ids
 	// whose last word in the batch was a tombstone. A record created and
 	// deleted in one batch is stored, then deleted, so its history stays.
@@ -96,6 +98,14 @@ func (a *applier) apply(ctx context.Context, stream string, recs []*connectorpb.
 	var order [][2]any
 	var out outcome
 	for _, r := range recs {
+		// A tombstone's id goes into statements too; a live record's text
+		// is checked with the rest of its rules (checked).
+		if r.GetDeleted() {
+			if p := validate.TextProblems(r); len(p) > 0 {
+				out.rejected = append(out.rejected, rejections(stream, r, p, columns)...)
+				continue
+			}
+		}
 		t := r.GetEntityType()
 		if _, ok := entityNames[t]; !ok {
 			out.rejected = append(out.rejected, issue{stream, domain.IssueRejected, r.GetExternalId(), r.GetOrigin(), "entity_type", fmt.Sprintf("unknown entity type %s", t)})
@@ -134,7 +144,7 @@ func (a *applier) apply(ctx context.Context, stream string, recs []*connectorpb.
 		if len(live[t]) == 0 && len(tombstones[t]) == 0 {
 			continue
 		}
-		o, err := a.applyType(ctx, stream, entityNames[t], live[t], tombstones[t])
+		o, err := a.applyType(ctx, stream, entityNames[t], live[t], tombstones[t], columns)
 		if err != nil {
 			return outcome{}, err
 		}
@@ -143,25 +153,14 @@ func (a *applier) apply(ctx context.Context, stream string, recs []*connectorpb.
 	return out, nil
 }
 
-// placeOf is where field of r is in the source: its own place, when the
-// connector gave one, else the record's.
-func placeOf(r *connectorpb.Record, field string) string {
-	if o := r.GetFieldOrigins()[field]; o != "" {
-		return o
-	}
-	return r.GetOrigin()
-}
-
-func (a *applier) applyType(ctx context.Context, stream, entity string, recs []*connectorpb.Record, tombstones []string) (outcome, error) {
+func (a *applier) applyType(ctx context.Context, stream, entity string, recs []*connectorpb.Record, tombstones []string, columns map[string]uint32) (outcome, error) {
 	tbl := tables[entity]
 	var out outcome
 	var live []converted
 	for _, r := range recs {
 		c := checked(r)
 		if len(c.problems) > 0 {
-			for _, p := range c.problems {
-				out.rejected = append(out.rejected, issue{stream, domain.IssueRejected, r.GetExternalId(), placeOf(r, p.Field), p.Field, p.Message})
-			}
+			out.rejected = append(out.rejected, rejections(stream, r, c.problems, columns)...)
 			continue
 		}
 		live = append(live, c)
@@ -194,6 +193,21 @@ func (a *applier) applyType(ctx context.Context, stream, entity string, recs []*
 		out.deleted += n
 	}
 	return out, nil
+}
+
+// rejections are the issues of record r, rejected for problems p. Where
+// the batch knows the column of a problem's field, its origin points at the
+// cell.
+func rejections(stream string, r *connectorpb.Record, p validate.Problems, columns map[string]uint32) []issue {
+	out := make([]issue, len(p))
+	for i, e := range p {
+		origin := r.GetOrigin()
+		if col, ok := columns[e.Field]; ok && origin != "" {
+			origin = fmt.Sprintf("%s:%d", origin, col)
+		}
+		out[i] = issue{stream, domain.IssueRejected, r.GetExternalId(), origin, e.Field, e.Message}
+	}
+	return out
 }
 
 // resolve fills in the Pulse ids of every record's references, with one

@@ -349,7 +349,9 @@ func (r *runner) holdForEarlierPause(ctx context.Context, lim *host.Limiter) err
 }
 
 func connectorError(e *connectorpb.Error) error {
-	msg := e.GetMessage()
+	// The message is stored on the run: bad text in it must not keep the
+	// run's outcome from being stored.
+	msg := domain.PrintableText(e.GetMessage())
 	if e.GetStream() != "" {
 		msg = "stream " + e.GetStream() + ": " + msg
 	}
@@ -409,10 +411,16 @@ func (r *runner) handle(ctx context.Context, m *connectorpb.ReadMessage) error {
 	return nil
 }
 
+// addIssues lists issues on the run. An issue may quote the bad text it
+// is about, in its id or origin, or a connector's RecordError may carry
+// it: it is stored printable, so that reporting bad text cannot fail the run.
 func (r *runner) addIssues(is ...issue) {
 	for _, i := range is {
 		if len(r.issues) >= MaxIssuesPerRun {
 			return
+		}
+		for _, s := range []*string{&i.stream, &i.externalID, &i.origin, &i.field, &i.message} {
+			*s = domain.PrintableText(*s)
 		}
 		r.issues = append(r.issues, i)
 	}
@@ -428,7 +436,7 @@ func (r *runner) batch(ctx context.Context, b *connectorpb.RecordBatch) error {
 		}
 	}
 	a := &applier{tx: r.tx, sourceID: r.src.ID, now: time.Now().UTC()}
-	out, err := a.apply(ctx, b.GetStream(), b.GetRecords())
+	out, err := a.apply(ctx, b.GetStream(), b.GetRecords(), b.GetColumns())
 	if err != nil {
 		return err
 	}
@@ -643,7 +651,7 @@ func (r *runner) retryDeferred(ctx context.Context) error {
 		}
 		r.issues = kept
 		for _, name := range order {
-			out, err := a.apply(ctx, name, byStream[name])
+			out, err := a.apply(ctx, name, byStream[name], nil)
 			if err != nil {
 				return err
 			}

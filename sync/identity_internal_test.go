@@ -45,7 +45,7 @@ func applyBatch(t testing.TB, db *gorm.DB, src uuid.UUID, recs ...*connectorpb.R
 	require.NoError(t, db.Transaction(func(tx *gorm.DB) error {
 		a := &applier{tx: tx, sourceID: src, now: time.Now().UTC()}
 		var err error
-		out, err = a.apply(context.Background(), "accounts", recs)
+		out, err = a.apply(context.Background(), "accounts", recs, nil)
 		return err
 	}))
 	require.Empty(t, out.rejected)

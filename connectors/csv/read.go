@@ -192,6 +192,7 @@ func (t *table) read(ctx context.Context, cfg sdk.Config, state sdk.State, w *sd
 	if len(probs) > 0 {
 		return &sdk.ConfigError{Field: "path", Err: fmt.Errorf("%s: %s", t.file, strings.Join(probs, "; "))}
 	}
+	w.SetColumns(hdr.columns())
 	rows := 0
 	// firstAt is the line of each id's first row in the file: a later row
 	// of the same id is refused rather than left to win over it.
@@ -299,12 +300,6 @@ func (t *table) handle(w *sdk.Writer, hdr *header, line int, fields []string, pa
 	}
 	if len(r.probs) == 0 {
 		rec.Origin = fmt.Sprintf("%s:%d", t.file, line)
-		for name, col := range r.placed {
-			if rec.FieldOrigins == nil {
-				rec.FieldOrigins = map[string]string{}
-			}
-			rec.FieldOrigins[name] = fmt.Sprintf("%s:%d:%d", t.file, line, col)
-		}
 		return w.Emit(rec)
 	}
 	slices.SortStableFunc(r.probs, func(a, b problem) int { return a.col - b.col })
@@ -350,6 +345,34 @@ func (t *table) parse(r *row, parseErr *stdcsv.ParseError) (string, *connectorpb
 	rec := t.build(r, id)
 	rec.Custom = customStruct(r.custom())
 	return id, rec
+}
+
+// columns maps each record field a column fills to its 1-based column, for
+// the host to point at the cell of a problem it finds (sdk.Writer.SetColumns).
+// The contract's columns name record fields the short way ("id",
+// "account_id"); the others land in the custom map.
+func (h *header) columns() map[string]int {
+	out := make(map[string]int, len(h.index)+len(h.custom))
+	for name, i := range h.index {
+		out[protoField(name)] = i + 1
+	}
+	for _, i := range h.custom {
+		out["custom."+h.names[i]] = i + 1
+	}
+	return out
+}
+
+// protoField is the connector.proto name of the field a contract column
+// fills: "id" is the record's external_id, and a reference such as
+// account_id is account_external_id.
+func protoField(column string) string {
+	if column == "id" {
+		return "external_id"
+	}
+	if entity, ok := strings.CutSuffix(column, "_id"); ok {
+		return entity + "_external_id"
+	}
+	return column
 }
 
 // name is column i's name, or empty past the header's end.

@@ -21,10 +21,6 @@ type row struct {
 	hdr    *header
 	fields []string
 	probs  []problem
-	// placed are the columns, by name, whose rules the host checks rather
-	// than this connector, with their 1-based field numbers: the record
-	// carries their places so that a problem found there names the cell.
-	placed map[string]int
 }
 
 // problem is one bad cell of a row.
@@ -97,7 +93,7 @@ func (r *row) enum(name string, allowed []string, required bool) string {
 // currency is an ISO 4217 code. It is upper-cased so that "usd" in one file
 // and "USD" in another name the same currency when amounts are converted.
 // Which codes exist is the host's rule, checked for every connector alike;
-// the cell's place rides with the record for its problem to name.
+// the batch's columns (header.columns) let its problem name the cell.
 func (r *row) currency(name string, required bool) string {
 	v, col := r.cell(name)
 	if v == "" {
@@ -106,10 +102,6 @@ func (r *row) currency(name string, required bool) string {
 		}
 		return ""
 	}
-	if r.placed == nil {
-		r.placed = map[string]int{}
-	}
-	r.placed[name] = col
 	return strings.ToUpper(v)
 }
 

@@ -503,7 +503,7 @@ func TestCheckNamesTheBadField(t *testing.T) {
 		{"seed not a number", `{"seed": "abc"}`, "seed"},
 		{"end_date not a date", `{"end_date": "2026-02-30"}`, "end_date"},
 		{"end_date in another format", `{"end_date": "31/03/2026"}`, "end_date"},
-		{"unknown property", `{"sise": 5}`, ""},
+		{"unknown property", `{"sise": 5}`, "sise"},
 	}
 	srv, err := sdk.NewServer(demo.New())
 	require.NoError(t, err)

@@ -567,7 +567,7 @@ func TestCheck(t *testing.T) {
 			return config(s, map[string]any{"tier_property": "account_tier", "link_properties": map[string]any{"chargebee": "chargebee_id"}})
 		}, want: []string{"tier_property (warning)", "link_properties.chargebee (warning)"}},
 		{name: "an unknown setting", cfg: func(s *hubspottest.Server) string { return config(s, map[string]any{"api_key": "x"}) },
-			want: []string{""}},
+			want: []string{"api_key"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

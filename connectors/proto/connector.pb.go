@@ -1196,9 +1196,16 @@ func (x *RecordError) GetMessage() string {
 }
 
 type RecordBatch struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Stream        string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
-	Records       []*Record              `protobuf:"bytes,2,rep,name=records,proto3" json:"records,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Stream  string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	Records []*Record              `protobuf:"bytes,2,rep,name=records,proto3" json:"records,omitempty"`
+	// For records read from a file of columns (CSV), the 1-based column of
+	// each field, the same for every record of the batch: field names as the
+	// host reports problems ("name", "account_id" for account_external_id,
+	// "id" for the external id, "custom.<key>" for a custom field). A problem
+	// the host finds in a field then points at its cell, appending the column
+	// to the record's origin ("accounts.csv:3" becomes "accounts.csv:3:2").
+	Columns       map[string]uint32 `protobuf:"bytes,3,rep,name=columns,proto3" json:"columns,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1243,6 +1250,13 @@ func (x *RecordBatch) GetStream() string {
 func (x *RecordBatch) GetRecords() []*Record {
 	if x != nil {
 		return x.Records
+	}
+	return nil
+}
+
+func (x *RecordBatch) GetColumns() map[string]uint32 {
+	if x != nil {
+		return x.Columns
 	}
 	return nil
 }
@@ -1509,11 +1523,6 @@ type Record struct {
 	// Salesforce account id on a Zendesk organization). Identity resolution
 	// trusts them before domains and names.
 	Links []*Link `protobuf:"bytes,6,rep,name=links,proto3" json:"links,omitempty"`
-	// Where a field's value is in the source, by field, when the connector
-	// can point closer than origin: {"currency": "subscriptions.csv:12:5"}
-	// (file, line, column). A rule the host finds broken names the field's
-	// place from here, else origin.
-	FieldOrigins map[string]string `protobuf:"bytes,7,rep,name=field_origins,json=fieldOrigins,proto3" json:"field_origins,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Types that are valid to be assigned to Entity:
 	//
 	//	*Record_Account
@@ -1599,13 +1608,6 @@ func (x *Record) GetOrigin() string {
 func (x *Record) GetLinks() []*Link {
 	if x != nil {
 		return x.Links
-	}
-	return nil
-}
-
-func (x *Record) GetFieldOrigins() map[string]string {
-	if x != nil {
-		return x.FieldOrigins
 	}
 	return nil
 }
@@ -2775,10 +2777,14 @@ const file_connector_proto_rawDesc = "" +
 	"externalId\x12\x16\n" +
 	"\x06origin\x18\x03 \x01(\tR\x06origin\x12\x14\n" +
 	"\x05field\x18\x04 \x01(\tR\x05field\x12\x18\n" +
-	"\amessage\x18\x05 \x01(\tR\amessage\"[\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\"\xdf\x01\n" +
 	"\vRecordBatch\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x124\n" +
-	"\arecords\x18\x02 \x03(\v2\x1a.pulse.connector.v1.RecordR\arecords\"H\n" +
+	"\arecords\x18\x02 \x03(\v2\x1a.pulse.connector.v1.RecordR\arecords\x12F\n" +
+	"\acolumns\x18\x03 \x03(\v2,.pulse.connector.v1.RecordBatch.ColumnsEntryR\acolumns\x1a:\n" +
+	"\fColumnsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\rR\x05value:\x028\x01\"H\n" +
 	"\x0fStateCheckpoint\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x1d\n" +
 	"\n" +
@@ -2807,7 +2813,7 @@ const file_connector_proto_rawDesc = "" +
 	"\x04Kind\x12\x0f\n" +
 	"\vKIND_SYSTEM\x10\x00\x12\x0f\n" +
 	"\vKIND_CONFIG\x10\x01\x12\x12\n" +
-	"\x0eKIND_TRANSIENT\x10\x02\"\x8c\b\n" +
+	"\x0eKIND_TRANSIENT\x10\x02\"\xf8\x06\n" +
 	"\x06Record\x12?\n" +
 	"\ventity_type\x18\x01 \x01(\x0e2\x1e.pulse.connector.v1.EntityTypeR\n" +
 	"entityType\x12\x1f\n" +
@@ -2816,8 +2822,7 @@ const file_connector_proto_rawDesc = "" +
 	"\adeleted\x18\x03 \x01(\bR\adeleted\x12/\n" +
 	"\x06custom\x18\x04 \x01(\v2\x17.google.protobuf.StructR\x06custom\x12\x16\n" +
 	"\x06origin\x18\x05 \x01(\tR\x06origin\x12.\n" +
-	"\x05links\x18\x06 \x03(\v2\x18.pulse.connector.v1.LinkR\x05links\x12Q\n" +
-	"\rfield_origins\x18\a \x03(\v2,.pulse.connector.v1.Record.FieldOriginsEntryR\ffieldOrigins\x127\n" +
+	"\x05links\x18\x06 \x03(\v2\x18.pulse.connector.v1.LinkR\x05links\x127\n" +
 	"\aaccount\x18\n" +
 	" \x01(\v2\x1b.pulse.connector.v1.AccountH\x00R\aaccount\x124\n" +
 	"\x06person\x18\v \x01(\v2\x1a.pulse.connector.v1.PersonH\x00R\x06person\x12J\n" +
@@ -2828,10 +2833,7 @@ const file_connector_proto_rawDesc = "" +
 	"\x11subscription_item\x18\x10 \x01(\v2$.pulse.connector.v1.SubscriptionItemH\x00R\x10subscriptionItem\x124\n" +
 	"\x06ticket\x18\x11 \x01(\v2\x1a.pulse.connector.v1.TicketH\x00R\x06ticket\x12M\n" +
 	"\x0fsurvey_response\x18\x12 \x01(\v2\".pulse.connector.v1.SurveyResponseH\x00R\x0esurveyResponse\x125\n" +
-	"\afx_rate\x18\x13 \x01(\v2\x1a.pulse.connector.v1.FxRateH\x00R\x06fxRate\x1a?\n" +
-	"\x11FieldOriginsEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\b\n" +
+	"\afx_rate\x18\x13 \x01(\v2\x1a.pulse.connector.v1.FxRateH\x00R\x06fxRateB\b\n" +
 	"\x06entity\";\n" +
 	"\x04Link\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1f\n" +
@@ -2991,7 +2993,7 @@ var file_connector_proto_goTypes = []any{
 	(*SurveyResponse)(nil),        // 34: pulse.connector.v1.SurveyResponse
 	(*FxRate)(nil),                // 35: pulse.connector.v1.FxRate
 	nil,                           // 36: pulse.connector.v1.ReadRequest.StateEntry
-	nil,                           // 37: pulse.connector.v1.Record.FieldOriginsEntry
+	nil,                           // 37: pulse.connector.v1.RecordBatch.ColumnsEntry
 	(*timestamppb.Timestamp)(nil), // 38: google.protobuf.Timestamp
 	(*structpb.Struct)(nil),       // 39: google.protobuf.Struct
 }
@@ -3011,13 +3013,13 @@ var file_connector_proto_depIdxs = []int32{
 	23, // 12: pulse.connector.v1.ReadMessage.error:type_name -> pulse.connector.v1.Error
 	18, // 13: pulse.connector.v1.ReadMessage.record_error:type_name -> pulse.connector.v1.RecordError
 	24, // 14: pulse.connector.v1.RecordBatch.records:type_name -> pulse.connector.v1.Record
-	2,  // 15: pulse.connector.v1.Log.level:type_name -> pulse.connector.v1.Log.Level
-	3,  // 16: pulse.connector.v1.Error.kind:type_name -> pulse.connector.v1.Error.Kind
-	38, // 17: pulse.connector.v1.Error.retry_after:type_name -> google.protobuf.Timestamp
-	0,  // 18: pulse.connector.v1.Record.entity_type:type_name -> pulse.connector.v1.EntityType
-	39, // 19: pulse.connector.v1.Record.custom:type_name -> google.protobuf.Struct
-	25, // 20: pulse.connector.v1.Record.links:type_name -> pulse.connector.v1.Link
-	37, // 21: pulse.connector.v1.Record.field_origins:type_name -> pulse.connector.v1.Record.FieldOriginsEntry
+	37, // 15: pulse.connector.v1.RecordBatch.columns:type_name -> pulse.connector.v1.RecordBatch.ColumnsEntry
+	2,  // 16: pulse.connector.v1.Log.level:type_name -> pulse.connector.v1.Log.Level
+	3,  // 17: pulse.connector.v1.Error.kind:type_name -> pulse.connector.v1.Error.Kind
+	38, // 18: pulse.connector.v1.Error.retry_after:type_name -> google.protobuf.Timestamp
+	0,  // 19: pulse.connector.v1.Record.entity_type:type_name -> pulse.connector.v1.EntityType
+	39, // 20: pulse.connector.v1.Record.custom:type_name -> google.protobuf.Struct
+	25, // 21: pulse.connector.v1.Record.links:type_name -> pulse.connector.v1.Link
 	26, // 22: pulse.connector.v1.Record.account:type_name -> pulse.connector.v1.Account
 	27, // 23: pulse.connector.v1.Record.person:type_name -> pulse.connector.v1.Person
 	28, // 24: pulse.connector.v1.Record.account_team:type_name -> pulse.connector.v1.AccountTeamMember

@@ -1,10 +1,12 @@
 package sdk
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -217,8 +219,21 @@ func ValidateConfig(schema *jsonschema.Schema, cfg []byte) Diagnostics {
 			}
 			continue
 		}
+		// Likewise an unknown property, which is what the user must
+		// remove or spell right.
+		if extra, ok := leaf.ErrorKind.(*kind.AdditionalProperties); ok && len(extra.Properties) > 0 {
+			for _, p := range extra.Properties {
+				diags.Errorf(joinField(field, p), "is not a setting of this connector")
+			}
+			continue
+		}
 		diags.Errorf(field, "%s", msg)
 	}
+	// The validator finds problems in no fixed order: the same config
+	// gets the same list, field by field.
+	slices.SortStableFunc(diags, func(a, b Diagnostic) int {
+		return cmp.Or(strings.Compare(a.Field, b.Field), strings.Compare(a.Summary, b.Summary))
+	})
 	return diags
 }
 

@@ -19,6 +19,7 @@ type Writer struct {
 	batchSize int
 	emitted   int64
 	total     int64
+	columns   map[string]uint32
 }
 
 func newWriter(stream string, batchSize int, send func(*connectorpb.ReadMessage) error) *Writer {
@@ -46,7 +47,7 @@ func (w *Writer) Flush() error {
 	if len(w.batch) == 0 {
 		return nil
 	}
-	msg := &connectorpb.ReadMessage{Message: &connectorpb.ReadMessage_Batch{Batch: &connectorpb.RecordBatch{Stream: w.stream, Records: w.batch}}}
+	msg := &connectorpb.ReadMessage{Message: &connectorpb.ReadMessage_Batch{Batch: &connectorpb.RecordBatch{Stream: w.stream, Records: w.batch, Columns: w.columns}}}
 	w.batch = nil
 	if err := w.send(msg); err != nil {
 		return fmt.Errorf("stream %s: send batch: %w", w.stream, err)
@@ -65,6 +66,18 @@ func (w *Writer) Checkpoint(state any) error {
 		return fmt.Errorf("stream %s: encode state: %w", w.stream, err)
 	}
 	return w.send(&connectorpb.ReadMessage{Message: &connectorpb.ReadMessage_State{State: &connectorpb.StateCheckpoint{Stream: w.stream, StateJson: b}}})
+}
+
+// SetColumns tells the host, for records read from a file of columns, the
+// 1-based column of each record field, so that a problem the host finds in
+// a field points at its cell: file:line:column, the record's origin being
+// file:line. Fields are named as RecordBatch.columns says: "id", "name",
+// "account_id", "custom.<key>".
+func (w *Writer) SetColumns(columns map[string]int) {
+	w.columns = make(map[string]uint32, len(columns))
+	for field, col := range columns {
+		w.columns[field] = uint32(col)
+	}
 }
 
 // SetTotal tells the host how many records the stream expects, for its

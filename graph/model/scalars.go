@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -39,6 +40,24 @@ func UnmarshalID(v any) (uuid.UUID, error) {
 		return uuid.Nil, invalid("%q is not an id", s)
 	}
 	return id, nil
+}
+
+// MarshalString writes a string as GraphQL's own String does.
+func MarshalString(s string) graphql.Marshaler { return graphql.MarshalString(s) }
+
+// UnmarshalString reads every String input of the API, arguments and
+// fields of input objects alike, and refuses text the database cannot hold
+// (domain.TextProblem): here, once, rather than as a failed statement in
+// whichever resolver it reaches.
+func UnmarshalString(v any) (string, error) {
+	s, err := graphql.UnmarshalString(v)
+	if err != nil {
+		return "", invalid("%v", err)
+	}
+	if msg := domain.TextProblem(s); msg != "" {
+		return "", invalid("%s", msg)
+	}
+	return s, nil
 }
 
 // MarshalTime writes an instant in UTC, so that the same instant always
@@ -97,6 +116,9 @@ func UnmarshalDecimal(v any) (decimal.Decimal, error) {
 	if err != nil {
 		return decimal.Decimal{}, invalid("%q is not a decimal number", s)
 	}
+	if msg := domain.DecimalProblem(d); msg != "" {
+		return decimal.Decimal{}, invalid("%.20q %s", s, msg)
+	}
 	return d, nil
 }
 
@@ -115,11 +137,42 @@ func MarshalJSON(c domain.Custom) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) { w.Write(b) })
 }
 
-// UnmarshalJSON reads a JSON object.
+// UnmarshalJSON reads a JSON object. Its keys and strings are stored as
+// jsonb, which holds no more than text does.
 func UnmarshalJSON(v any) (domain.Custom, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, invalid("must be a JSON object, got %T", v)
 	}
+	if err := checkJSONText(m, ""); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// checkJSONText refuses the first key or string within v, at path, that
+// cannot be stored as text.
+func checkJSONText(v any, path string) error {
+	switch x := v.(type) {
+	case string:
+		if msg := domain.TextProblem(x); msg != "" {
+			return invalid("%s %s", strings.TrimPrefix(path, "."), msg)
+		}
+	case map[string]any:
+		for k, e := range x {
+			if msg := domain.TextProblem(k); msg != "" {
+				return invalid("key %q %s", k, msg)
+			}
+			if err := checkJSONText(e, path+"."+k); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if err := checkJSONText(e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -95,8 +95,34 @@ func (p *Problems) amount(field, s string) decimal.Decimal {
 	d, err := decimal.NewFromString(s)
 	if err != nil {
 		p.add(field, "%q is not a decimal number", s)
+	} else if msg := decimalProblem(d); msg != "" {
+		p.add(field, "%.20q %s", s, msg)
 	}
 	return d
+}
+
+// The most digits PostgreSQL's numeric holds before and after the point.
+const (
+	numericMaxWhole    = 131072
+	numericMaxFraction = 16383
+)
+
+// decimalProblem says why d cannot be stored as a numeric, or is empty
+// when it can. A decimal parsed from text can carry any exponent
+// ("1e200000"); the database refuses it, and with it the statement. Pulse's
+// model applies the same rule to what clients send (domain.DecimalProblem);
+// a test in sync keeps the two alike.
+func decimalProblem(d decimal.Decimal) string {
+	exp := int64(d.Exponent())
+	switch {
+	case d.IsZero():
+		return ""
+	case exp > 0 && int64(d.NumDigits())+exp > numericMaxWhole:
+		return fmt.Sprintf("is too large: a number holds at most %d digits before the point", numericMaxWhole)
+	case exp < -numericMaxFraction:
+		return fmt.Sprintf("is too precise: a number holds at most %d digits after the point", numericMaxFraction)
+	}
+	return ""
 }
 
 // nonNegative parses an amount that must not be negative.
@@ -156,7 +182,7 @@ func EntityTypeOf(r *connectorpb.Record) connectorpb.EntityType {
 // A reference to a record the sync has not seen yet is no problem here: the
 // sync defers such a record until its reference arrives.
 func ValidateRecord(r *connectorpb.Record) Problems {
-	var p Problems
+	p := TextProblems(r)
 	switch e := r.GetEntity().(type) {
 	case *connectorpb.Record_Account:
 		a := e.Account
