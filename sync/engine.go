@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -226,6 +227,13 @@ func (e *Engine) lock(ctx context.Context, src *domain.Source) (func(), error) {
 		return nil, fmt.Errorf("sync %s: lock: %w", src.Name, err)
 	}
 	if !ok {
+		// A run that has just ended holds the lock for the moment between
+		// storing its outcome and letting go: one who saw that outcome and
+		// asks for the next run waits that moment out rather than being
+		// told the source is busy. A run still going is refused at once.
+		ok = e.waitFinishingRun(ctx, conn, src, key)
+	}
+	if !ok {
 		conn.Close()
 		return nil, fmt.Errorf("sync %s: %w", src.Name, ErrBusy)
 	}
@@ -233,6 +241,26 @@ func (e *Engine) lock(ctx context.Context, src *domain.Source) (func(), error) {
 		_, _ = conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(hashtextextended($1, 0))", key)
 		conn.Close()
 	}, nil
+}
+
+// finishingWait bounds how long Start waits for a run that has stored its
+// outcome to let go of its source.
+const finishingWait = "5s"
+
+// waitFinishingRun takes src's lock on conn once its holder lets go,
+// provided no run of src is stored as running (its holder is ending), and
+// within finishingWait; it reports whether it took it.
+func (e *Engine) waitFinishingRun(ctx context.Context, conn *sql.Conn, src *domain.Source, key string) bool {
+	var running bool
+	if err := conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM sync_runs WHERE source_id = $1 AND status = $2)", src.ID, domain.RunRunning).Scan(&running); err != nil || running {
+		return false
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT set_config('lock_timeout', $1, false)", finishingWait); err != nil {
+		return false
+	}
+	_, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(hashtextextended($1, 0))", key)
+	_, _ = conn.ExecContext(context.Background(), "RESET lock_timeout")
+	return err == nil
 }
 
 // runner is the state of one run.
