@@ -283,9 +283,18 @@ func (s *Service) checkConfig(ctx context.Context, kind string, cfg map[string]a
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("sources: encode config: %w", err)
 	}
+	secretFields, err := sdk.SecretFields(spec.GetConfigSchemaJson())
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("sources: connector %s: %w", kind, err)
+	}
+	// A vendor's answer to the check may echo the credentials it was
+	// given, and so may a connector that crashes with them in hand (its
+	// error carries what it printed): problems and errors are shown and
+	// logged.
+	red := secrets.NewRedactor(secretValues(cfg, secretFields)...)
 	diags, err := conn.Check(ctx, raw)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("sources: %w", err)
+		return nil, nil, nil, fmt.Errorf("sources: check %s: %s", kind, red.Redact(err.Error()))
 	}
 	var probs domain.Problems
 	for _, d := range diags {
@@ -302,13 +311,6 @@ func (s *Service) checkConfig(ctx context.Context, kind string, cfg map[string]a
 		}
 		probs = append(probs, domain.FieldError{Field: field, Message: msg})
 	}
-	secretFields, err := sdk.SecretFields(spec.GetConfigSchemaJson())
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("sources: connector %s: %w", kind, err)
-	}
-	// A vendor's answer to the check may echo the credentials it was
-	// given, and problems are shown and logged.
-	red := secrets.NewRedactor(secretValues(cfg, secretFields)...)
 	for i := range probs {
 		probs[i].Message = red.Redact(probs[i].Message)
 	}

@@ -354,6 +354,18 @@ func TestNextRunWaitsForOneEnding(t *testing.T) {
 	require.NoError(t, <-got.done)
 }
 
+// TestCheckCrashNeverShowsTheToken: a connector that crashes while it
+// checks a config, printing its token, gives an error that names the
+// crash and not the token.
+func TestCheckCrashNeverShowsTheToken(t *testing.T) {
+	f := newFixture(t, host.Options{IdleTimeout: 5 * time.Second})
+	_, err := f.sources.Create(context.Background(), sources.Input{Kind: "testkit", Name: "kit",
+		Config: map[string]any{"fail": "check_panic", "token": "tok-4f7a9c2e81"}})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "the vendor refused the token", "the crash is told")
+	require.NotContains(t, err.Error(), "tok-4f7a9c2e81")
+}
+
 // TestWaitOutlivesCancelledRuns cancels a run hanging in its connector:
 // Wait returns only once the run has ended and its plugin process is gone,
 // so that a process stopping after Wait leaves no orphaned connector.

@@ -32,8 +32,12 @@ type Config struct {
 	CrashAfter int `json:"crash_after"`
 	// HangAfter stops sending after this many accounts (0: never).
 	HangAfter int `json:"hang_after"`
-	// Fail ends the read with a typed error: "config", "transient", "system".
+	// Fail ends the read with a typed error: "config", "transient",
+	// "system"; "check_panic" crashes the process in Check, its panic
+	// naming the token, as a careless connector's might.
 	Fail string `json:"fail"`
+	// Token is a secret setting, for tests of what may show it.
+	Token string `json:"token"`
 	// Name prefixes account names, so a changed config changes data.
 	Name string `json:"name"`
 	// Break makes the connector break one conformance rule on purpose:
@@ -61,7 +65,7 @@ const schema = `{
     "checkpoint_every": {"type": "integer", "minimum": 1},
     "crash_after": {"type": "integer", "minimum": 0},
     "hang_after": {"type": "integer", "minimum": 0},
-    "fail": {"enum": ["", "config", "transient", "system"]},
+    "fail": {"enum": ["", "config", "transient", "system", "check_panic"]},
     "name": {"type": "string"},
     "break": {"enum": ["", "regress_cursor", "double_on_resume"]},
     "api_url": {"type": "string"},
@@ -83,11 +87,23 @@ type cursor struct {
 func New() *sdk.Connector {
 	return &sdk.Connector{
 		Name: "testkit", Version: "0.0.1", ConfigSchema: schema,
+		CheckFunc: check,
 		Streams: []sdk.Stream{
 			{Name: "accounts", EntityType: sdk.Account, PrimaryKey: []string{"id"}, CursorField: "n", Incremental: true, Read: readAccounts},
 			{Name: "activities", EntityType: sdk.Activity, PrimaryKey: []string{"id"}, Read: readActivities},
 		},
 	}
+}
+
+func check(_ context.Context, raw sdk.Config) sdk.Diagnostics {
+	var cfg Config
+	if err := raw.Decode(&cfg); err != nil {
+		panic(err)
+	}
+	if cfg.Fail == "check_panic" {
+		panic("testkit: the vendor refused the token " + cfg.Token)
+	}
+	return nil
 }
 
 func readAccounts(ctx context.Context, raw sdk.Config, state sdk.State, w *sdk.Writer) error {
