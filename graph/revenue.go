@@ -63,7 +63,8 @@ func settingsModel(s domain.Settings) *model.WorkspaceSettings {
 
 func rulesModel(r retention.Rules) model.ReportRules {
 	return model.ReportRules{From: r.From, To: r.To, Timezone: r.Timezone, ChurnTiming: r.ChurnTiming,
-		BaseCurrency: r.BaseCurrency, FxRule: r.FxRule, RatioRule: r.RatioRule, OwnerRole: r.OwnerRole}
+		BaseCurrency: r.BaseCurrency, FxRule: r.FxRule, RatioRule: r.RatioRule, OwnerRole: r.OwnerRole,
+		Definitions: r.Definitions}
 }
 
 func missingModel(ms []retention.MissingRate) []model.MissingRate {
