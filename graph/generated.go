@@ -652,6 +652,7 @@ type ComplexityRoot struct {
 		LastTouchAt   func(childComplexity int) int
 		LastTouchTeam func(childComplexity int) int
 		Mrr           func(childComplexity int) int
+		Overdue       func(childComplexity int) int
 		RenewalDate   func(childComplexity int) int
 	}
 
@@ -3821,6 +3822,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Renewal.Mrr(childComplexity), true
+	case "Renewal.overdue":
+		if e.ComplexityRoot.Renewal.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renewal.Overdue(childComplexity), true
 	case "Renewal.renewalDate":
 		if e.ComplexityRoot.Renewal.RenewalDate == nil {
 			break
@@ -6389,6 +6396,8 @@ func (ec *executionContext) childFields_Renewal(ctx context.Context, field graph
 		return ec.fieldContext_Renewal_renewalDate(ctx, field)
 	case "daysToRenewal":
 		return ec.fieldContext_Renewal_daysToRenewal(ctx, field)
+	case "overdue":
+		return ec.fieldContext_Renewal_overdue(ctx, field)
 	case "health":
 		return ec.fieldContext_Renewal_health(ctx, field)
 	case "mrr":
@@ -19667,6 +19676,29 @@ func (ec *executionContext) _Renewal_daysToRenewal(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_Renewal_daysToRenewal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Renewal", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Renewal_overdue(ctx context.Context, field graphql.CollectedField, obj *model.Renewal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renewal_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renewal_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renewal", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Renewal_health(ctx context.Context, field graphql.CollectedField, obj *model.Renewal) (ret graphql.Marshaler) {
@@ -33221,6 +33253,11 @@ func (ec *executionContext) _Renewal(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "daysToRenewal":
 			out.Values[i] = ec._Renewal_daysToRenewal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdue":
+			out.Values[i] = ec._Renewal_overdue(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -872,15 +872,17 @@ type PageInfo struct {
 	StartCursor *string `json:"startCursor,omitempty"`
 }
 
-// An account renewing soon.
+// An account renewing soon, or overdue.
 type Renewal struct {
 	// The account.
 	Account domain.Account `json:"account"`
 	// Its renewal date.
 	RenewalDate time.Time `json:"renewalDate"`
-	// Days from asOf's day to the renewal date.
+	// Days from asOf's day to the renewal date; negative when overdue.
 	DaysToRenewal int `json:"daysToRenewal"`
-	// Its latest daily score; null when never scored.
+	// True when the renewal date is before asOf's day and the account still pays at asOf: neither churned nor renewed.
+	Overdue bool `json:"overdue"`
+	// Its latest daily score kept on or before asOf's day; null when none was kept by then.
 	Health *AccountHealth `json:"health,omitempty"`
 	// Its MRR at asOf.
 	Mrr domain.Money `json:"mrr"`
