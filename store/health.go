@@ -446,12 +446,13 @@ func (s *Store) measurePressure(ctx context.Context, ts []target, base map[strin
 }
 
 // itemYearly is, for a subscription item i, its price for a year in the
-// base currency at the latest rate on or before the day (UTC) it started,
+// workspace's base currency (settings.baseCurrency, read in the same
+// statement) at the latest rate on or before the day (UTC) it started,
 // as column yearly; NULL without such a rate, so that it is left out of
 // sums. Pricing by the year keeps sums exact: every interval divides a
 // year, and a sum is divided by 12 once, at the end.
 const itemYearly = `SELECT i.amount * CASE i.interval WHEN 'year' THEN 1 WHEN 'quarter' THEN 4 ELSE 12 END *
-	CASE WHEN i.currency = '` + domain.BaseCurrency + `' THEN 1::numeric ELSE (
+	CASE WHEN i.currency = (SELECT base_currency FROM workspace_settings) THEN 1::numeric ELSE (
 		SELECT r.rate FROM fx_rates r
 		WHERE r.currency = i.currency AND r.deleted_at IS NULL AND r.date <= (i.starts_at AT TIME ZONE 'UTC')::date
 		ORDER BY r.date DESC, r.id LIMIT 1) END AS yearly`
@@ -999,7 +1000,7 @@ func (s *Store) Renewals(ctx context.Context, q health.RenewalQuery, first int) 
 		}
 		rn := w.Renewal(r.Account, date)
 		rn.LastTouchAt = r.LastTouchAt
-		rn.MRR = domain.Money{Amount: r.MRR, Currency: domain.BaseCurrency, MissingRates: []string{}}
+		rn.MRR = domain.Money{Amount: r.MRR, Currency: env.base, MissingRates: []string{}}
 		if r.Missing != nil {
 			rn.MRR.MissingRates = strings.Split(*r.Missing, ",")
 		}
