@@ -174,7 +174,8 @@ type AccountQuery struct {
 	Window[Cursor]
 }
 
-// BaseCurrency is the currency amounts of money are reported in.
+// BaseCurrency is the currency a new workspace reports money in, until
+// its settings name another.
 const BaseCurrency = "USD"
 
 // Money is an amount in one currency. MissingRates lists the currencies

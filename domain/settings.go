@@ -19,7 +19,7 @@ type Settings struct {
 }
 
 // DefaultSettings are the settings of a new workspace.
-var DefaultSettings = Settings{BaseCurrency: "USD", Timezone: "UTC", ContactPressureCap: 5}
+var DefaultSettings = Settings{BaseCurrency: BaseCurrency, Timezone: "UTC", ContactPressureCap: 5}
 
 // Location is the settings' timezone.
 func (s Settings) Location() (*time.Location, error) {

@@ -31,7 +31,7 @@ type Backend interface {
 	// People returns the teammates with these ids, by id.
 	People(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Person, error)
 	// MRR returns each account's monthly recurring revenue at instant at,
-	// in domain.BaseCurrency, by account id: an entry for every id, zero
+	// in the workspace's base currency, by account id: an entry for every id, zero
 	// for an account billing nothing.
 	MRR(ctx context.Context, accountIDs []uuid.UUID, at time.Time) (map[uuid.UUID]domain.Money, error)
 	// Contacts returns a page of each account's contacts, by account id.

@@ -201,8 +201,13 @@ type ComplexityRoot struct {
 	}
 
 	Cohort struct {
+		BaseAt        func(childComplexity int) int
+		BaseCount     func(childComplexity int) int
+		BaseMrr       func(childComplexity int) int
+		BaseMrrMoney  func(childComplexity int) int
 		Cells         func(childComplexity int) int
 		Month         func(childComplexity int) int
+		Partial       func(childComplexity int) int
 		Size          func(childComplexity int) int
 		StartMrr      func(childComplexity int) int
 		StartMrrMoney func(childComplexity int) int
@@ -501,6 +506,7 @@ type ComplexityRoot struct {
 		ContractionMrrMoney func(childComplexity int) int
 		From                func(childComplexity int) int
 		LogoChurnRate       func(childComplexity int) int
+		Partial             func(childComplexity int) int
 		RevenueChurnRate    func(childComplexity int) int
 		StartCount          func(childComplexity int) int
 		StartMrr            func(childComplexity int) int
@@ -659,12 +665,14 @@ type ComplexityRoot struct {
 		LastTouchAt   func(childComplexity int) int
 		LastTouchTeam func(childComplexity int) int
 		Mrr           func(childComplexity int) int
+		Overdue       func(childComplexity int) int
 		RenewalDate   func(childComplexity int) int
 	}
 
 	ReportRules struct {
 		BaseCurrency func(childComplexity int) int
 		ChurnTiming  func(childComplexity int) int
+		Definitions  func(childComplexity int) int
 		From         func(childComplexity int) int
 		FxRule       func(childComplexity int) int
 		OwnerRole    func(childComplexity int) int
@@ -1787,6 +1795,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.BandMrr.Mrr(childComplexity), true
 
+	case "Cohort.baseAt":
+		if e.ComplexityRoot.Cohort.BaseAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.BaseAt(childComplexity), true
+	case "Cohort.baseCount":
+		if e.ComplexityRoot.Cohort.BaseCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.BaseCount(childComplexity), true
+	case "Cohort.baseMrr":
+		if e.ComplexityRoot.Cohort.BaseMrr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.BaseMrr(childComplexity), true
+	case "Cohort.baseMrrMoney":
+		if e.ComplexityRoot.Cohort.BaseMrrMoney == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.BaseMrrMoney(childComplexity), true
 	case "Cohort.cells":
 		if e.ComplexityRoot.Cohort.Cells == nil {
 			break
@@ -1799,6 +1831,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Cohort.Month(childComplexity), true
+	case "Cohort.partial":
+		if e.ComplexityRoot.Cohort.Partial == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.Partial(childComplexity), true
 	case "Cohort.size":
 		if e.ComplexityRoot.Cohort.Size == nil {
 			break
@@ -2992,6 +3030,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MonthlyChurn.LogoChurnRate(childComplexity), true
+	case "MonthlyChurn.partial":
+		if e.ComplexityRoot.MonthlyChurn.Partial == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonthlyChurn.Partial(childComplexity), true
 	case "MonthlyChurn.revenueChurnRate":
 		if e.ComplexityRoot.MonthlyChurn.RevenueChurnRate == nil {
 			break
@@ -3888,6 +3932,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Renewal.Mrr(childComplexity), true
+	case "Renewal.overdue":
+		if e.ComplexityRoot.Renewal.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renewal.Overdue(childComplexity), true
 	case "Renewal.renewalDate":
 		if e.ComplexityRoot.Renewal.RenewalDate == nil {
 			break
@@ -3907,6 +3957,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReportRules.ChurnTiming(childComplexity), true
+	case "ReportRules.definitions":
+		if e.ComplexityRoot.ReportRules.Definitions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRules.Definitions(childComplexity), true
 	case "ReportRules.from":
 		if e.ComplexityRoot.ReportRules.From == nil {
 			break
@@ -5777,14 +5833,24 @@ func (ec *executionContext) childFields_Cohort(ctx context.Context, field graphq
 	switch field.Name {
 	case "month":
 		return ec.fieldContext_Cohort_month(ctx, field)
+	case "partial":
+		return ec.fieldContext_Cohort_partial(ctx, field)
 	case "size":
 		return ec.fieldContext_Cohort_size(ctx, field)
 	case "startMrr":
 		return ec.fieldContext_Cohort_startMrr(ctx, field)
+	case "baseAt":
+		return ec.fieldContext_Cohort_baseAt(ctx, field)
+	case "baseCount":
+		return ec.fieldContext_Cohort_baseCount(ctx, field)
+	case "baseMrr":
+		return ec.fieldContext_Cohort_baseMrr(ctx, field)
 	case "cells":
 		return ec.fieldContext_Cohort_cells(ctx, field)
 	case "startMrrMoney":
 		return ec.fieldContext_Cohort_startMrrMoney(ctx, field)
+	case "baseMrrMoney":
+		return ec.fieldContext_Cohort_baseMrrMoney(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Cohort", field.Name)
 }
@@ -6349,6 +6415,8 @@ func (ec *executionContext) childFields_MonthlyChurn(ctx context.Context, field 
 		return ec.fieldContext_MonthlyChurn_from(ctx, field)
 	case "to":
 		return ec.fieldContext_MonthlyChurn_to(ctx, field)
+	case "partial":
+		return ec.fieldContext_MonthlyChurn_partial(ctx, field)
 	case "startCount":
 		return ec.fieldContext_MonthlyChurn_startCount(ctx, field)
 	case "churnedCount":
@@ -6573,6 +6641,8 @@ func (ec *executionContext) childFields_Renewal(ctx context.Context, field graph
 		return ec.fieldContext_Renewal_renewalDate(ctx, field)
 	case "daysToRenewal":
 		return ec.fieldContext_Renewal_daysToRenewal(ctx, field)
+	case "overdue":
+		return ec.fieldContext_Renewal_overdue(ctx, field)
 	case "health":
 		return ec.fieldContext_Renewal_health(ctx, field)
 	case "mrr":
@@ -6603,6 +6673,8 @@ func (ec *executionContext) childFields_ReportRules(ctx context.Context, field g
 		return ec.fieldContext_ReportRules_ratioRule(ctx, field)
 	case "ownerRole":
 		return ec.fieldContext_ReportRules_ownerRole(ctx, field)
+	case "definitions":
+		return ec.fieldContext_ReportRules_definitions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReportRules", field.Name)
 }
@@ -11432,6 +11504,29 @@ func (ec *executionContext) fieldContext_Cohort_month(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Cohort", field, false, false, errors.New("field of type Date does not have child fields"))
 }
 
+func (ec *executionContext) _Cohort_partial(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_partial(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partial, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_partial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _Cohort_size(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11475,6 +11570,75 @@ func (ec *executionContext) _Cohort_startMrr(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Cohort_startMrr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _Cohort_baseAt(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_baseAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BaseAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_baseAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Cohort_baseCount(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_baseCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BaseCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_baseCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Cohort_baseMrr(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_baseMrr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BaseMrr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_baseMrr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Cohort", field, false, false, errors.New("field of type Decimal does not have child fields"))
 }
 
@@ -11530,6 +11694,38 @@ func (ec *executionContext) _Cohort_startMrrMoney(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Cohort_startMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cohort",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Cohort_baseMrrMoney(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_baseMrrMoney(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BaseMrrMoney, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋpulseprojectᚋpulseᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_baseMrrMoney(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Cohort",
 		Field:      field,
@@ -16301,6 +16497,29 @@ func (ec *executionContext) fieldContext_MonthlyChurn_to(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("MonthlyChurn", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _MonthlyChurn_partial(ctx context.Context, field graphql.CollectedField, obj *model.MonthlyChurn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonthlyChurn_partial(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partial, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonthlyChurn_partial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MonthlyChurn", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _MonthlyChurn_startCount(ctx context.Context, field graphql.CollectedField, obj *model.MonthlyChurn) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20156,6 +20375,29 @@ func (ec *executionContext) fieldContext_Renewal_daysToRenewal(_ context.Context
 	return graphql.NewScalarFieldContext("Renewal", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _Renewal_overdue(ctx context.Context, field graphql.CollectedField, obj *model.Renewal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renewal_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renewal_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renewal", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _Renewal_health(ctx context.Context, field graphql.CollectedField, obj *model.Renewal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20448,6 +20690,29 @@ func (ec *executionContext) _ReportRules_ownerRole(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_ReportRules_ownerRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ReportRules", field, false, false, errors.New("field of type Role does not have child fields"))
+}
+
+func (ec *executionContext) _ReportRules_definitions(ctx context.Context, field graphql.CollectedField, obj *model.ReportRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRules_definitions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Definitions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRules_definitions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRules", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _RescoreResult_accounts(ctx context.Context, field graphql.CollectedField, obj *model.RescoreResult) (ret graphql.Marshaler) {
@@ -30460,6 +30725,11 @@ func (ec *executionContext) _Cohort(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "partial":
+			out.Values[i] = ec._Cohort_partial(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "size":
 			out.Values[i] = ec._Cohort_size(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -30470,6 +30740,21 @@ func (ec *executionContext) _Cohort(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "baseAt":
+			out.Values[i] = ec._Cohort_baseAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "baseCount":
+			out.Values[i] = ec._Cohort_baseCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "baseMrr":
+			out.Values[i] = ec._Cohort_baseMrr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "cells":
 			out.Values[i] = ec._Cohort_cells(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -30477,6 +30762,11 @@ func (ec *executionContext) _Cohort(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "startMrrMoney":
 			out.Values[i] = ec._Cohort_startMrrMoney(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "baseMrrMoney":
+			out.Values[i] = ec._Cohort_baseMrrMoney(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32725,6 +33015,11 @@ func (ec *executionContext) _MonthlyChurn(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "partial":
+			out.Values[i] = ec._MonthlyChurn_partial(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "startCount":
 			out.Values[i] = ec._MonthlyChurn_startCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -34299,6 +34594,11 @@ func (ec *executionContext) _Renewal(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "overdue":
+			out.Values[i] = ec._Renewal_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "health":
 			out.Values[i] = ec._Renewal_health(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -34389,6 +34689,11 @@ func (ec *executionContext) _ReportRules(ctx context.Context, sel ast.SelectionS
 			}
 		case "ownerRole":
 			out.Values[i] = ec._ReportRules_ownerRole(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "definitions":
+			out.Values[i] = ec._ReportRules_definitions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

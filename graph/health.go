@@ -204,7 +204,7 @@ func backtestModel(b *health.Backtest) *model.HealthBacktest {
 }
 
 func renewalModel(rn health.Renewal) model.Renewal {
-	out := model.Renewal{Account: rn.Account, RenewalDate: rn.RenewalDate, DaysToRenewal: rn.DaysToRenewal, Mrr: rn.MRR,
+	out := model.Renewal{Account: rn.Account, RenewalDate: rn.RenewalDate, DaysToRenewal: rn.DaysToRenewal, Overdue: rn.Overdue, Mrr: rn.MRR,
 		LastTouchAt: rn.LastTouchAt, LastTouchTeam: nonEmpty(rn.LastTouchTeam)}
 	if rn.Health != nil {
 		h := snapshotModel(*rn.Health)

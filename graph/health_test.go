@@ -64,4 +64,35 @@ func TestHealthAPI(t *testing.T) {
 			}
 		})
 	}
+	t.Run("amounts in the base currency", func(t *testing.T) {
+		// With EUR as the base, Bluth's 499.99 EUR plan needs no rate,
+		// and the USD and GBP plans, which have no rate to EUR, are left
+		// out and named: Account.mrr, renewals and healthSummary count in
+		// the base currency, as the revenue reports do.
+		_, err := st.UpdateSettings(ctx, domain.SettingsPatch{BaseCurrency: ptr("EUR")})
+		require.NoError(t, err)
+		t.Cleanup(func() {
+			_, err := st.UpdateSettings(ctx, domain.SettingsPatch{BaseCurrency: ptr("USD")})
+			require.NoError(t, err)
+		})
+		type money struct {
+			Amount, Currency string
+			MissingRates     []string
+		}
+		r := query[struct {
+			Account       struct{ Mrr money }
+			Renewals      []struct{ Mrr money }
+			HealthSummary struct{ All struct{ Mrr money } }
+		}](s, `query($id: ID!) {
+			account(id: $id) { mrr { amount currency missingRates } }
+			renewals(withinDays: 120) { mrr { amount currency missingRates } }
+			healthSummary { all { mrr { amount currency missingRates } } } }`, map[string]any{"id": bluth.String()})
+		require.Empty(t, r.Errors)
+		require.Equal(t, money{"499.99", "EUR", []string{}}, r.Data.Account.Mrr)
+		require.Equal(t, []struct{ Mrr money }{
+			{money{"0", "EUR", []string{"GBP", "USD"}}}, // Globex
+			{money{"0", "EUR", []string{}}},             // Initech, churned
+		}, r.Data.Renewals)
+		require.Equal(t, money{"499.99", "EUR", []string{"GBP", "USD"}}, r.Data.HealthSummary.All.Mrr)
+	})
 }

@@ -65,7 +65,8 @@ func settingsModel(s domain.Settings) *model.WorkspaceSettings {
 
 func rulesModel(r retention.Rules) model.ReportRules {
 	return model.ReportRules{From: r.From, To: r.To, Timezone: r.Timezone, ChurnTiming: r.ChurnTiming,
-		BaseCurrency: r.BaseCurrency, FxRule: r.FxRule, RatioRule: r.RatioRule, OwnerRole: r.OwnerRole}
+		BaseCurrency: r.BaseCurrency, FxRule: r.FxRule, RatioRule: r.RatioRule, OwnerRole: r.OwnerRole,
+		Definitions: r.Definitions}
 }
 
 // moneyIn returns the function that gives a report's amounts as Money: in

@@ -86,7 +86,7 @@ func (r *queryResolver) MonthlyChurn(ctx context.Context, from time.Time, to tim
 		MeanLogoChurnRate: t.MeanLogoChurnRate, MeanRevenueChurnRate: t.MeanRevenueChurnRate, MissingRates: missingModel(t.MissingRates)}
 	money := moneyIn(t.Rules, t.MissingRates)
 	for i, m := range t.Rows {
-		out.Months[i] = model.MonthlyChurn{From: m.From, To: m.To, StartCount: m.StartCount, ChurnedCount: m.ChurnedCount,
+		out.Months[i] = model.MonthlyChurn{From: m.From, To: m.To, Partial: m.Partial, StartCount: m.StartCount, ChurnedCount: m.ChurnedCount,
 			LogoChurnRate: m.LogoChurnRate, StartMrr: m.StartMRR, ChurnMrr: m.ChurnMRR, ContractionMrr: m.ContractionMRR,
 			RevenueChurnRate: m.RevenueChurnRate,
 			StartMrrMoney:    money(m.StartMRR), ChurnMrrMoney: money(m.ChurnMRR), ContractionMrrMoney: money(m.ContractionMRR)}
@@ -116,8 +116,9 @@ func (r *queryResolver) Cohorts(ctx context.Context, from time.Time, to time.Tim
 		// The month's first day as the Date scalar writes days: midnight
 		// UTC of the same calendar day.
 		y, m, d := c.Month.Date()
-		mc := model.Cohort{Month: time.Date(y, m, d, 0, 0, 0, 0, time.UTC), Size: c.Size, StartMrr: c.StartMRR,
-			StartMrrMoney: money(c.StartMRR), Cells: make([]model.CohortCell, len(c.Cells))}
+		mc := model.Cohort{Month: time.Date(y, m, d, 0, 0, 0, 0, time.UTC), Partial: c.Partial, Size: c.Size, StartMrr: c.StartMRR,
+			StartMrrMoney: money(c.StartMRR), BaseAt: c.BaseAt, BaseCount: c.BaseCount, BaseMrr: c.BaseMRR, BaseMrrMoney: money(c.BaseMRR),
+			Cells: make([]model.CohortCell, len(c.Cells))}
 		for j, cell := range c.Cells {
 			mc.Cells[j] = model.CohortCell{MonthsAfter: cell.Month, At: cell.At, ActiveCount: cell.Active, Mrr: cell.MRR,
 				MrrMoney: money(cell.MRR), Retention: cell.Retention}

@@ -217,15 +217,20 @@ const activeItems = `SELECT i.account_id, i.currency, fx.yearly
 // mrrAmount is the MRR of rows of activeItems, rounded to the cent.
 const mrrAmount = "round(COALESCE(sum(x.yearly), 0) / 12, 2)"
 
-// MRR returns each account's monthly recurring revenue at instant at, by
-// account id, with an entry for every id.
+// MRR returns each account's monthly recurring revenue at instant at in
+// the workspace's base currency, by account id, with an entry for every
+// id.
 func (s *Store) MRR(ctx context.Context, accountIDs []uuid.UUID, at time.Time) (map[uuid.UUID]domain.Money, error) {
+	settings, err := s.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var rows []struct {
 		AccountID uuid.UUID
 		Amount    decimal.Decimal
 		Missing   *string
 	}
-	err := s.db.WithContext(ctx).Raw(`SELECT x.account_id, `+mrrAmount+` AS amount,
+	err = s.db.WithContext(ctx).Raw(`SELECT x.account_id, `+mrrAmount+` AS amount,
 			string_agg(DISTINCT x.currency, ',' ORDER BY x.currency) FILTER (WHERE x.yearly IS NULL) AS missing
 		FROM (`+activeItems+` AND i.account_`+anyID+`) x GROUP BY x.account_id`,
 		at, at, idList(accountIDs)).Scan(&rows).Error
@@ -234,10 +239,10 @@ func (s *Store) MRR(ctx context.Context, accountIDs []uuid.UUID, at time.Time) (
 	}
 	out := make(map[uuid.UUID]domain.Money, len(accountIDs))
 	for _, id := range accountIDs {
-		out[id] = domain.Money{Currency: domain.BaseCurrency, MissingRates: []string{}}
+		out[id] = domain.Money{Currency: settings.BaseCurrency, MissingRates: []string{}}
 	}
 	for _, r := range rows {
-		m := domain.Money{Amount: r.Amount, Currency: domain.BaseCurrency, MissingRates: []string{}}
+		m := domain.Money{Amount: r.Amount, Currency: settings.BaseCurrency, MissingRates: []string{}}
 		if r.Missing != nil {
 			m.MissingRates = strings.Split(*r.Missing, ",")
 		}

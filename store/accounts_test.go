@@ -10,9 +10,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/require"
 	"gorm.io/gorm"
 
 	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/domain/health"
 	"github.com/pulseproject/pulse/internal/testdb"
 	"github.com/pulseproject/pulse/store"
 )
@@ -412,5 +414,47 @@ func TestMRR(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"95.32", "20.00", "0.00"}, keys); diff != "" {
 		t.Errorf("MRR keys (-want +got):\n%s", diff)
+	}
+}
+
+// TestBaseCurrencyEverywhere checks that Account.mrr, renewals and the
+// health summary count in the workspace's base currency, as the revenue
+// reports do: with EUR as the base, a EUR item needs no rate and a USD
+// item converts at the USD rate.
+func TestBaseCurrencyEverywhere(t *testing.T) {
+	s, db := openStore(t)
+	ctx := context.Background()
+	_, err := s.UpdateSettings(ctx, domain.SettingsPatch{BaseCurrency: ptr("EUR")})
+	require.NoError(t, err)
+	renewal := ts("2025-03-01T00:00:00Z")
+	insert(t, db,
+		&[]domain.Account{{ID: id(1), Name: "a", RenewalDate: &renewal}},
+		&[]domain.FxRate{{ID: id(50), Currency: "USD", Date: ts("2025-01-01T00:00:00Z"), Rate: dec("0.9"), Provenance: ext("1")}},
+		&[]domain.SubscriptionItem{
+			{ID: id(10), AccountID: id(1), Amount: dec("100"), Currency: "EUR", Interval: "month", StartsAt: ts("2025-01-01T00:00:00Z"), Provenance: ext("10")},
+			{ID: id(11), AccountID: id(1), Amount: dec("12"), Currency: "USD", Interval: "month", StartsAt: ts("2025-01-01T00:00:00Z"), Provenance: ext("11")},
+		},
+	)
+	asOf := ts("2025-02-01T00:00:00Z")
+	// 100 EUR + 12 USD × 0.9 = 110.80 EUR.
+	want := domain.Money{Amount: dec("110.8"), Currency: "EUR", MissingRates: []string{}}
+	mrr, err := s.MRR(ctx, []uuid.UUID{id(1)}, asOf)
+	require.NoError(t, err)
+	require.True(t, want.Amount.Equal(mrr[id(1)].Amount), "Account.mrr: %s", mrr[id(1)].Amount)
+	require.Equal(t, "EUR", mrr[id(1)].Currency)
+	require.Empty(t, mrr[id(1)].MissingRates)
+
+	renewals, err := s.Renewals(ctx, health.RenewalQuery{AsOf: asOf, WithinDays: 90}, 10)
+	require.NoError(t, err)
+	require.Len(t, renewals, 1)
+	require.True(t, want.Amount.Equal(renewals[0].MRR.Amount), "renewals: %s", renewals[0].MRR.Amount)
+	require.Equal(t, "EUR", renewals[0].MRR.Currency)
+
+	sum, err := s.HealthSummary(ctx, health.SummaryQuery{AsOf: asOf, OwnerRole: "cs"})
+	require.NoError(t, err)
+	require.True(t, want.Amount.Equal(sum.All.MRR.Amount), "healthSummary: %s", sum.All.MRR.Amount)
+	require.Equal(t, "EUR", sum.All.MRR.Currency)
+	for _, b := range sum.MRRByBand {
+		require.Equal(t, "EUR", b.MRR.Currency)
 	}
 }

@@ -446,12 +446,13 @@ func (s *Store) measurePressure(ctx context.Context, ts []target, base map[strin
 }
 
 // itemYearly is, for a subscription item i, its price for a year in the
-// base currency at the latest rate on or before the day (UTC) it started,
+// workspace's base currency (settings.baseCurrency, read in the same
+// statement) at the latest rate on or before the day (UTC) it started,
 // as column yearly; NULL without such a rate, so that it is left out of
 // sums. Pricing by the year keeps sums exact: every interval divides a
 // year, and a sum is divided by 12 once, at the end.
 const itemYearly = `SELECT i.amount * CASE i.interval WHEN 'year' THEN 1 WHEN 'quarter' THEN 4 ELSE 12 END *
-	CASE WHEN i.currency = '` + domain.BaseCurrency + `' THEN 1::numeric ELSE (
+	CASE WHEN i.currency = (SELECT base_currency FROM workspace_settings) THEN 1::numeric ELSE (
 		SELECT r.rate FROM fx_rates r
 		WHERE r.currency = i.currency AND r.deleted_at IS NULL AND r.date <= (i.starts_at AT TIME ZONE 'UTC')::date
 		ORDER BY r.date DESC, r.id LIMIT 1) END AS yearly`
@@ -936,9 +937,11 @@ func scoreAll(sc health.Scorecard, inputs []*health.Inputs) []health.Result {
 	return out
 }
 
-// Renewals returns the accounts renewing from q.AsOf's day to WithinDays
-// days later, by renewal date, each with its latest kept score, its MRR
-// at q.AsOf and its latest touch before it, at most first of them.
+// Renewals returns the renewals of q (health.RenewalWindow.Listed): the
+// accounts renewing from q.AsOf's day to WithinDays days later, and those
+// overdue then, by renewal date (the overdue first), each with its latest
+// score kept on or before q.AsOf's day, its MRR at q.AsOf and its latest
+// touch before it, at most first of them.
 func (s *Store) Renewals(ctx context.Context, q health.RenewalQuery, first int) ([]health.Renewal, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
@@ -948,7 +951,10 @@ func (s *Store) Renewals(ctx context.Context, q health.RenewalQuery, first int) 
 		return nil, err
 	}
 	today := dayOf(q.AsOf, env.loc)
+	w := q.Window(today)
 	sql := &sqlText{}
+	// The WHERE clause is health.RenewalWindow.Listed in SQL, so that
+	// first bounds the list; the rows are checked against it below.
 	sql.add(`SELECT a.*, m.mrr, m.missing, lt.occurred_at AS last_touch_at, lt.team AS last_touch_team
 		FROM accounts a
 		CROSS JOIN LATERAL (SELECT `+mrrAmount+` AS mrr,
@@ -957,10 +963,12 @@ func (s *Store) Renewals(ctx context.Context, q health.RenewalQuery, first int) 
 		LEFT JOIN LATERAL (SELECT x.occurred_at, x.team FROM activities x
 			WHERE x.account_id = a.id AND x.deleted_at IS NULL AND x.team IN ? AND x.kind IN ? AND x.occurred_at < ?
 			ORDER BY x.occurred_at DESC, x.id DESC LIMIT 1) lt ON true
-		WHERE a.deleted_at IS NULL AND a.renewal_date >= CAST(? AS date) AND a.renewal_date <= CAST(? AS date)`,
-		q.AsOf, q.AsOf, domain.Teams, engagement.TouchKinds, q.AsOf, dateOnly(today), dateOnly(today.AddDate(0, 0, q.WithinDays)))
+		WHERE a.deleted_at IS NULL AND a.renewal_date <= CAST(? AS date)
+			AND (a.renewal_date >= CAST(? AS date) OR m.mrr > 0)`,
+		q.AsOf, q.AsOf, domain.Teams, engagement.TouchKinds, q.AsOf, dateOnly(w.Last), dateOnly(w.Today))
 	if q.Band != health.BandNone {
-		sql.add(` AND (SELECT h.band FROM account_health h WHERE h.account_id = a.id ORDER BY h.day DESC LIMIT 1) = ?`, string(q.Band))
+		sql.add(` AND (SELECT h.band FROM account_health h WHERE h.account_id = a.id AND h.day <= CAST(? AS date)
+			ORDER BY h.day DESC LIMIT 1) = ?`, dateOnly(w.Today), string(q.Band))
 	}
 	sql.add(" ORDER BY a.renewal_date, a.id LIMIT ?", first)
 	var rows []struct {
@@ -977,27 +985,53 @@ func (s *Store) Renewals(ctx context.Context, q health.RenewalQuery, first int) 
 	for i, r := range rows {
 		ids[i] = r.ID
 	}
-	latest := map[uuid.UUID]health.Snapshot{}
+	scores := map[uuid.UUID]health.Snapshot{}
 	if len(ids) > 0 {
-		if latest, err = s.LatestHealth(ctx, ids); err != nil {
+		if scores, err = s.healthOnOrBefore(ctx, ids, w.Today); err != nil {
 			return nil, err
 		}
 	}
-	out := make([]health.Renewal, len(rows))
-	for i, r := range rows {
-		rn := health.Renewal{Account: r.Account, RenewalDate: r.RenewalDate.UTC(), LastTouchAt: r.LastTouchAt,
-			DaysToRenewal: int(r.RenewalDate.UTC().Sub(today).Hours() / 24),
-			MRR:           domain.Money{Amount: r.MRR, Currency: domain.BaseCurrency, MissingRates: []string{}}}
+	out := make([]health.Renewal, 0, len(rows))
+	for _, r := range rows {
+		date := r.RenewalDate.UTC()
+		if !w.Listed(date, r.MRR) {
+			return nil, fmt.Errorf("store: renewals: account %s renewing on %s is not one of the renewals as of %s",
+				r.ID, dateOnly(date), dateOnly(w.Today))
+		}
+		rn := w.Renewal(r.Account, date)
+		rn.LastTouchAt = r.LastTouchAt
+		rn.MRR = domain.Money{Amount: r.MRR, Currency: env.base, MissingRates: []string{}}
 		if r.Missing != nil {
 			rn.MRR.MissingRates = strings.Split(*r.Missing, ",")
 		}
 		if r.LastTouchTeam != nil {
 			rn.LastTouchTeam = *r.LastTouchTeam
 		}
-		if sn, ok := latest[r.ID]; ok {
+		if sn, ok := scores[r.ID]; ok {
 			rn.Health = &sn
 		}
-		out[i] = rn
+		out = append(out, rn)
+	}
+	return out, nil
+}
+
+// healthOnOrBefore returns, by account id, each account's latest score
+// kept on or before day; accounts with none by then are left out.
+func (s *Store) healthOnOrBefore(ctx context.Context, accountIDs []uuid.UUID, day time.Time) (map[uuid.UUID]health.Snapshot, error) {
+	var rows []healthRow
+	err := s.db.WithContext(ctx).Raw(`SELECT DISTINCT ON (account_id) `+healthColumns+`
+		FROM account_health WHERE account_`+anyID+` AND day <= CAST(? AS date) ORDER BY account_id, day DESC`,
+		idList(accountIDs), dateOnly(day)).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: health on %s: %w", dateOnly(day), err)
+	}
+	list, err := snapshots(rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID]health.Snapshot, len(list))
+	for _, sn := range list {
+		out[sn.AccountID] = sn
 	}
 	return out, nil
 }

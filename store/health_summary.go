@@ -63,7 +63,7 @@ func (s *Store) HealthSummary(ctx context.Context, q health.SummaryQuery) (*heal
 		return nil, fmt.Errorf("store: health summary: %w", err)
 	}
 
-	out := &health.Summary{Query: q, Day: day, All: counts()}
+	out := &health.Summary{Query: q, Day: day, All: counts(env.base)}
 	groups := map[string]map[string]*health.BandCounts{}
 	labels := map[string]string{}
 	for _, dim := range []string{"tier", "segment", "lifecycle", "owner"} {
@@ -71,14 +71,14 @@ func (s *Store) HealthSummary(ctx context.Context, q health.SummaryQuery) (*heal
 	}
 	// The closed vocabularies show every value, counted or not.
 	for _, t := range domain.Tiers {
-		groups["tier"][t] = ptrTo(counts())
+		groups["tier"][t] = ptrTo(counts(env.base))
 	}
 	for _, l := range domain.Lifecycles {
-		groups["lifecycle"][l] = ptrTo(counts())
+		groups["lifecycle"][l] = ptrTo(counts(env.base))
 	}
 	byBand := map[health.Band]*health.BandMRR{}
 	for _, b := range append(slices.Clone(health.AllBands), health.BandNone) {
-		byBand[b] = &health.BandMRR{Band: b, MRR: money()}
+		byBand[b] = &health.BandMRR{Band: b, MRR: money(env.base)}
 		out.MRRByBand = append(out.MRRByBand, health.BandMRR{})
 	}
 	for _, r := range rows {
@@ -89,7 +89,7 @@ func (s *Store) HealthSummary(ctx context.Context, q health.SummaryQuery) (*heal
 			addMoney(&byBand[band].MRR, r.MRR, r.Missing)
 		} else {
 			if groups[r.Dim][r.Key] == nil {
-				groups[r.Dim][r.Key] = ptrTo(counts())
+				groups[r.Dim][r.Key] = ptrTo(counts(env.base))
 			}
 			c = groups[r.Dim][r.Key]
 			labels[r.Key] = r.Label
@@ -129,11 +129,12 @@ func (s *Store) HealthSummary(ctx context.Context, q health.SummaryQuery) (*heal
 
 func ptrTo[T any](v T) *T { return &v }
 
-func money() domain.Money {
-	return domain.Money{Currency: domain.BaseCurrency, MissingRates: []string{}}
+// money is no money in the workspace's base currency.
+func money(base string) domain.Money {
+	return domain.Money{Currency: base, MissingRates: []string{}}
 }
 
-func counts() health.BandCounts { return health.BandCounts{MRR: money()} }
+func counts(base string) health.BandCounts { return health.BandCounts{MRR: money(base)} }
 
 // addMoney adds amount to m, and the currencies of missing, a comma-joined
 // list of lists, to its missing rates, each once, in order.

@@ -1,17 +1,19 @@
 package health
 
 import (
-	"github.com/google/uuid"
-
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 
 	"github.com/pulseproject/pulse/domain"
 )
 
 // RenewalQuery asks for the accounts renewing within WithinDays days of
-// AsOf's day, in a band when Band is set.
+// AsOf's day, and those overdue then, in a band when Band is set: the
+// band of the latest score kept on or before AsOf's day.
 type RenewalQuery struct {
 	AsOf       time.Time
 	WithinDays int
@@ -33,20 +35,57 @@ func (q RenewalQuery) Validate() error {
 	return nil
 }
 
-// Renewal is an account renewing soon, with what a CS lead reads beside
-// it.
+// Renewal is an account renewing soon, or overdue, with what a CS lead
+// reads beside it.
 type Renewal struct {
 	Account     domain.Account
 	RenewalDate time.Time
-	// DaysToRenewal counts from AsOf's day in the workspace timezone.
+	// DaysToRenewal counts from AsOf's day in the workspace timezone;
+	// negative when overdue.
 	DaysToRenewal int
-	// Health is the account's latest kept score; nil when never scored.
+	// Overdue is true for a renewal date before AsOf's day of an account
+	// still paying at AsOf: not churned, and not renewed (a renewal moves
+	// the date on).
+	Overdue bool
+	// Health is the account's latest score kept on or before AsOf's day;
+	// nil when none was kept by then.
 	Health *Snapshot
 	MRR    domain.Money
 	// LastTouchAt and LastTouchTeam are of the latest touch before AsOf;
 	// nil and empty when none.
 	LastTouchAt   *time.Time
 	LastTouchTeam string
+}
+
+// RenewalWindow is the renewal days a RenewalQuery lists, as midnights
+// UTC: Today (AsOf's day in the workspace timezone) to Last, both
+// included, and before Today the overdue ones.
+type RenewalWindow struct {
+	Today, Last time.Time
+}
+
+// Window is q's renewal days, where today is AsOf's day in the workspace
+// timezone as midnight UTC.
+func (q RenewalQuery) Window(today time.Time) RenewalWindow {
+	return RenewalWindow{Today: today, Last: today.AddDate(0, 0, q.WithinDays)}
+}
+
+// Listed reports whether an account renewing on renewalDate, with mrr at
+// AsOf, is one of the renewals: its date is within the window, or before
+// it while the account still pays (overdue: neither churned nor renewed).
+// A renewal date after Last is never listed.
+func (w RenewalWindow) Listed(renewalDate time.Time, mrr decimal.Decimal) bool {
+	if renewalDate.After(w.Last) {
+		return false
+	}
+	return !renewalDate.Before(w.Today) || mrr.IsPositive()
+}
+
+// Renewal is the renewal of a listed account: its days to renewal from
+// Today, negative for an overdue one, which it marks overdue.
+func (w RenewalWindow) Renewal(a domain.Account, renewalDate time.Time) Renewal {
+	days := int(renewalDate.Sub(w.Today).Hours() / 24)
+	return Renewal{Account: a, RenewalDate: renewalDate, DaysToRenewal: days, Overdue: days < 0}
 }
 
 // RescoreRequest asks to score accounts again.

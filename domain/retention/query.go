@@ -119,6 +119,9 @@ type Rules struct {
 	RatioRule    string
 	// OwnerRole is the role whose member owns an account.
 	OwnerRole string
+	// Definitions says in words how the report read a definition that
+	// could be read two ways; empty when it met none.
+	Definitions []string
 }
 
 // Period is a request's period resolved in a timezone.
@@ -162,5 +165,11 @@ func monthOf(t time.Time, loc *time.Location) time.Time {
 
 func (b *Book) rules(p Period, ownerRole string) Rules {
 	return Rules{From: p.From, To: p.To, Timezone: p.Location.String(), ChurnTiming: ChurnAtEndOfTerm,
-		BaseCurrency: b.base, FxRule: FxRule, RatioRule: RatioRule, OwnerRole: ownerRole}
+		BaseCurrency: b.base, FxRule: FxRule, RatioRule: RatioRule, OwnerRole: ownerRole, Definitions: []string{}}
+}
+
+// full reports whether p is one whole calendar month of its timezone.
+func (p Period) full() bool {
+	m := monthOf(p.From, p.Location)
+	return p.From.Equal(m) && p.To.Equal(m.AddDate(0, 1, 0))
 }

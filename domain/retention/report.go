@@ -234,9 +234,11 @@ func (b *Book) MRRMovements(r Request, p Period) MovementTable {
 
 // ChurnRow is the churn of one month: logo churn is the share of the
 // accounts active at its start with no MRR at its end; revenue churn is
-// the MRR lost to contraction and churn over the MRR at its start.
+// the MRR lost to contraction and churn over the MRR at its start. Partial
+// is true for a first or last row cut by the period's start or end.
 type ChurnRow struct {
 	From, To                        time.Time
+	Partial                         bool
 	StartCount, ChurnedCount        int
 	StartMRR, ChurnMRR              decimal.Decimal
 	ContractionMRR                  decimal.Decimal
@@ -244,7 +246,7 @@ type ChurnRow struct {
 }
 
 // ChurnTable is the churn of every month of a period and the means of its
-// monthly rates, over the months that had customers at their start.
+// monthly rates, over the full months that had customers at their start.
 type ChurnTable struct {
 	Rules                                   Rules
 	Rows                                    []ChurnRow
@@ -252,25 +254,36 @@ type ChurnTable struct {
 	MissingRates                            []MissingRate
 }
 
+// MeansOverFullMonths is how MonthlyChurn reads "the mean of its monthly
+// rates", returned among its rules.
+const MeansOverFullMonths = "the means are over full calendar months only: a partial first or last month (cut by from or to) is a row marked partial and left out of the means"
+
 // MonthlyChurn is the logo and revenue churn of each calendar month of p,
-// and their means: the monthly churn rate of docs/metrics.md. The means are
-// taken over the unrounded monthly rates and then rounded.
+// and their means: the monthly churn rate of docs/metrics.md. A first or
+// last month cut by p is a row marked partial and stays out of the means.
+// The means are taken over the unrounded monthly rates and then rounded.
 func (b *Book) MonthlyChurn(r Request, p Period) ChurnTable {
 	moves := b.MRRMovements(r, p)
-	out := ChurnTable{Rules: moves.Rules, Rows: []ChurnRow{}, MissingRates: moves.MissingRates}
+	rules := moves.Rules
+	rules.Definitions = append(rules.Definitions, MeansOverFullMonths)
+	out := ChurnTable{Rules: rules, Rows: []ChurnRow{}, MissingRates: moves.MissingRates}
 	var logo, revenue []decimal.Decimal
 	for _, m := range moves.Rows {
 		row := ChurnRow{From: m.From, To: m.To, StartCount: m.StartCount, ChurnedCount: m.ChurnedCount,
+			Partial:  !(Period{From: m.From, To: m.To, Location: p.Location}).full(),
 			StartMRR: m.StartMRR, ChurnMRR: m.ChurnMRR, ContractionMRR: m.ContractionMRR,
 			LogoChurnRate:    ratio(int64(m.ChurnedCount), int64(m.StartCount)),
 			RevenueChurnRate: ratio(m.churnCents+m.contractionCents, m.startCents)}
+		out.Rows = append(out.Rows, row)
+		if row.Partial {
+			continue
+		}
 		if m.StartCount > 0 {
 			logo = append(logo, decimal.NewFromInt(int64(m.ChurnedCount)).Div(decimal.NewFromInt(int64(m.StartCount))))
 		}
 		if m.startCents > 0 {
 			revenue = append(revenue, decimal.NewFromInt(m.churnCents+m.contractionCents).Div(decimal.NewFromInt(m.startCents)))
 		}
-		out.Rows = append(out.Rows, row)
 	}
 	out.MeanLogoChurnRate, out.MeanRevenueChurnRate = mean(logo), mean(revenue)
 	return out
@@ -286,7 +299,7 @@ func mean(xs []decimal.Decimal) *decimal.Decimal {
 
 // CohortCell is a cohort k months after its first: the accounts still
 // active and their MRR at the end of that month (the first instant of the
-// next), and the share of the cohort's start they are, by the triangle's
+// next), and the share of the cohort's base they are, by the triangle's
 // measure.
 type CohortCell struct {
 	Month     int
@@ -297,13 +310,20 @@ type CohortCell struct {
 }
 
 // Cohort is the accounts whose MRR first became positive in one calendar
-// month: their number, their MRR when they started (each account's first
-// MRR), and how they kept it.
+// month, within the period: their number, their first MRR, and their base
+// (accounts active and MRR at BaseAt, the end of the month or the period's
+// end if sooner), which each cell is measured against. Partial is true
+// when the period's start or end cuts the month, so that the cohort holds
+// only the accounts that started within the period.
 type Cohort struct {
-	Month    time.Time
-	Size     int
-	StartMRR decimal.Decimal
-	Cells    []CohortCell
+	Month     time.Time
+	Partial   bool
+	Size      int
+	StartMRR  decimal.Decimal
+	BaseAt    time.Time
+	BaseCount int
+	BaseMRR   decimal.Decimal
+	Cells     []CohortCell
 }
 
 // CohortTable is a cohort triangle.
@@ -314,35 +334,48 @@ type CohortTable struct {
 	MissingRates []MissingRate
 }
 
-// Cohorts groups the accounts whose first MRR falls in a month of p by
-// that month, and follows each cohort month by month for as long as the
-// month ends by p's end.
+// CohortReading is how Cohorts reads the cohort definition, returned among
+// its rules.
+const CohortReading = "a cohort is the accounts whose MRR first became positive in [from, to), by calendar month; a month cut by from or to is a partial cohort; its base is its logos (accounts with MRR > 0) and MRR at the end of its first month, or at to if that comes first, so month 0 is 1; cell k is measured at the end of month k, for every month that ends on or before to"
+
+// Cohorts groups the accounts whose first MRR falls within p by its
+// calendar month, takes each cohort's base at the end of that month (or
+// at p's end, if sooner), and follows each cohort month by month for as
+// long as the month ends by p's end.
 func (b *Book) Cohorts(r Request, p Period) CohortTable {
 	role := ownerRole(r)
 	accounts, keep := b.selected(r, role)
 	measure := cmp.Or(r.Measure, MeasureLogos)
-	out := CohortTable{Rules: b.rules(p, role), Measure: measure, Cohorts: []Cohort{}, MissingRates: b.Missing(p.From, p.To, keep)}
+	rules := b.rules(p, role)
+	rules.Definitions = append(rules.Definitions, CohortReading)
+	out := CohortTable{Rules: rules, Measure: measure, Cohorts: []Cohort{}, MissingRates: b.Missing(p.From, p.To, keep)}
 	members := map[time.Time][]*account{}
-	first := monthOf(p.From, p.Location)
 	for _, a := range accounts {
-		if a.firstMRR.IsZero() {
-			continue
-		}
-		if m := monthOf(a.firstMRR, p.Location); !m.Before(first) && m.Before(p.To) {
+		if !a.firstMRR.IsZero() && !a.firstMRR.Before(p.From) && a.firstMRR.Before(p.To) {
+			m := monthOf(a.firstMRR, p.Location)
 			members[m] = append(members[m], a)
 		}
 	}
-	for month := first; month.Before(p.To); month = month.AddDate(0, 1, 0) {
+	for month := monthOf(p.From, p.Location); month.Before(p.To); month = month.AddDate(0, 1, 0) {
 		accs := members[month]
 		if len(accs) == 0 {
 			continue
 		}
-		c := Cohort{Month: month, Size: len(accs), Cells: []CohortCell{}}
-		var startCents int64
-		for _, a := range accs {
-			startCents += a.mrr.at(a.firstMRR)
+		end := month.AddDate(0, 1, 0)
+		c := Cohort{Month: month, Size: len(accs), Cells: []CohortCell{}, BaseAt: end,
+			Partial: month.Before(p.From) || end.After(p.To)}
+		if end.After(p.To) {
+			c.BaseAt = p.To
 		}
-		c.StartMRR = money(startCents)
+		var firstCents, baseCents int64
+		for _, a := range accs {
+			firstCents += a.mrr.at(a.firstMRR)
+			if m := a.mrr.at(c.BaseAt); m > 0 {
+				c.BaseCount++
+				baseCents += m
+			}
+		}
+		c.StartMRR, c.BaseMRR = money(firstCents), money(baseCents)
 		for k := 0; ; k++ {
 			at := month.AddDate(0, k+1, 0)
 			if at.After(p.To) {
@@ -358,9 +391,9 @@ func (b *Book) Cohorts(r Request, p Period) CohortTable {
 			}
 			cell.MRR = money(cents)
 			if measure == MeasureMRR {
-				cell.Retention = ratio(cents, startCents)
+				cell.Retention = ratio(cents, baseCents)
 			} else {
-				cell.Retention = ratio(int64(cell.Active), int64(c.Size))
+				cell.Retention = ratio(int64(cell.Active), int64(c.BaseCount))
 			}
 			c.Cells = append(c.Cells, cell)
 		}

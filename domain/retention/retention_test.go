@@ -313,6 +313,12 @@ func TestMonthlyChurnAndCohorts(t *testing.T) {
 	c := logos.Cohorts[0]
 	require.Equal(t, 4, c.Size)
 	require.Equal(t, "500", c.StartMRR.String())
+	// Account 4 left within its first month: the base is the 3 accounts
+	// (400) still paying at its end, 1 January.
+	require.Equal(t, at("2025-01-01"), c.BaseAt)
+	require.Equal(t, 3, c.BaseCount)
+	require.Equal(t, "400", c.BaseMRR.String())
+	require.False(t, c.Partial)
 	var active, ratios, mrr []string
 	for _, cell := range c.Cells {
 		active = append(active, fmt.Sprint(cell.Active))
@@ -320,10 +326,15 @@ func TestMonthlyChurnAndCohorts(t *testing.T) {
 		mrr = append(mrr, cell.MRR.String())
 	}
 	require.Equal(t, []string{"3", "2", "1", "1"}, active)
-	require.Equal(t, []string{"0.75", "0.5", "0.25", "0.25"}, ratios)
+	require.Equal(t, []string{"1", "0.6667", "0.3333", "0.3333"}, ratios)
 	require.Equal(t, []string{"400", "300", "100", "100"}, mrr)
 	byMRR := b.Cohorts(retention.Request{Measure: retention.MeasureMRR}, period("2024-12-01", "2025-04-01", time.UTC))
-	require.Equal(t, "0.8", byMRR.Cohorts[0].Cells[0].Retention.String())
+	// 400/400, 300/400, 100/400, 100/400.
+	var byMRRRatios []string
+	for _, cell := range byMRR.Cohorts[0].Cells {
+		byMRRRatios = append(byMRRRatios, cell.Retention.String())
+	}
+	require.Equal(t, []string{"1", "0.75", "0.25", "0.25"}, byMRRRatios)
 
 	share := b.RevenueFromExisting(retention.Request{}, period("2024-12-15", "2025-01-15", time.UTC))
 	// At 15 January accounts 1, 2 and 3 bill 400, all of them active
@@ -397,4 +408,114 @@ func TestPayingAt(t *testing.T) {
 		id(6): nil,
 		id(7): ptr(at("2024-07-01")),
 	}, got)
+}
+
+// TestMonthlyChurnPartialMonths follows the shape, a period from
+// mid-month to mid-month: the cut first and last months are rows marked
+// partial and stay out of the means.
+func TestMonthlyChurnPartialMonths(t *testing.T) {
+	b := book(t, []retention.Item{
+		item(1, 1, "100", "USD", "month", "2024-01-01", ""),
+		item(2, 2, "100", "USD", "month", "2024-01-01", "2025-01-20"), // churns in the partial first row
+		item(3, 3, "100", "USD", "month", "2024-01-01", "2025-02-10"), // churns in February, a full month
+		item(4, 4, "100", "USD", "month", "2024-01-01", ""),
+		item(5, 5, "300", "USD", "month", "2024-01-01", "2025-04-05"), // churns in the partial last row
+	})
+	churn := b.MonthlyChurn(retention.Request{}, period("2025-01-15", "2025-04-15", time.UTC))
+	type row struct {
+		from, to      string
+		partial       bool
+		start, churn  int
+		logo, revenue string
+	}
+	var got []row
+	for _, r := range churn.Rows {
+		got = append(got, row{r.From.Format(time.DateOnly), r.To.Format(time.DateOnly), r.Partial,
+			r.StartCount, r.ChurnedCount, r.LogoChurnRate.String(), r.RevenueChurnRate.String()})
+	}
+	require.Equal(t, []row{
+		{"2025-01-15", "2025-02-01", true, 5, 1, "0.2", "0.1429"},   // 1/5, 100/700
+		{"2025-02-01", "2025-03-01", false, 4, 1, "0.25", "0.1667"}, // 1/4, 100/600
+		{"2025-03-01", "2025-04-01", false, 3, 0, "0", "0"},         // nobody left
+		{"2025-04-01", "2025-04-15", true, 3, 1, "0.3333", "0.6"},   // 1/3, 300/500
+	}, got)
+	// Over the full months only: (1/4 + 0) / 2 and (1/6 + 0) / 2; with the
+	// partial rows in they would be (0.2 + 0.25 + 0 + 1/3) / 4 = 0.1958.
+	require.Equal(t, "0.125", churn.MeanLogoChurnRate.String())
+	require.Equal(t, "0.0833", churn.MeanRevenueChurnRate.String())
+	require.Equal(t, []string{retention.MeansOverFullMonths}, churn.Rules.Definitions)
+
+	// A period within one month has no full month: no mean.
+	inside := b.MonthlyChurn(retention.Request{}, period("2025-01-10", "2025-01-25", time.UTC))
+	require.Len(t, inside.Rows, 1)
+	require.True(t, inside.Rows[0].Partial)
+	require.Nil(t, inside.MeanLogoChurnRate)
+	require.Nil(t, inside.MeanRevenueChurnRate)
+
+	// Whole months are never partial, in any timezone.
+	paris, err := time.LoadLocation("Europe/Paris")
+	require.NoError(t, err)
+	whole := b.MonthlyChurn(retention.Request{}, period("2025-01-01", "2025-03-01", paris))
+	require.Len(t, whole.Rows, 2)
+	require.False(t, whole.Rows[0].Partial)
+	require.False(t, whole.Rows[1].Partial)
+}
+
+// TestCohortBase checks the settled cohort reading: the base is taken at
+// the end of the first month, so an add-on later in that month is in it
+// and month 0 is 1; with a from or to inside a month, the cohort holds
+// only the accounts that started within [from, to) and is partial.
+func TestCohortBase(t *testing.T) {
+	b := book(t, []retention.Item{
+		item(1, 1, "100", "USD", "month", "2025-01-03", ""),
+		item(2, 1, "50", "USD", "month", "2025-01-20", ""), // add-on later in the first month
+		item(3, 2, "200", "USD", "month", "2025-01-10", "2025-03-01"),
+		item(4, 3, "80", "USD", "month", "2025-02-05", ""),
+		item(5, 4, "70", "USD", "month", "2025-03-10", ""),  // before to (03-15)
+		item(6, 5, "999", "USD", "month", "2025-03-20", ""), // after to: in no cohort
+		item(7, 6, "40", "USD", "month", "2024-12-20", ""),  // before from: in no cohort
+		item(8, 7, "60", "USD", "month", "2025-01-01", "2025-01-12"),
+	})
+	type cohort struct {
+		month          string
+		partial        bool
+		size           int
+		start, baseAt  string
+		baseCount      int
+		baseMRR        string
+		cells, mrrCell []string
+	}
+	summarize := func(from, to string) []cohort {
+		var out []cohort
+		logos := b.Cohorts(retention.Request{Measure: retention.MeasureLogos}, period(from, to, time.UTC))
+		byMRR := b.Cohorts(retention.Request{Measure: retention.MeasureMRR}, period(from, to, time.UTC))
+		require.Equal(t, []string{retention.CohortReading}, logos.Rules.Definitions)
+		for i, c := range logos.Cohorts {
+			x := cohort{month: c.Month.Format(time.DateOnly), partial: c.Partial, size: c.Size, start: c.StartMRR.String(),
+				baseAt: c.BaseAt.Format(time.DateOnly), baseCount: c.BaseCount, baseMRR: c.BaseMRR.String(),
+				cells: []string{}, mrrCell: []string{}}
+			for j, cell := range c.Cells {
+				x.cells = append(x.cells, cell.Retention.String())
+				x.mrrCell = append(x.mrrCell, byMRR.Cohorts[i].Cells[j].Retention.String())
+			}
+			out = append(out, x)
+		}
+		return out
+	}
+	// January holds accounts 1, 2 and 7 (7 left on 01-12); first MRR
+	// 100 + 200 + 60 = 360; base at 02-01: accounts 1 (150) and 2 (200).
+	// Cell 1 (03-01): account 1 only, 150/350. February: account 3.
+	// March starts before to (03-15) but ends after it: partial, base at
+	// to, no cell.
+	require.Equal(t, []cohort{
+		{"2025-01-01", false, 3, "360", "2025-02-01", 2, "350", []string{"1", "0.5"}, []string{"1", "0.4286"}},
+		{"2025-02-01", false, 1, "80", "2025-03-01", 1, "80", []string{"1"}, []string{"1"}},
+		{"2025-03-01", true, 1, "70", "2025-03-15", 1, "70", []string{}, []string{}},
+	}, summarize("2025-01-01", "2025-03-15"))
+	// A from inside January leaves out accounts 1 and 7, which started
+	// before it: January is partial and holds account 2 alone.
+	require.Equal(t, []cohort{
+		{"2025-01-01", true, 1, "200", "2025-02-01", 1, "200", []string{"1", "0"}, []string{"1", "0"}},
+		{"2025-02-01", false, 1, "80", "2025-03-01", 1, "80", []string{"1"}, []string{"1"}},
+	}, summarize("2025-01-05", "2025-03-01"))
 }

@@ -144,18 +144,28 @@ type BandMrr struct {
 	Mrr domain.Money `json:"mrr"`
 }
 
-// The accounts whose MRR first became positive in one calendar month.
+// The accounts whose MRR first became positive in one calendar month, within the period.
 type Cohort struct {
 	// The month, as its first day.
 	Month time.Time `json:"month"`
+	// True when from or to cuts the month: the cohort holds only the accounts that started within the period.
+	Partial bool `json:"partial"`
 	// How many accounts the cohort holds.
 	Size int `json:"size"`
-	// The sum of the accounts' first MRR.
+	// The sum of the accounts' first MRR, each when it first became positive.
 	StartMrr decimal.Decimal `json:"startMrr"`
+	// The instant of the base: the end of the cohort's month, or to if that comes first.
+	BaseAt time.Time `json:"baseAt"`
+	// Accounts of the cohort active at baseAt: the base of LOGOS.
+	BaseCount int `json:"baseCount"`
+	// Their MRR at baseAt: the base of MRR.
+	BaseMrr decimal.Decimal `json:"baseMrr"`
 	// The cohort at the end of each month from its first, while the month ends by to.
 	Cells []CohortCell `json:"cells"`
 	// startMrr as Money.
 	StartMrrMoney domain.Money `json:"startMrrMoney"`
+	// baseMrr as Money.
+	BaseMrrMoney domain.Money `json:"baseMrrMoney"`
 }
 
 // A cohort at the end of a month.
@@ -168,7 +178,7 @@ type CohortCell struct {
 	ActiveCount int `json:"activeCount"`
 	// Their MRR at that instant.
 	Mrr decimal.Decimal `json:"mrr"`
-	// activeCount / size for LOGOS, mrr / startMrr for MRR; null when the denominator is zero.
+	// activeCount / baseCount for LOGOS, mrr / baseMrr for MRR; null when the denominator is zero.
 	Retention *decimal.Decimal `json:"retention,omitempty"`
 	// mrr as Money.
 	MrrMoney domain.Money `json:"mrrMoney"`
@@ -714,6 +724,8 @@ type MonthlyChurn struct {
 	From time.Time `json:"from"`
 	// The first instant after the month (or the period's end, if earlier).
 	To time.Time `json:"to"`
+	// True when from or to cuts the month: the row is shown but left out of the means.
+	Partial bool `json:"partial"`
 	// Accounts active at from.
 	StartCount int `json:"startCount"`
 	// Of those, accounts with no MRR at to.
@@ -740,11 +752,11 @@ type MonthlyChurn struct {
 type MonthlyChurnTable struct {
 	// The rules used.
 	Rules ReportRules `json:"rules"`
-	// One row per month, oldest first.
+	// One row per month, oldest first; a month cut by from or to is marked partial.
 	Months []MonthlyChurn `json:"months"`
-	// The mean of the monthly logo churn rates over the months with customers at their start; null when none had.
+	// The mean of the monthly logo churn rates over the full months with customers at their start; null when none had.
 	MeanLogoChurnRate *decimal.Decimal `json:"meanLogoChurnRate,omitempty"`
-	// The mean of the monthly revenue churn rates over the months with MRR at their start; null when none had.
+	// The mean of the monthly revenue churn rates over the full months with MRR at their start; null when none had.
 	MeanRevenueChurnRate *decimal.Decimal `json:"meanRevenueChurnRate,omitempty"`
 	// Items billing during the period that were left out for want of a rate.
 	MissingRates []MissingRate `json:"missingRates"`
@@ -886,15 +898,17 @@ type PageInfo struct {
 	StartCursor *string `json:"startCursor,omitempty"`
 }
 
-// An account renewing soon.
+// An account renewing soon, or overdue.
 type Renewal struct {
 	// The account.
 	Account domain.Account `json:"account"`
 	// Its renewal date.
 	RenewalDate time.Time `json:"renewalDate"`
-	// Days from asOf's day to the renewal date.
+	// Days from asOf's day to the renewal date; negative when overdue.
 	DaysToRenewal int `json:"daysToRenewal"`
-	// Its latest daily score; null when never scored.
+	// True when the renewal date is before asOf's day and the account still pays at asOf: neither churned nor renewed.
+	Overdue bool `json:"overdue"`
+	// Its latest daily score kept on or before asOf's day; null when none was kept by then.
 	Health *AccountHealth `json:"health,omitempty"`
 	// Its MRR at asOf.
 	Mrr domain.Money `json:"mrr"`
@@ -922,6 +936,8 @@ type ReportRules struct {
 	RatioRule string `json:"ratioRule"`
 	// The role whose member owns an account.
 	OwnerRole string `json:"ownerRole"`
+	// How the report read a definition that could be read two ways, in words; empty when it met none.
+	Definitions []string `json:"definitions"`
 }
 
 // What a rescore did.
@@ -1460,9 +1476,9 @@ func (e CapSource) MarshalJSON() ([]byte, error) {
 type CohortMeasure string
 
 const (
-	// Accounts still active over the cohort's size.
+	// Accounts still active over the accounts active at the end of the cohort's first month.
 	CohortMeasureLogos CohortMeasure = "LOGOS"
-	// MRR of the cohort over the sum of its accounts' first MRR.
+	// MRR of the cohort over its MRR at the end of its first month.
 	CohortMeasureMrr CohortMeasure = "MRR"
 )
 
