@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/pulseproject/pulse/connectors/salesforce/salesforcetest"
 )
 
 // TestCSVExportMovesAnAccountBetweenBooks syncs a folder of exports twice,
@@ -72,4 +74,43 @@ func TestCSVExportMovesAnAccountBetweenBooks(t *testing.T) {
 	s = startServe(t, c.env)
 	require.Empty(t, books(s), "confirmed, the empty file removes every membership")
 	s.stop(t)
+}
+
+// TestSalesforceNewOwnerReplacesTheOld syncs an org twice, the account
+// Globex changing owner in between: its team then has one sales member,
+// the new owner.
+func TestSalesforceNewOwnerReplacesTheOld(t *testing.T) {
+	sf, err := salesforcetest.New(connectorTestdata(t, "salesforce"), "00Downer")
+	require.NoError(t, err)
+	t.Cleanup(sf.Close)
+	c := newCLI(t)
+	c.ok(t, "source", "add", "salesforce", "crm", "base_url="+sf.URL, "access_token="+sf.Token)
+	// The org's data holds a contact and a task of no account: partial.
+	c.exit(t, 3, "sync", "crm")
+
+	// sales lists the sales members of Globex's team.
+	sales := func() []string {
+		t.Helper()
+		s := startServe(t, c.env)
+		defer s.stop(t)
+		out := s.query(t, `{ accounts(first: 100) { edges { node { name team { role person { name } } } } } }`)
+		var got []string
+		for _, e := range out["accounts"].(map[string]any)["edges"].([]any) {
+			n := e.(map[string]any)["node"].(map[string]any)
+			if n["name"] != "Globex" {
+				continue
+			}
+			for _, m := range n["team"].([]any) {
+				if m := m.(map[string]any); m["role"] == "SALES" {
+					got = append(got, m["person"].(map[string]any)["name"].(string))
+				}
+			}
+		}
+		return got
+	}
+	require.Equal(t, []string{"Sam Seller"}, sales())
+
+	require.NoError(t, sf.Change("001A0000001", map[string]any{"OwnerId": "005A0000002", "SystemModstamp": "2026-02-01T09:00:00.000+0000"}))
+	c.ok(t, "sync", "crm")
+	require.Equal(t, []string{"Cora Success"}, sales(), "the new owner replaces the old")
 }
