@@ -24,7 +24,7 @@ func TestConnectorTestPassesBuiltins(t *testing.T) {
 			`(?m)^demo 1\.0\.0: conforms$`,
 		}},
 		{[]string{"csv", "--config", "testdata/conformance-csv.json", "--deletes", "deals"}, []string{
-			`(?m)^check\s+pass\s+good config passes; 2 bad configs each named their field: path \(missing\), path \(wrong type\)$`,
+			`(?m)^check\s+pass\s+good config passes; 3 bad configs each named their field: path \(missing\), allow_mass_delete \(wrong type\), path \(wrong type\)$`,
 			`(?m)^deletes\s+pass\s+tombstones: deals 1$`,
 			`(?m)^csv 1\.0\.0: conforms$`,
 		}},

@@ -11,11 +11,13 @@ import (
 	"github.com/pulseproject/pulse/connectors/sdk"
 )
 
-// configSchema is the connector's configuration: the folder to import.
-const configSchema = `{"type":"object","required":["path"],"properties":{"path":{"type":"string","minLength":1,"format":"path","description":"folder holding the CSV files; a relative path is taken from where the source is added"}},"additionalProperties":false}`
+// configSchema is the connector's configuration: the folder to import, and
+// whether a file may remove more than half of its previous rows.
+const configSchema = `{"type":"object","required":["path"],"properties":{"path":{"type":"string","minLength":1,"format":"path","description":"folder holding the CSV files; a relative path is taken from where the source is added"},"allow_mass_delete":{"type":"boolean","default":false,"description":"import a file that drops more than half of the rows of its previous version, removing them; otherwise such a file is refused as empty or truncated"}},"additionalProperties":false}`
 
 type config struct {
-	Path string `json:"path"`
+	Path            string `json:"path"`
+	AllowMassDelete bool   `json:"allow_mass_delete"`
 }
 
 // New returns the csv connector.

@@ -14,4 +14,13 @@
 // the problem names file, line and column too. A file is re-read only when
 // its SHA-256 changed, and an interrupted read resumes at the line after
 // its last checkpoint.
+//
+// Each file is a full export. The checkpoint of a whole file keeps the ids
+// of its rows, and a new version of the file tombstones the rows the
+// previous version had and it lacks (sdk.Gone), before its first row. A
+// new version that drops more than half of the previous rows (a file with
+// a header and no rows, a truncated one) is refused: reported as an issue
+// naming the file, imported not at all and not checkpointed, until the
+// source's allow_mass_delete setting is true. A file absent from the
+// folder is skipped, not taken as empty, and removes nothing.
 package csv

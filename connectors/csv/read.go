@@ -32,12 +32,17 @@ const checkpointEvery = 1000
 // changed; size and mtime ride along so that whoever inspects a source's
 // state can tell which version of the file it covers. Line is the first line
 // not yet read: rows starting before it are done, and a line past the end
-// means the whole file is.
+// means the whole file is. IDs, in the checkpoint of a whole file, are the
+// sorted ids of its rows: the next version of the file is compared with
+// them, and the rows it no longer has are removed. A checkpoint within a
+// file has none, nor one written before they were kept: a read with such
+// a state lists them again from the file, which is still the same.
 type fileState struct {
 	Size   int64     `json:"size"`
 	MTime  time.Time `json:"mtime"`
 	SHA256 string    `json:"sha256"`
 	Line   int       `json:"line"`
+	IDs    []string  `json:"ids,omitempty"`
 }
 
 // header is a file's header row resolved against its table.
@@ -173,11 +178,31 @@ func (t *table) read(ctx context.Context, cfg sdk.Config, state sdk.State, w *sd
 	}
 	from := 0
 	if ok && prev.SHA256 == cur.SHA256 {
+		cur.IDs = prev.IDs
+		if cur.IDs == nil {
+			// Kept by a version that did not list the ids: this file's
+			// own are the ones to compare the next version with.
+			if cur.IDs, err = t.idsIn(f, cur.Size); err != nil {
+				return err
+			}
+		}
 		if prev.Line > lines {
 			cur.Line = lines + 1
 			return w.Checkpoint(cur)
 		}
 		from = prev.Line
+	} else {
+		// A new version of the file, read from the top: it is a full
+		// export, so the rows of the previous version it lacks are gone.
+		if cur.IDs, err = t.idsIn(f, cur.Size); err != nil {
+			return err
+		}
+		if ok && prev.IDs != nil && cur.IDs != nil {
+			refused, err := t.removeGone(cfg, w, prev.IDs, cur.IDs)
+			if err != nil || refused {
+				return err
+			}
+		}
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("%s: %w", t.file, err)
@@ -231,12 +256,81 @@ func (t *table) read(ctx context.Context, cfg sdk.Config, state sdk.State, w *sd
 			return err
 		}
 		if rows++; rows%checkpointEvery == 0 {
-			cur.Line = line + 1
-			if err := w.Checkpoint(cur); err != nil {
+			// A checkpoint within the file leaves out its ids: a read
+			// resuming from it lists them again from the same file.
+			mid := cur
+			mid.Line, mid.IDs = line+1, nil
+			if err := w.Checkpoint(mid); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// idsIn lists, sorted and once each, the ids of the rows in the first size
+// bytes of f, which are those its rows would be imported under; a row whose
+// id cannot be read counts for none. A header with problems gives nil: the
+// read reports them, and removes nothing.
+func (t *table) idsIn(f *os.File, size int64) ([]string, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("%s: %w", t.file, err)
+	}
+	cr := newReader(io.LimitReader(f, size))
+	hdr, probs, err := readHeader(t, cr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", t.file, err)
+	}
+	if len(probs) > 0 {
+		return nil, nil
+	}
+	ids := []string{}
+	for {
+		fields, err := cr.Read()
+		var pe *stdcsv.ParseError
+		switch {
+		case err == io.EOF:
+			slices.Sort(ids)
+			return slices.Compact(ids), nil
+		case errors.As(err, &pe):
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w", t.file, err)
+		}
+		if len(fields) != len(hdr.names) {
+			continue
+		}
+		r := &row{hdr: hdr, fields: fields}
+		if id := t.id(r); len(r.probs) == 0 {
+			ids = append(ids, id)
+		}
+	}
+}
+
+// removeGone tombstones the rows of the previous version of the file that
+// the new version lacks. When they are more than the SDK's mass-delete
+// share and the source does not allow it, it removes none and reports the
+// file as an issue instead, and refused is true: the file is then not
+// imported, and no checkpoint is written, so that the next run compares
+// again with the same previous version.
+func (t *table) removeGone(cfg sdk.Config, w *sdk.Writer, previous, current []string) (refused bool, err error) {
+	var c config
+	if err := cfg.Decode(&c); err != nil {
+		return false, &sdk.ConfigError{Err: err}
+	}
+	gone, err := sdk.Gone(previous, current, c.AllowMassDelete)
+	var mass *sdk.MassDeleteError
+	if errors.As(err, &mass) {
+		return true, w.RecordError("", t.file, "", fmt.Sprintf("%s: %v", t.file, mass))
+	}
+	for _, id := range gone {
+		if err := w.Emit(sdk.Tombstone(t.entity, id)); err != nil {
+			return false, err
+		}
+	}
+	if len(gone) > 0 {
+		return false, w.Logf("%s: removed %d rows the previous version had and this one lacks", t.file, len(gone))
+	}
+	return false, nil
 }
 
 // fingerprint hashes the file and counts its lines, reading only the size

@@ -67,7 +67,10 @@ func (g *generator) readAccountTeam(ctx context.Context, state sdk.State, w *sdk
 				continue
 			}
 			person := g.personIDs[m.person]
-			err := w.Emit(sdk.NewAccountTeamMember(sdk.TeamMemberID(p.id, person, m.role), &connectorpb.AccountTeamMember{
+			// One holder per role: the membership is the account's and the
+			// role's, so that a generator giving the role to someone else
+			// (another seed or size) replaces the holder.
+			err := w.Emit(sdk.NewAccountTeamMember(p.id+"|"+m.role, &connectorpb.AccountTeamMember{
 				AccountExternalId: p.id, PersonExternalId: person, Role: m.role,
 			}))
 			if err != nil {

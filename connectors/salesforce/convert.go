@@ -164,6 +164,12 @@ func convertAccount(s *session, r row) ([]*connectorpb.Record, error) {
 	return s.withCustom(rec, r, used...)
 }
 
+// ownerMembershipID is the id of an account's sales membership: the
+// account's and the role's, not the owner's, since an account has one
+// owner. A new owner is then the same membership with a new person, and
+// replaces the old one instead of joining it.
+func ownerMembershipID(account string) string { return account + "|sales" }
+
 // convertOwner makes the account's owner its sales member.
 func convertOwner(_ *session, r row) ([]*connectorpb.Record, error) {
 	owner := r.str("OwnerId")
@@ -171,7 +177,7 @@ func convertOwner(_ *session, r row) ([]*connectorpb.Record, error) {
 		return nil, nil
 	}
 	id := r.str("Id")
-	return []*connectorpb.Record{sdk.NewAccountTeamMember(sdk.TeamMemberID(id, owner, "sales"), &connectorpb.AccountTeamMember{
+	return []*connectorpb.Record{sdk.NewAccountTeamMember(ownerMembershipID(id), &connectorpb.AccountTeamMember{
 		AccountExternalId: id, PersonExternalId: owner, Role: "sales",
 	})}, nil
 }

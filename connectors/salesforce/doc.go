@@ -12,6 +12,11 @@
 // instead give an account its tier, segment, renewal date, and links to
 // the same company in other tools.
 //
+// An account's owner (OwnerId) is its account-team member in the sales
+// role, with the account and the role as the membership's id
+// ("001…|sales"): an account has one owner, so a new owner is the same
+// membership with a new person and replaces the old one.
+//
 // Salesforce reports a spent daily API allowance with 403
 // REQUEST_LIMIT_EXCEEDED and its usage in the Sforce-Limit-Info header;
 // both pause the run rather than fail it.

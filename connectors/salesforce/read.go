@@ -191,7 +191,7 @@ func (o object) emit(s *session, r row, w *sdk.Writer) error {
 	origin := o.sobject + "/" + id
 	if r.flag("IsDeleted") {
 		if o.entity == sdk.AccountTeam {
-			return w.Emit(sdk.Tombstone(o.entity, sdk.TeamMemberID(id, r.str("OwnerId"), "sales")))
+			return w.Emit(sdk.Tombstone(o.entity, ownerMembershipID(id)))
 		}
 		return w.Emit(sdk.Tombstone(o.entity, id))
 	}

@@ -76,7 +76,7 @@ func TestFullReadMapsEveryObject(t *testing.T) {
 	require.Equal(t, []string{"hubspot", "101"}, []string{northwind.GetLinks()[0].GetKind(), northwind.GetLinks()[0].GetExternalId()})
 
 	require.Len(t, g.Records["account_owners"], 3)
-	require.Equal(t, []string{sdk.TeamMemberID("001A0000003", "005A0000002", "sales")}, g.Tombstones["account_owners"])
+	require.Equal(t, []string{"001A0000003|sales"}, g.Tombstones["account_owners"])
 
 	require.Len(t, g.Records["contacts"], 2)
 	require.Equal(t, "hank@globex.com", g.Records["contacts"]["003A0000001"].GetContact().GetEmail())
@@ -229,4 +229,35 @@ func TestConformance(t *testing.T) {
 	srv.Remove("003A0000002", "00TA0000003")
 	bin := conformance.Build(t, "../../cmd/pulse-connector-salesforce", "salesforce")
 	conformance.Run(t, conformance.Options{Connector: bin, Config: config(srv, nil), Deletes: []string{"accounts", "account_owners", "tasks"}})
+}
+
+// An account has one owner: when Salesforce gives it a new one, the sales
+// membership is the same one with the new person, so that the old owner
+// leaves the account instead of sharing it.
+func TestNewOwnerReplacesTheOld(t *testing.T) {
+	srv := newOrg(t)
+	cfg := config(srv, nil)
+	first := read(t, cfg, []string{"account_owners"}, nil)
+	before := sdktest.Sum(first).Records["account_owners"]
+	require.Equal(t, "005A0000001", before["001A0000001|sales"].GetAccountTeam().GetPersonExternalId())
+
+	require.NoError(t, srv.Change("001A0000001", map[string]any{"OwnerId": "005A0000002", "SystemModstamp": "2026-02-01T09:00:00.000+0000"}))
+	second := sdktest.Sum(read(t, cfg, []string{"account_owners"}, sdktest.FinalState(first)))
+	require.Nil(t, second.Failure)
+	require.Equal(t, []string{"001A0000001|sales"}, second.Order["account_owners"], "only the changed account is read again")
+	m := second.Records["account_owners"]["001A0000001|sales"].GetAccountTeam()
+	require.Equal(t, []string{"001A0000001", "005A0000002", "sales"}, []string{m.GetAccountExternalId(), m.GetPersonExternalId(), m.GetRole()})
+
+	// Both reads folded by id, as the host stores them: one sales member.
+	var all []*connectorpb.Record
+	for _, msgs := range [][]*connectorpb.ReadMessage{first, read(t, cfg, []string{"account_owners"}, sdktest.FinalState(first))} {
+		all = append(all, sdktest.ByStream(msgs)["account_owners"]...)
+	}
+	var owners []string
+	for _, r := range sdktest.ByID(all) {
+		if r.GetAccountTeam().GetAccountExternalId() == "001A0000001" {
+			owners = append(owners, r.GetAccountTeam().GetPersonExternalId())
+		}
+	}
+	require.Equal(t, []string{"005A0000002"}, owners)
 }

@@ -52,7 +52,10 @@ func NewAccountTeamMember(externalID string, m *connectorpb.AccountTeamMember) *
 	return &connectorpb.Record{EntityType: AccountTeam, ExternalId: externalID, Entity: &connectorpb.Record_AccountTeam{AccountTeam: m}}
 }
 
-// TeamMemberID is a stable external id for a membership that has none.
+// TeamMemberID is a stable external id for a membership that has none,
+// where a role has several holders at once. Where it has one (a record's
+// owner), key the membership by account and role instead, so that a new
+// holder replaces the old one rather than joining it.
 func TeamMemberID(accountID, personID, role string) string {
 	return accountID + "|" + personID + "|" + role
 }

@@ -289,3 +289,26 @@ func parse(s string) (time.Time, error) {
 	}
 	return time.Time{}, fmt.Errorf("bad datetime %q", s)
 }
+
+// Change sets fields of the row with this id, as an edit in the org does:
+// give SystemModstamp a later instant too, so that a read resuming from
+// its cursor finds the row again.
+func (s *Server) Change(id string, fields map[string]any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for obj, rows := range s.records {
+		for _, r := range rows {
+			if r["Id"] != id {
+				continue
+			}
+			for k, v := range fields {
+				r[k] = v
+			}
+			if _, err := modstamp(r); err != nil {
+				return fmt.Errorf("salesforcetest: %s %s: SystemModstamp: %w", obj, id, err)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("salesforcetest: no row has id %s", id)
+}
