@@ -35,7 +35,10 @@ type Progress struct {
 	Read, Total int64
 	// Committed is true right after a checkpoint was committed.
 	Committed bool
-	Pid       int
+	// Done is true once, when the stream has sent all it will: Read is
+	// then the stream's final count, the run's READ for it.
+	Done bool
+	Pid  int
 }
 
 // Engine runs syncs.
@@ -272,9 +275,12 @@ type runner struct {
 	issues  []issue
 	// tx is open from the first batch after a checkpoint until the next
 	// checkpoint commits it with its state.
-	tx          *gorm.DB
-	connErr     *connectorpb.Error
-	pid         int
+	tx      *gorm.DB
+	connErr *connectorpb.Error
+	pid     int
+	// current is the stream being read: streams are read one after
+	// another, so a message of another stream means it has ended.
+	current     string
 	hadDeferred bool
 	// stored counts the rows stored per entity type in this run, and
 	// analyzeAt is the count at which its tables are analyzed next.
@@ -356,6 +362,7 @@ func (r *runner) execute(ctx context.Context) error {
 	if err := r.commit(ctx, nil); err != nil {
 		return err
 	}
+	r.streamDone()
 	return r.retryDeferred(ctx)
 }
 
@@ -414,7 +421,39 @@ func (r *runner) stream(name string) *domain.SyncRunStream {
 	return s
 }
 
+// streamOf is the stream a message is about, or "".
+func streamOf(m *connectorpb.ReadMessage) string {
+	switch msg := m.GetMessage().(type) {
+	case *connectorpb.ReadMessage_Batch:
+		return msg.Batch.GetStream()
+	case *connectorpb.ReadMessage_State:
+		return msg.State.GetStream()
+	case *connectorpb.ReadMessage_Progress:
+		return msg.Progress.GetStream()
+	case *connectorpb.ReadMessage_RecordError:
+		return msg.RecordError.GetStream()
+	}
+	return ""
+}
+
+// streamDone tells OnProgress the current stream has ended, with its
+// final count.
+func (r *runner) streamDone() {
+	if r.current == "" {
+		return
+	}
+	if r.OnProgress != nil {
+		s := r.stream(r.current)
+		r.OnProgress(Progress{RunID: r.run.ID, Stream: r.current, Read: s.RecordsRead, Done: true, Pid: r.pid})
+	}
+	r.current = ""
+}
+
 func (r *runner) handle(ctx context.Context, m *connectorpb.ReadMessage) error {
+	if name := streamOf(m); name != "" && name != r.current {
+		r.streamDone()
+		r.current = name
+	}
 	switch msg := m.GetMessage().(type) {
 	case *connectorpb.ReadMessage_Batch:
 		return r.batch(ctx, msg.Batch)
