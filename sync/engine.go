@@ -532,6 +532,7 @@ func (r *runner) batch(ctx context.Context, b *connectorpb.RecordBatch) error {
 // records that have now been stored.
 func (r *runner) settle(ctx context.Context, a *applier, out outcome) error {
 	r.addIssues(out.rejected...)
+	r.addIssues(out.warned...)
 	if len(out.deferred) > 0 {
 		r.hadDeferred = true
 		rows := make([]map[string]any, 0, len(out.deferred))

@@ -200,6 +200,14 @@ func report(w io.Writer, e *env, run *domain.SyncRun) error {
 	if run.Error != "" {
 		fmt.Fprintf(w, "error: %s\n", run.Error)
 	}
+	var warned int64
+	if err := e.db.Model(&domain.SyncIssue{}).Where("run_id = ? AND kind = ?", run.ID, domain.IssueWarning).Count(&warned).Error; err != nil {
+		return fmt.Errorf("count warnings: %w", err)
+	}
+	if warned > 0 {
+		fmt.Fprintf(w, "%d %s: stored as the source has them, but something in them is wrong there (see the issues)\n",
+			warned, plural(warned, "record warned", "records warned"))
+	}
 	var issues []domain.SyncIssue
 	const shown = 50
 	if err := e.db.Where("run_id = ?", run.ID).Order("id").Limit(shown).Find(&issues).Error; err != nil {

@@ -278,3 +278,16 @@ func TestOnlyRealUsersAreTeammates(t *testing.T) {
 	require.Len(t, full.Records["account_owners"], 1, "only Cora's Northwind")
 	require.Contains(t, full.Tombstones["account_owners"], sdk.TeamMemberID("001A0000001", "005A0000001", "sales"))
 }
+
+// TestCaseClosedBeforeItWasCreated: orgs that imported their cases keep
+// the old desk's close date and a new CreatedDate. The case is read as
+// it is; Pulse keeps it and warns.
+func TestCaseClosedBeforeItWasCreated(t *testing.T) {
+	srv := newOrg(t)
+	g := sdktest.Sum(read(t, config(srv, nil), []string{"cases"}, nil))
+	require.Nil(t, g.Failure)
+	legacy := g.Records["cases"]["500A0000003"].GetTicket()
+	require.Equal(t, "closed", legacy.GetStatus())
+	require.True(t, legacy.GetResolvedAt().AsTime().Before(legacy.GetOpenedAt().AsTime()))
+	require.Empty(t, legacy.GetAssigneeExternalId(), "owned by Automated Process: a system user is nobody's desk")
+}
