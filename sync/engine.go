@@ -465,7 +465,13 @@ func (r *runner) handle(ctx context.Context, m *connectorpb.ReadMessage) error {
 			r.OnProgress(Progress{RunID: r.run.ID, Stream: p.GetStream(), Read: p.GetRecordsRead(), Total: p.GetRecordsTotal(), Pid: r.pid})
 		}
 	case *connectorpb.ReadMessage_Log:
-		r.log().Info(r.redact.Redact(msg.Log.GetMessage()), "level", msg.Log.GetLevel().String())
+		text := r.redact.Redact(msg.Log.GetMessage())
+		r.log().Info(text, "level", msg.Log.GetLevel().String())
+		// A warning is about the source's data: the run lists it, under
+		// the stream being read (sdk.Writer.Warn), and rejects nothing.
+		if msg.Log.GetLevel() == connectorpb.Log_LEVEL_WARN {
+			r.addIssues(issue{r.current, domain.IssueWarning, "", "", "", text})
+		}
 	case *connectorpb.ReadMessage_RecordError:
 		x := msg.RecordError
 		s := r.stream(x.GetStream())
