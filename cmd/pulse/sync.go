@@ -205,8 +205,8 @@ func report(w io.Writer, e *env, run *domain.SyncRun) error {
 		return fmt.Errorf("count warnings: %w", err)
 	}
 	if warned > 0 {
-		fmt.Fprintf(w, "%d %s: stored as the source has them, but something in them is wrong there (see the issues)\n",
-			warned, plural(warned, "record warned", "records warned"))
+		fmt.Fprintf(w, "%d %s: stored as the source has it, but likely not as meant; fix it there (see the issues)\n",
+			warned, plural(warned, "warning", "warnings"))
 	}
 	var issues []domain.SyncIssue
 	const shown = 50
