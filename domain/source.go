@@ -88,6 +88,7 @@ const (
 	IssueRejected = "rejected" // broke a rule; fix the source
 	IssueDeferred = "deferred" // a reference did not resolve; retried next run
 	IssueSource   = "source"   // the connector could not read the row
+	IssueWarning  = "warning"  // stored, but something in it is wrong in the source
 )
 
 // SyncIssue is one record-level problem found during a run.

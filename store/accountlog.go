@@ -63,8 +63,11 @@ type ticketEntry struct {
 	// firstResponseHours and resolutionHours are the hours from opening
 	// to each, as PostgreSQL divides (pgHours); computed once a ticket.
 	firstResponseHours, resolutionHours float64
-	csat                                int16
-	urgent                              bool
+	// timedResponse and timedResolution say the spans are durations: a
+	// first response or a resolution before the opening is none.
+	timedResponse, timedResolution bool
+	csat                           int16
+	urgent                         bool
 	// closedUntimed: solved or closed without a resolution time.
 	closedUntimed bool
 }
@@ -414,11 +417,13 @@ func (r *logReader) read(ctx context.Context, tx pgx.Tx, by map[uuid.UUID]*accou
 		[]any{&account, &opened, &firstResponse, &resolved, &csat, &urgent, &closed}, func() {
 			t := ticketEntry{opened: micros(opened), firstResponse: microsOrNone(firstResponse),
 				resolved: microsOrNone(resolved), csat: csat, urgent: urgent, closedUntimed: closed && !resolved.Valid}
-			if t.firstResponse != noTime {
-				t.firstResponseHours = pgHours(t.opened, t.firstResponse)
+			// An end before the opening is no duration (domain.Elapsed):
+			// the ticket counts, its span does not.
+			if _, ok := domain.Elapsed(opened, firstResponse.Time); ok && t.firstResponse != noTime {
+				t.firstResponseHours, t.timedResponse = pgHours(t.opened, t.firstResponse), true
 			}
-			if t.resolved != noTime {
-				t.resolutionHours = pgHours(t.opened, t.resolved)
+			if _, ok := domain.Elapsed(opened, resolved.Time); ok && t.resolved != noTime {
+				t.resolutionHours, t.timedResolution = pgHours(t.opened, t.resolved), true
 			}
 			a := of(account)
 			a.tickets = append(a.tickets, t)

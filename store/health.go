@@ -340,10 +340,10 @@ func measureTickets(log *accountLog, out map[uuid.UUID]*health.Inputs) {
 					in.UrgentOpenTickets++
 				}
 			}
-			if t.opened >= ticketFrom && t.firstResponse != noTime && t.firstResponse < asOf {
+			if t.opened >= ticketFrom && t.timedResponse && t.firstResponse < asOf {
 				firstResponse = append(firstResponse, t.firstResponseHours)
 			}
-			if t.resolved != noTime && t.resolved >= ticketFrom && t.resolved < asOf {
+			if t.timedResolution && t.resolved >= ticketFrom && t.resolved < asOf {
 				resolution = append(resolution, t.resolutionHours)
 			}
 			rated := t.resolved

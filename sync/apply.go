@@ -59,6 +59,8 @@ type outcome struct {
 	written, deleted int64
 	rejected         []issue
 	deferred         []deferral
+	// warned are records stored as they are, with what is wrong in them.
+	warned []issue
 	// applied lists the (entity type, external id) pairs stored, so that a
 	// deferred copy of them can be dropped.
 	applied map[string][]string
@@ -68,6 +70,7 @@ func (o *outcome) add(other outcome) {
 	o.written += other.written
 	o.deleted += other.deleted
 	o.rejected = append(o.rejected, other.rejected...)
+	o.warned = append(o.warned, other.warned...)
 	o.deferred = append(o.deferred, other.deferred...)
 	for k, v := range other.applied {
 		if o.applied == nil {
@@ -183,6 +186,11 @@ func (a *applier) applyType(ctx context.Context, stream, entity string, recs []*
 		out.applied = map[string][]string{entity: make([]string, 0, len(resolved))}
 		for _, c := range resolved {
 			out.applied[entity] = append(out.applied[entity], c.rec.GetExternalId())
+			if t, ok := c.row.(*domain.Ticket); ok {
+				for _, w := range t.DateWarnings() {
+					out.warned = append(out.warned, issue{stream, domain.IssueWarning, c.rec.GetExternalId(), c.rec.GetOrigin(), w.Field, w.Message})
+				}
+			}
 		}
 	}
 	if len(tombstones) > 0 {

@@ -35,7 +35,10 @@ type Progress struct {
 	Read, Total int64
 	// Committed is true right after a checkpoint was committed.
 	Committed bool
-	Pid       int
+	// Done is true once, when the stream has sent all it will: Read is
+	// then the stream's final count, the run's READ for it.
+	Done bool
+	Pid  int
 }
 
 // Engine runs syncs.
@@ -272,9 +275,12 @@ type runner struct {
 	issues  []issue
 	// tx is open from the first batch after a checkpoint until the next
 	// checkpoint commits it with its state.
-	tx          *gorm.DB
-	connErr     *connectorpb.Error
-	pid         int
+	tx      *gorm.DB
+	connErr *connectorpb.Error
+	pid     int
+	// current is the stream being read: streams are read one after
+	// another, so a message of another stream means it has ended.
+	current     string
 	hadDeferred bool
 	// stored counts the rows stored per entity type in this run, and
 	// analyzeAt is the count at which its tables are analyzed next.
@@ -356,6 +362,7 @@ func (r *runner) execute(ctx context.Context) error {
 	if err := r.commit(ctx, nil); err != nil {
 		return err
 	}
+	r.streamDone()
 	return r.retryDeferred(ctx)
 }
 
@@ -414,7 +421,39 @@ func (r *runner) stream(name string) *domain.SyncRunStream {
 	return s
 }
 
+// streamOf is the stream a message is about, or "".
+func streamOf(m *connectorpb.ReadMessage) string {
+	switch msg := m.GetMessage().(type) {
+	case *connectorpb.ReadMessage_Batch:
+		return msg.Batch.GetStream()
+	case *connectorpb.ReadMessage_State:
+		return msg.State.GetStream()
+	case *connectorpb.ReadMessage_Progress:
+		return msg.Progress.GetStream()
+	case *connectorpb.ReadMessage_RecordError:
+		return msg.RecordError.GetStream()
+	}
+	return ""
+}
+
+// streamDone tells OnProgress the current stream has ended, with its
+// final count.
+func (r *runner) streamDone() {
+	if r.current == "" {
+		return
+	}
+	if r.OnProgress != nil {
+		s := r.stream(r.current)
+		r.OnProgress(Progress{RunID: r.run.ID, Stream: r.current, Read: s.RecordsRead, Done: true, Pid: r.pid})
+	}
+	r.current = ""
+}
+
 func (r *runner) handle(ctx context.Context, m *connectorpb.ReadMessage) error {
+	if name := streamOf(m); name != "" && name != r.current {
+		r.streamDone()
+		r.current = name
+	}
 	switch msg := m.GetMessage().(type) {
 	case *connectorpb.ReadMessage_Batch:
 		return r.batch(ctx, msg.Batch)
@@ -426,7 +465,13 @@ func (r *runner) handle(ctx context.Context, m *connectorpb.ReadMessage) error {
 			r.OnProgress(Progress{RunID: r.run.ID, Stream: p.GetStream(), Read: p.GetRecordsRead(), Total: p.GetRecordsTotal(), Pid: r.pid})
 		}
 	case *connectorpb.ReadMessage_Log:
-		r.log().Info(r.redact.Redact(msg.Log.GetMessage()), "level", msg.Log.GetLevel().String())
+		text := r.redact.Redact(msg.Log.GetMessage())
+		r.log().Info(text, "level", msg.Log.GetLevel().String())
+		// A warning is about the source's data: the run lists it, under
+		// the stream being read (sdk.Writer.Warn), and rejects nothing.
+		if msg.Log.GetLevel() == connectorpb.Log_LEVEL_WARN {
+			r.addIssues(issue{r.current, domain.IssueWarning, "", "", "", text})
+		}
 	case *connectorpb.ReadMessage_RecordError:
 		x := msg.RecordError
 		s := r.stream(x.GetStream())
@@ -493,6 +538,7 @@ func (r *runner) batch(ctx context.Context, b *connectorpb.RecordBatch) error {
 // records that have now been stored.
 func (r *runner) settle(ctx context.Context, a *applier, out outcome) error {
 	r.addIssues(out.rejected...)
+	r.addIssues(out.warned...)
 	if len(out.deferred) > 0 {
 		r.hadDeferred = true
 		rows := make([]map[string]any, 0, len(out.deferred))

@@ -154,7 +154,7 @@ it there); --unverified runs one that is not, for developing a connector.`,
 	}
 	install.Flags().StringVar(&installDir, "dir", "", "plugin folder (default: the first of --plugin-dir, $PULSE_PLUGIN_DIR, the folder next to pulse)")
 	install.Flags().StringVar(&installName, "name", "", "connector name (default: the file name without pulse-connector-)")
-	cmd.AddCommand(list, check, install, newConnectorTestCmd(g), newConnectorServeCmd())
+	cmd.AddCommand(list, check, install, newConnectorDescribeCmd(g), newConnectorTestCmd(g), newConnectorServeCmd())
 	return cmd
 }
 

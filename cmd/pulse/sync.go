@@ -125,7 +125,8 @@ func plural(n int64, one, many string) string {
 }
 
 // runWithProgress runs the sync, printing each stream's progress (records
-// and the stream's own rate) at most once a second per stream.
+// and the stream's own rate) at most once a second per stream, and its
+// final count when it ends.
 func runWithProgress(cmd *cobra.Command, e *env, src *domain.Source) (*domain.SyncRun, error) {
 	out := cmd.OutOrStdout()
 	var mu gosync.Mutex
@@ -144,6 +145,12 @@ func runWithProgress(cmd *cobra.Command, e *env, src *domain.Source) (*domain.Sy
 		now := time.Now()
 		if _, ok := began[p.Stream]; !ok {
 			began[p.Stream], firstRead[p.Stream] = now, p.Read
+		}
+		if p.Done {
+			// The stream's true final count, as the table below gives it:
+			// whatever the last report said and the estimate promised.
+			fmt.Fprintf(out, "%-14s %9d records  done\n", p.Stream, p.Read)
+			return
 		}
 		if now.Sub(last[p.Stream]) < time.Second {
 			return
@@ -192,6 +199,14 @@ func report(w io.Writer, e *env, run *domain.SyncRun) error {
 	}
 	if run.Error != "" {
 		fmt.Fprintf(w, "error: %s\n", run.Error)
+	}
+	var warned int64
+	if err := e.db.Model(&domain.SyncIssue{}).Where("run_id = ? AND kind = ?", run.ID, domain.IssueWarning).Count(&warned).Error; err != nil {
+		return fmt.Errorf("count warnings: %w", err)
+	}
+	if warned > 0 {
+		fmt.Fprintf(w, "%d %s: stored as the source has it, but likely not as meant; fix it there (see the issues)\n",
+			warned, plural(warned, "warning", "warnings"))
 	}
 	var issues []domain.SyncIssue
 	const shown = 50

@@ -188,3 +188,27 @@ func TestSyncHelpListsItsExitCodes(t *testing.T) {
 		require.Regexp(t, `(?m)^\s+`+code, out)
 	}
 }
+
+// TestSyncProgressEndsWithTheTableCounts: progress is shown at most once a
+// second per stream, so its last report of a stream is often a first
+// batch or the connector's estimate ("accounts 1000/2086"); each stream
+// must end with a line of its true count, the one the table gives.
+func TestSyncProgressEndsWithTheTableCounts(t *testing.T) {
+	c := newCLI(t)
+	c.ok(t, "source", "add", "demo", "d", "size=400", "seed=7", "end_date=2026-06-30")
+	out := c.ok(t, "sync", "d")
+	progress, table, _ := strings.Cut(out, "\nrun ")
+	require.NotEmpty(t, table, out)
+
+	last := map[string]string{}
+	line := regexp.MustCompile(`(?m)^(\w+)\s+(\d+)(?:/\d+)? records(.*)$`)
+	for _, m := range line.FindAllStringSubmatch(progress, -1) {
+		last[m[1]] = m[2] + m[3]
+	}
+	rows := regexp.MustCompile(`(?m)^\s*(\w+)\s+(\d+)\s+\d+\s+\d+\s+\d+\s+\d+\s*$`).FindAllStringSubmatch(table, -1)
+	require.NotEmpty(t, rows, out)
+	for _, row := range rows {
+		require.Equal(t, row[2]+"  done", last[row[1]], "stream %s: its last progress line\n%s", row[1], out)
+	}
+	require.Len(t, last, len(rows), "every stream shown is in the table\n%s", out)
+}

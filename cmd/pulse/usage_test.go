@@ -26,7 +26,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"source remove x", `unknown command "remove" for "pulse source"; did you mean rm?`, "pulse source COMMAND, one of add, list, rm"},
 		{"source nosuch", `unknown command "nosuch" for "pulse source"`, "pulse source COMMAND, one of add, list, rm"},
 		{"nosuch", `unknown command "nosuch" for "pulse"`, "pulse COMMAND, one of apikey,"},
-		{"connector chek csv", `unknown command "chek" for "pulse connector"; did you mean check?`, "pulse connector COMMAND, one of check, install, list, test"},
+		{"connector chek csv", `unknown command "chek" for "pulse connector"; did you mean check?`, "pulse connector COMMAND, one of check, describe, install, list, test"},
 		{"apikey nosuch", `unknown command "nosuch" for "pulse apikey"`, "pulse apikey COMMAND, one of create, list, revoke"},
 		{"health nosuch", `unknown command "nosuch" for "pulse health"`, "pulse health COMMAND, one of rescore, scorecard"},
 		{"health scorecard nosuch", `unknown command "nosuch" for "pulse health scorecard"`, "pulse health scorecard COMMAND, one of list, save"},

@@ -94,7 +94,7 @@ func check(_ context.Context, cfg sdk.Config) sdk.Diagnostics {
 	}
 	found := 0
 	for _, t := range tables {
-		_, probs, present, err := t.headerIn(dir)
+		hdr, probs, present, err := t.headerIn(dir)
 		if err != nil {
 			diags.Errorf("path", "%s", errorText(err))
 			continue
@@ -104,6 +104,11 @@ func check(_ context.Context, cfg sdk.Config) sdk.Diagnostics {
 		}
 		for _, p := range probs {
 			diags.Errorf("path", "%s: %s", t.file, p)
+		}
+		if hdr != nil {
+			for _, w := range hdr.warnings {
+				diags = append(diags, sdk.Diagnostic{Field: "path", Warning: true, Summary: t.file + ": " + w})
+			}
 		}
 	}
 	if found == 0 {

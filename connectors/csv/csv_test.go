@@ -329,7 +329,7 @@ func TestReadHeaderProblemEndsRead(t *testing.T) {
 	require.Equal(t, connectorpb.Error_KIND_CONFIG, res.fatal.GetKind())
 	require.Equal(t, "contacts", res.fatal.GetStream())
 	require.Equal(t, "path", res.fatal.GetField())
-	require.Contains(t, res.fatal.GetMessage(), "contacts.csv: missing required column account_id")
+	require.Contains(t, res.fatal.GetMessage(), "contacts.csv: missing required column account_id (contacts.csv takes id, account_id, name, email, title, deleted; any other column goes to custom)")
 }
 
 func TestReadMissingFolder(t *testing.T) {
@@ -357,7 +357,7 @@ func TestCheck(t *testing.T) {
 		{"path missing from config", []byte(`{}`), []diag{{"path", "is required", false}}},
 		{"folder missing", config("testdata/nope"), []diag{{"path", "folder testdata/nope does not exist", false}}},
 		{"a file, not a folder", config(file), []diag{{"path", file + " is a file, not a folder", false}}},
-		{"required column missing", config("testdata/missing_column"), []diag{{"path", "contacts.csv: missing required column account_id", false}}},
+		{"required column missing", config("testdata/missing_column"), []diag{{"path", "contacts.csv: missing required column account_id (contacts.csv takes id, account_id, name, email, title, deleted; any other column goes to custom)", false}}},
 		{"no known files", config(filepath.Dir(file)), []diag{{"path", filepath.Dir(file) + " holds none of the files this connector reads (accounts.csv, people.csv, ...)", true}}},
 	}
 	for _, tt := range tests {
@@ -386,7 +386,7 @@ func TestCheckHeaderProblems(t *testing.T) {
 	}
 	require.Equal(t, []string{
 		"accounts.csv: columns 2 and 3 are both named Domain",
-		"accounts.csv: missing required column name",
+		"accounts.csv: missing required column name (accounts.csv takes id, name, domain, tier, segment, industry, lifecycle, renewal_date, deleted; any other column goes to custom)",
 		"account_team.csv: the file is empty; its first row must name the columns",
 	}, got)
 }

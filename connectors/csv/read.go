@@ -53,6 +53,9 @@ type header struct {
 	index map[string]int // contract column → field index
 	// custom are the field indexes of the columns with no canonical place.
 	custom []int
+	// warnings are custom columns named like a field Pulse keeps
+	// elsewhere: imported to custom, which is likely not what was meant.
+	warnings []string
 }
 
 // newReader reads CSV from r past a UTF-8 byte order mark, which
@@ -111,11 +114,14 @@ func readHeader(t *table, cr *stdcsv.Reader) (*header, []string, error) {
 			h.names[i] = key
 		} else {
 			h.custom = append(h.custom, i)
+			if hint := t.misplaced(key); hint != "" {
+				h.warnings = append(h.warnings, fmt.Sprintf("column %s (%d) is not a column of %s and goes to custom: %s", name, i+1, t.file, hint))
+			}
 		}
 	}
 	for _, c := range t.requiredColumns() {
 		if _, ok := h.index[c]; !ok {
-			probs = append(probs, "missing required column "+c)
+			probs = append(probs, fmt.Sprintf("missing required column %s (%s takes %s; any other column goes to custom)", c, t.file, t.accepted()))
 		}
 	}
 	return h, probs, nil
@@ -216,6 +222,11 @@ func (t *table) read(ctx context.Context, cfg sdk.Config, state sdk.State, w *sd
 	}
 	if len(probs) > 0 {
 		return &sdk.ConfigError{Field: "path", Err: fmt.Errorf("%s: %s", t.file, strings.Join(probs, "; "))}
+	}
+	for _, msg := range hdr.warnings {
+		if err := w.Warn(t.file+":1", msg); err != nil {
+			return err
+		}
 	}
 	w.SetColumns(hdr.columns())
 	rows := 0

@@ -21,6 +21,16 @@ type row struct {
 	hdr    *header
 	fields []string
 	probs  []problem
+	// seen, when set, is told of every column read and how: describe
+	// lists a file's columns by letting its table read a blank row.
+	seen func(c Column)
+}
+
+// saw tells seen, if set, that column name is read as typ.
+func (r *row) saw(name, typ, allowed string, required bool) {
+	if r.seen != nil {
+		r.seen(Column{Name: name, Type: typ, Required: required, Allowed: allowed})
+	}
 }
 
 // problem is one bad cell of a row.
@@ -58,12 +68,14 @@ func (r *row) cell(name string) (string, int) {
 
 // str is a free-text column.
 func (r *row) str(name string) string {
+	r.saw(name, "text", "", false)
 	v, _ := r.cell(name)
 	return v
 }
 
 // need is a column every row must fill in.
 func (r *row) need(name string) string {
+	r.saw(name, "text", "", true)
 	v, col := r.cell(name)
 	if v == "" {
 		r.fail(col, name, "is required")
@@ -74,6 +86,7 @@ func (r *row) need(name string) string {
 // enum is a column with a closed vocabulary, matched ignoring case and
 // returned as the vocabulary spells it.
 func (r *row) enum(name string, allowed []string, required bool) string {
+	r.saw(name, "one of", strings.Join(allowed, ", "), required)
 	v, col := r.cell(name)
 	if v == "" {
 		if required {
@@ -95,6 +108,7 @@ func (r *row) enum(name string, allowed []string, required bool) string {
 // Which codes exist is the host's rule, checked for every connector alike;
 // the batch's columns (header.columns) let its problem name the cell.
 func (r *row) currency(name string, required bool) string {
+	r.saw(name, "currency", "ISO 4217 code, such as USD", required)
 	v, col := r.cell(name)
 	if v == "" {
 		if required {
@@ -108,6 +122,7 @@ func (r *row) currency(name string, required bool) string {
 // timestamp is an RFC 3339 instant or a bare date, read as midnight UTC
 // because that is what spreadsheets export for a day.
 func (r *row) timestamp(name string) *timestamppb.Timestamp {
+	r.saw(name, "timestamp", "RFC 3339 (2024-03-01T09:30:00Z) or YYYY-MM-DD", false)
 	v, col := r.cell(name)
 	if v == "" {
 		return nil
@@ -126,6 +141,7 @@ func (r *row) timestamp(name string) *timestamppb.Timestamp {
 // date is a calendar date. Only YYYY-MM-DD is accepted: a timestamp with an
 // offset would leave open which day it means.
 func (r *row) date(name string, required bool) string {
+	r.saw(name, "date", "YYYY-MM-DD", required)
 	v, col := r.cell(name)
 	if v == "" {
 		if required {
@@ -143,6 +159,7 @@ func (r *row) date(name string, required bool) string {
 // integer is a whole number within [lo, hi]; outside, rangeMsg (formatted
 // with the value) says what the column allows. Empty is 0.
 func (r *row) integer(name string, lo, hi int64, rangeMsg string) int64 {
+	r.saw(name, "integer", integerRange(lo, hi), false)
 	v, col := r.cell(name)
 	if v == "" {
 		return 0
@@ -166,6 +183,7 @@ var decimalPattern = regexp.MustCompile(`^[+-]?[0-9]+(\.[0-9]+)?$`)
 
 // decimal is an exact decimal number, kept as text so no precision is lost.
 func (r *row) decimal(name string) string {
+	r.saw(name, "decimal", "such as 1200.50; no thousands separators", false)
 	v, col := r.cell(name)
 	if v == "" {
 		return ""
@@ -179,6 +197,7 @@ func (r *row) decimal(name string) string {
 
 // deleted reads the optional tombstone column.
 func (r *row) deleted() bool {
+	r.saw(deletedColumn, "yes/no", "true, 1, yes, false, 0, no; yes deletes the record", false)
 	v, col := r.cell(deletedColumn)
 	switch strings.ToLower(v) {
 	case "true", "1", "yes":

@@ -123,6 +123,33 @@ type property struct {
 	Name           string `json:"name"`
 	Type           string `json:"type"` // string, number, date, datetime, enumeration, bool
 	HubspotDefined bool   `json:"hubspotDefined"`
+	// Options are an enumeration's values (internal codes such as
+	// COMPUTER_SOFTWARE) and the labels people see ("Computer Software").
+	Options []struct {
+		Label string `json:"label"`
+		Value string `json:"value"`
+	} `json:"options"`
+}
+
+// label is what people see for an enumeration value: its option's label,
+// each of a multi-select's ;-separated values mapped alike. A value of
+// no option, or of a property that is no enumeration, stays as it is;
+// changed says whether the label differs from the value.
+func (p *property) label(v string) (label string, changed bool) {
+	if p == nil || p.Type != "enumeration" || len(p.Options) == 0 || v == "" {
+		return v, false
+	}
+	parts := strings.Split(v, ";")
+	for i, part := range parts {
+		for _, o := range p.Options {
+			if o.Value == part && o.Label != "" {
+				parts[i] = o.Label
+				break
+			}
+		}
+	}
+	label = strings.Join(parts, "; ")
+	return label, label != v
 }
 
 // stage is a pipeline stage of the pipelines API; its metadata says

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
@@ -165,10 +166,10 @@ func TestFullRead(t *testing.T) {
 			{"owners", "7006", &connectorpb.Person{Name: "Nora Quinn", Email: "nora.quinn@pulse-demo.example", Team: "marketing"},
 				func(r *connectorpb.Record) proto.Message { return r.GetPerson() }},
 			{"companies", "101", &connectorpb.Account{Name: "Northwind Traders", Domain: "northwind.example", Tier: "A", Segment: "Enterprise",
-				Industry: "WHOLESALE", Lifecycle: "customer", RenewalDate: "2027-03-31"},
+				Industry: "Wholesale", Lifecycle: "customer", RenewalDate: "2027-03-31"},
 				func(r *connectorpb.Record) proto.Message { return r.GetAccount() }},
 			{"companies", "102", &connectorpb.Account{Name: "Contoso Ltd", Domain: "contoso.example", Tier: "B", Segment: "Mid-market",
-				Industry: "COMPUTER_SOFTWARE", Lifecycle: "prospect"},
+				Industry: "Computer Software", Lifecycle: "prospect"},
 				func(r *connectorpb.Record) proto.Message { return r.GetAccount() }},
 			{"companies", "103", &connectorpb.Account{Name: "Fabrikam", Domain: "fabrikam.example", Tier: "C", Lifecycle: "churned"},
 				func(r *connectorpb.Record) proto.Message { return r.GetAccount() }},
@@ -261,17 +262,23 @@ func TestFullRead(t *testing.T) {
 		}{
 			// Typed by the properties API; the properties given a
 			// canonical place (segment, renewal date, links) stay out.
+			// Enumerations are their labels, with the code beside them:
+			// industry's too, as the account holds its label.
 			{"companies", "101", map[string]any{"health_notes": "Expanding to the EU in Q2", "seats": 250.0, "is_strategic": true,
-				"type": "OTHER", "numberofemployees": 850.0, "annualrevenue": 42000000.0, "lifecyclestage": "customer"}},
-			{"contacts", "201", map[string]any{"preferred_language": "pt-BR", "phone": "+1 206 555 0101", "lifecyclestage": "customer"}},
-			{"deals", "306", map[string]any{"renewal_risk": "high", "pipeline": "12345", "dealstage": "67890", "hubspot_owner_id": "7005"}},
-			{"calls", "4101", map[string]any{"call_sentiment": "positive", "hs_call_disposition": "f240bbac-87c9-4f6e-bf70-924b57d47db7", "hs_call_status": "COMPLETED"}},
-			{"tickets", "501", map[string]any{"sla_tier": "gold", "hs_pipeline": "0", "hs_pipeline_stage": "4", "stage_label": "Closed",
-				"hs_ticket_category": "PRODUCT_ISSUE", "hubspot_owner_id": "7003"}},
+				"type": "Other", "type_code": "OTHER", "numberofemployees": 850.0, "annualrevenue": 42000000.0,
+				"lifecyclestage": "Customer", "lifecyclestage_code": "customer", "industry_code": "WHOLESALE"}},
+			{"contacts", "201", map[string]any{"preferred_language": "Portuguese (Brazil)", "preferred_language_code": "pt-BR", "phone": "+1 206 555 0101",
+				"lifecyclestage": "Customer", "lifecyclestage_code": "customer"}},
+			{"deals", "306", map[string]any{"renewal_risk": "High", "renewal_risk_code": "high", "pipeline": "12345", "dealstage": "67890", "hubspot_owner_id": "7005"}},
+			{"calls", "4101", map[string]any{"call_sentiment": "Positive", "call_sentiment_code": "positive", "hs_call_disposition": "f240bbac-87c9-4f6e-bf70-924b57d47db7",
+				"hs_call_status": "Completed", "hs_call_status_code": "COMPLETED"}},
+			// A multi-select's values are each labelled.
+			{"tickets", "501", map[string]any{"sla_tier": "Gold", "sla_tier_code": "gold", "hs_pipeline": "0", "hs_pipeline_stage": "4", "stage_label": "Closed",
+				"hs_ticket_category": "Product issue; Billing issue", "hs_ticket_category_code": "PRODUCT_ISSUE;BILLING_ISSUE", "hubspot_owner_id": "7003"}},
 			{"owners", "7003", map[string]any{"user_id": 5003.0, "teams": []any{"Customer Success", "Support"}}},
 		}
 		for _, tc := range tests {
-			require.Equal(t, tc.want, sdktest.ByID(got[tc.stream])[tc.id].GetCustom().AsMap(), "%s %s", tc.stream, tc.id)
+			assert.Equal(t, tc.want, sdktest.ByID(got[tc.stream])[tc.id].GetCustom().AsMap(), "%s %s", tc.stream, tc.id)
 		}
 	})
 

@@ -50,6 +50,11 @@ func withCustom(rec *connectorpb.Record, o *objectType, r *crmObject, set *prope
 	for _, name := range append(slices.Clone(o.extras), set.custom...) {
 		if v := r.prop(name); v != "" && !slices.Contains(used, name) {
 			fields[name] = typed(set.byName[name], v)
+			// An enumeration is kept as its label, as people see it and
+			// as other tools send it; its code stays beside it.
+			if label, changed := set.byName[name].label(v); changed {
+				fields[name], fields[name+"_code"] = label, v
+			}
 		}
 	}
 	c, err := sdk.Custom(fields)
@@ -137,9 +142,21 @@ func flag(v string) bool { b, _ := strconv.ParseBool(v); return b }
 // other tools.
 func (s *session) account(r *crmObject, set *propertySet) (*connectorpb.Record, error) {
 	c := s.cfg
+	// Industry and segment are enumerations in most portals: stored as
+	// their labels ("Computer Software", as Salesforce sends it), with
+	// the internal code in custom (industry_code).
+	codes := map[string]any{}
+	labelOf := func(canonical, property string) string {
+		v := r.prop(property)
+		label, changed := set.byName[property].label(v)
+		if changed {
+			codes[canonical+"_code"] = v
+		}
+		return label
+	}
 	a := &connectorpb.Account{
 		Name: r.prop("name"), Domain: domainOf(r.prop("domain")),
-		Tier: tierOf(r.prop(c.TierProperty)), Segment: r.prop(c.SegmentProperty), Industry: r.prop(c.IndustryProperty),
+		Tier: tierOf(r.prop(c.TierProperty)), Segment: labelOf("segment", c.SegmentProperty), Industry: labelOf("industry", c.IndustryProperty),
 		Lifecycle: lookup(c.LifecycleMap, r.prop("lifecyclestage")), RenewalDate: dateOf(r.prop(c.RenewalDateProperty)),
 	}
 	if a.Name == "" {
@@ -155,7 +172,7 @@ func (s *session) account(r *crmObject, set *propertySet) (*connectorpb.Record, 
 			rec.Links = append(rec.Links, &connectorpb.Link{Kind: kind, ExternalId: v})
 		}
 	}
-	return rec, withCustom(rec, companies, r, set, c.canonical(), nil)
+	return rec, withCustom(rec, companies, r, set, c.canonical(), codes)
 }
 
 // person maps an owner; one without a name goes by their email.

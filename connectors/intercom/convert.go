@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/url"
 	"slices"
 	"strconv"
@@ -135,6 +136,12 @@ func attrString(v any) string {
 	return ""
 }
 
+// text is a name or subject as Intercom gives it: HTML-escaped ("Phone
+// &amp; SMS"), whatever was typed, so it is decoded once here.
+func text(s string) string {
+	return strings.TrimSpace(html.UnescapeString(s))
+}
+
 // domainOf reduces a website to its host, without www.
 func domainOf(website string) string {
 	w := strings.TrimSpace(strings.ToLower(website))
@@ -155,7 +162,7 @@ func domainOf(website string) string {
 // to custom, but those naming it in other tools become links.
 func (s *session) emitCompany(w *sdk.Writer, c *company) error {
 	origin := "companies/" + string(c.ID)
-	name := strings.TrimSpace(c.Name)
+	name := text(c.Name)
 	if name == "" {
 		name = c.CompanyID
 	}
@@ -186,7 +193,7 @@ func (s *session) emitCompany(w *sdk.Writer, c *company) error {
 		fields["company_id"] = c.CompanyID
 	}
 	if c.Plan.Name != "" {
-		fields["plan"] = c.Plan.Name
+		fields["plan"] = text(c.Plan.Name)
 	}
 	if c.Size > 0 {
 		fields["size"] = float64(c.Size)
@@ -201,7 +208,7 @@ func (s *session) emitCompany(w *sdk.Writer, c *company) error {
 	if err != nil {
 		return err
 	}
-	rec := sdk.NewAccount(string(c.ID), &connectorpb.Account{Name: name, Domain: domainOf(c.Website), Industry: c.Industry})
+	rec := sdk.NewAccount(string(c.ID), &connectorpb.Account{Name: name, Domain: domainOf(c.Website), Industry: text(c.Industry)})
 	rec.Links, rec.Custom, rec.Origin = links, cst, origin
 	return w.Emit(rec)
 }
@@ -209,13 +216,13 @@ func (s *session) emitCompany(w *sdk.Writer, c *company) error {
 // emitAdmin writes a teammate as a person of their mapped team.
 func (s *session) emitAdmin(w *sdk.Writer, d *directory, a admin) error {
 	origin := "admins/" + string(a.ID)
-	name := strings.TrimSpace(a.Name)
+	name := text(a.Name)
 	if name == "" {
 		return w.RecordError(string(a.ID), origin, "name", "is empty")
 	}
 	var fields map[string]any
 	if a.JobTitle != "" {
-		fields = map[string]any{"job_title": a.JobTitle}
+		fields = map[string]any{"job_title": text(a.JobTitle)}
 	}
 	cst, err := custom(fields)
 	if err != nil {
@@ -245,7 +252,7 @@ func (s *session) emitContact(w *sdk.Writer, c *contact) (bool, error) {
 	if err != nil {
 		return true, err
 	}
-	rec := sdk.NewContact(string(c.ID), &connectorpb.Contact{AccountExternalId: account, Name: c.Name, Email: strings.ToLower(c.Email)})
+	rec := sdk.NewContact(string(c.ID), &connectorpb.Contact{AccountExternalId: account, Name: text(c.Name), Email: strings.ToLower(c.Email)})
 	rec.Custom, rec.Origin = cst, "contacts/"+string(c.ID)
 	return true, w.Emit(rec)
 }
@@ -283,9 +290,9 @@ func (s *session) emitConversation(ctx context.Context, w *sdk.Writer, d *direct
 	for _, p := range c.ConversationParts.ConversationParts {
 		msgs = append(msgs, message{id: string(p.ID), partType: p.PartType, body: p.Body, at: p.CreatedAt, author: p.Author})
 	}
-	subject := c.Title
+	subject := text(c.Title)
 	if subject == "" {
-		subject = c.Source.Subject
+		subject = text(c.Source.Subject)
 	}
 	skipped := 0
 	for _, m := range msgs {
@@ -372,7 +379,7 @@ func (s *session) emitRating(ctx context.Context, w *sdk.Writer, companies compa
 		return true, err
 	}
 	rec := sdk.NewSurveyResponse(string(c.ID), &connectorpb.SurveyResponse{AccountExternalId: account, ContactExternalId: contactID,
-		Kind: "csat", Score: int32(r.Rating), Touchpoint: "support", Comment: r.Remark, RespondedAt: sdk.Timestamp(unix(at))})
+		Kind: "csat", Score: int32(r.Rating), Touchpoint: "support", Comment: text(r.Remark), RespondedAt: sdk.Timestamp(unix(at))})
 	rec.Custom, rec.Origin = cst, origin
 	return true, w.Emit(rec)
 }

@@ -107,6 +107,9 @@ func TestFullReadMapsEveryStream(t *testing.T) {
 		require.Equal(t, []string{"Northwind Traders", "northwind.example"}, []string{nw.GetAccount().GetName(), nw.GetAccount().GetDomain()})
 		require.Len(t, nw.GetLinks(), 1, "only its company_id links it: no custom attribute names it in another tool")
 		require.Equal(t, "stripe=northwind-1", nw.GetLinks()[0].GetKind()+"="+nw.GetLinks()[0].GetExternalId())
+		um := g.Records["companies"][umbrella].GetAccount()
+		require.Equal(t, []string{"Umbrella & Sons", "Pharma & Biotech"}, []string{um.GetName(), um.GetIndustry()},
+			"Intercom sends names HTML-escaped; they are stored decoded")
 	})
 
 	t.Run("admins", func(t *testing.T) {
@@ -127,6 +130,7 @@ func TestFullReadMapsEveryStream(t *testing.T) {
 		require.Equal(t, map[string]any{"plan_seat": "admin", "role": "user", "external_id": "70"}, c.GetCustom().AsMap())
 		require.Equal(t, globex, g.Records["contacts"][ivy].GetContact().GetAccountExternalId(), "the first company")
 		require.Equal(t, "lead", g.Records["contacts"]["6762f14a1bb69f9f2193bc02"].GetCustom().AsMap()["role"])
+		require.Equal(t, "Uma O'Brien", g.Records["contacts"][uma].GetContact().GetName(), "&#39; decoded")
 		require.Equal(t, []string{northwind, "ana@northwind.example"}, []string{g.Records["contacts"][ana].GetContact().GetAccountExternalId(), g.Records["contacts"][ana].GetContact().GetEmail()})
 		require.NotContains(t, g.Records["contacts"], "6762f14a1bb69f9f2193bc04", "no company, no contact")
 		require.Contains(t, g.Logs, "intercom: 1 contacts belong to no company and were left out")
@@ -156,7 +160,7 @@ func TestFullReadMapsEveryStream(t *testing.T) {
 		}, acts, "no assignment without a body, no bot, nothing for a contact of no company")
 		p := g.Records["conversation_parts"]["515:101"]
 		require.Equal(t, "Export broken", p.GetActivity().GetSubject())
-		require.Equal(t, "Quarterly check-in", g.Records["conversation_parts"]["516:8"].GetActivity().GetSubject())
+		require.Equal(t, "Q&A: quarterly check-in", g.Records["conversation_parts"]["516:8"].GetActivity().GetSubject())
 		require.Equal(t, map[string]any{"conversation_id": "515", "part_type": "comment", "channel": "conversation"}, p.GetCustom().AsMap())
 		require.Contains(t, g.Logs, "intercom: 1 conversation messages are from or to contacts of no company and were left out")
 	})

@@ -100,8 +100,13 @@ func streams(custom map[string][]string) []sdk.Stream {
 type session struct {
 	cfg    *config
 	client *webapi.Client
-	// teams maps user ids to Pulse teams, loaded once per read.
+	// teams maps the ids of real users (UserType Standard, active or
+	// not) to Pulse teams, loaded once per read; system users (Automated
+	// Process, Chatter Expert, integration users) are not in it.
 	teams map[string]string
+	// inactive holds the deactivated real users, with when their row last
+	// changed: they keep their history but are on no account's team.
+	inactive map[string]time.Time
 }
 
 // newClient builds the HTTP client; tests replace it to spend no time

@@ -63,13 +63,30 @@ func (s *session) withCustom(rec *connectorpb.Record, r row, used ...string) ([]
 	return []*connectorpb.Record{rec}, nil
 }
 
+// convertUser makes a real user a person. A deactivated one stays a
+// person, so the touches and cases they logged keep their author, and
+// says so in custom (active: false); the account_owners stream takes them
+// off their accounts' teams.
 func convertUser(s *session, r row) ([]*connectorpb.Record, error) {
 	if r.str("Name") == "" {
 		return nil, missing("Name")
 	}
-	return s.withCustom(sdk.NewPerson(r.str("Id"), &connectorpb.Person{
+	rec := sdk.NewPerson(r.str("Id"), &connectorpb.Person{
 		Name: r.str("Name"), Email: strings.ToLower(r.str("Email")), Team: s.team(r.str("Department")),
-	}), r)
+	})
+	recs, err := s.withCustom(rec, r)
+	if err != nil || r.flag("IsActive") || r["IsActive"] == nil {
+		return recs, err
+	}
+	fields := map[string]any{"active": false}
+	if rec.Custom != nil {
+		fields = rec.Custom.AsMap()
+		fields["active"] = false
+	}
+	if rec.Custom, err = sdk.Custom(fields); err != nil {
+		return nil, fmt.Errorf("salesforce: custom fields: %w", err)
+	}
+	return recs, nil
 }
 
 // team maps a user's department to a Pulse team; unmapped users sell.
@@ -80,26 +97,32 @@ func (s *session) team(department string) string {
 	return "sales"
 }
 
-// loadTeams reads every user's department once per read, so touches can
-// carry the team of whoever made them whether or not the users stream
-// read that user this time.
-func (s *session) loadTeams(ctx context.Context) error {
-	s.teams = map[string]string{}
-	next := s.path("/query") + "?" + url.Values{"q": {"SELECT Id, Department FROM User"}}.Encode()
+// realUsers is the SOQL condition that keeps system users (UserType
+// AutomatedProcess, CsnOnly, CloudIntegrationUser, Guest...) out: they are
+// nobody's teammate.
+const realUsers = "UserType = 'Standard'"
+
+// loadUsers reads every real user's department and state once per read,
+// so touches, cases and account teams can name whoever made or owns them
+// whether or not the users stream read that user this time.
+func (s *session) loadUsers(ctx context.Context) error {
+	s.teams, s.inactive = map[string]string{}, map[string]time.Time{}
+	q := "SELECT Id, Department, IsActive, SystemModstamp FROM User WHERE " + realUsers
+	next := s.path("/query") + "?" + url.Values{"q": {q}}.Encode()
 	for next != "" {
 		var page struct {
 			Done           bool   `json:"done"`
 			NextRecordsURL string `json:"nextRecordsUrl"`
-			Records        []struct {
-				ID         string `json:"Id"`
-				Department string `json:"Department"`
-			} `json:"records"`
+			Records        []row  `json:"records"`
 		}
 		if err := s.client.Get(ctx, next, nil, &page); err != nil {
 			return fmt.Errorf("salesforce: users' teams: %w", err)
 		}
 		for _, u := range page.Records {
-			s.teams[u.ID] = s.team(u.Department)
+			s.teams[u.str("Id")] = s.team(u.str("Department"))
+			if !u.flag("IsActive") {
+				s.inactive[u.str("Id")], _ = u.instant("SystemModstamp")
+			}
 		}
 		next = ""
 		if !page.Done {
@@ -169,6 +192,23 @@ func convertAccount(s *session, r row) ([]*connectorpb.Record, error) {
 // owner. A new owner is then the same membership with a new person, and
 // replaces the old one instead of joining it.
 func ownerMembershipID(account string) string { return account + "|sales" }
+
+// onTeam tells whether a user may be on an account's team: a real user
+// still active.
+func (s *session) onTeam(userID string) bool {
+	_, real := s.teams[userID]
+	_, gone := s.inactive[userID]
+	return real && !gone
+}
+
+// person is the user as a person reference: "" for a system user, who is
+// never sent as a person.
+func (s *session) person(userID string) string {
+	if _, ok := s.teams[userID]; ok {
+		return userID
+	}
+	return ""
+}
 
 // convertOwner makes the account's owner its sales member.
 func convertOwner(_ *session, r row) ([]*connectorpb.Record, error) {
@@ -253,7 +293,7 @@ func convertTask(s *session, r row) ([]*connectorpb.Record, error) {
 	}
 	a := &connectorpb.Activity{
 		AccountExternalId: r.str("AccountId"), ContactExternalId: contactRef(r.str("WhoId")),
-		PersonExternalId: r.str("OwnerId"), Team: s.teamOf(r.str("OwnerId")), Subject: r.str("Subject"),
+		PersonExternalId: s.person(r.str("OwnerId")), Team: s.teamOf(r.str("OwnerId")), Subject: r.str("Subject"),
 		Kind: "note", Direction: "outbound",
 	}
 	switch r.str("TaskSubtype") {
@@ -299,7 +339,7 @@ func convertEvent(s *session, r row) ([]*connectorpb.Record, error) {
 	}
 	a := &connectorpb.Activity{
 		AccountExternalId: r.str("AccountId"), ContactExternalId: contactRef(r.str("WhoId")),
-		PersonExternalId: r.str("OwnerId"), Team: s.teamOf(r.str("OwnerId")), Subject: r.str("Subject"),
+		PersonExternalId: s.person(r.str("OwnerId")), Team: s.teamOf(r.str("OwnerId")), Subject: r.str("Subject"),
 		Kind: "meeting", Direction: "outbound", OccurredAt: sdk.Timestamp(at),
 	}
 	if mins, err := json.Number(r.str("DurationInMinutes")).Int64(); err == nil {
@@ -333,10 +373,11 @@ func convertCase(s *session, r row) ([]*connectorpb.Record, error) {
 	if t.Priority == "" {
 		t.Priority = "normal"
 	}
-	// A case's owner is a user, whom the users stream sends as a person,
-	// or a queue (key prefix 00G), which is nobody's desk.
+	// A case's owner is a user, whom the users stream sends as a person
+	// unless it is a system user, or a queue (key prefix 00G), which is
+	// nobody's desk.
 	if owner := r.str("OwnerId"); strings.HasPrefix(owner, userKeyPrefix) {
-		t.AssigneeExternalId = owner
+		t.AssigneeExternalId = s.person(owner)
 	}
 	if r.flag("IsClosed") {
 		t.Status = "closed"

@@ -17,6 +17,14 @@
 // ("001…|sales"): an account has one owner, so a new owner is the same
 // membership with a new person and replaces the old one.
 //
+// Only real users (UserType 'Standard') are people: the system users every
+// org has (Automated Process, Chatter Expert, integration users, sharing
+// one noreply@ address) are nobody's teammate, and what they logged is kept
+// with no author. A deactivated user (IsActive false) stays a person, with
+// custom active: false, so their history keeps its author, but leaves the
+// team of every account they own: on the next read, even though the
+// accounts themselves did not change.
+//
 // Salesforce reports a spent daily API allowance with 403
 // REQUEST_LIMIT_EXCEEDED and its usage in the Sforce-Limit-Info header;
 // both pause the run rather than fail it.

@@ -33,7 +33,7 @@ type object struct {
 // objects are read in this order: people before the accounts that name
 // them as owners, accounts before everything that belongs to one.
 var objects = []object{
-	{"users", "User", sdk.Person, []string{"Name", "Email", "Department"}, false, convertUser},
+	{"users", "User", sdk.Person, []string{"Name", "Email", "Department", "IsActive"}, false, convertUser},
 	{"accounts", "Account", sdk.Account, []string{"Name", "Website", "Industry", "Type"}, true, convertAccount},
 	{"account_owners", "Account", sdk.AccountTeam, []string{"OwnerId"}, true, convertOwner},
 	{"contacts", "Contact", sdk.Contact, []string{"AccountId", "Name", "Email", "Title"}, true, convertContact},
@@ -119,6 +119,9 @@ func (o object) read(ctx context.Context, raw sdk.Config, state sdk.State, w *sd
 	}
 	q := "SELECT " + strings.Join(fields, ", ") + " FROM " + o.sobject
 	var where []string
+	if o.sobject == "User" {
+		where = append(where, realUsers)
+	}
 	if from.Modstamp != "" {
 		t, err := time.Parse(time.RFC3339Nano, from.Modstamp)
 		if err != nil {
@@ -138,8 +141,8 @@ func (o object) read(ctx context.Context, raw sdk.Config, state sdk.State, w *sd
 		endpoint = "/queryAll"
 	}
 	next := s.path(endpoint) + "?" + url.Values{"q": {q}}.Encode()
-	if o.entity == sdk.Activity {
-		if err := s.loadTeams(ctx); err != nil {
+	if o.entity == sdk.Activity || o.entity == sdk.Ticket || o.entity == sdk.AccountTeam {
+		if err := s.loadUsers(ctx); err != nil {
 			return err
 		}
 	}
@@ -181,6 +184,51 @@ func (o object) read(ctx context.Context, raw sdk.Config, state sdk.State, w *sd
 			next = page.NextRecordsURL
 		}
 	}
+	if o.entity == sdk.AccountTeam && from.Modstamp != "" {
+		return o.dropDeactivated(ctx, s, from, w)
+	}
+	return nil
+}
+
+// dropDeactivated takes users deactivated since the checkpoint off the
+// accounts they own: deactivating a user leaves the Account rows
+// untouched, so the incremental query does not see them again.
+func (o object) dropDeactivated(ctx context.Context, s *session, from cursor, w *sdk.Writer) error {
+	since, err := time.Parse(time.RFC3339Nano, from.Modstamp)
+	if err != nil {
+		return fmt.Errorf("salesforce: %s: bad checkpoint %q: %w", o.stream, from.Modstamp, err)
+	}
+	var ids []string
+	for id, at := range s.inactive {
+		if !at.Before(since) {
+			ids = append(ids, "'"+strings.ReplaceAll(id, "'", "")+"'")
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	q := "SELECT Id, OwnerId FROM Account WHERE OwnerId IN (" + strings.Join(ids, ", ") + ")"
+	next := s.path("/query") + "?" + url.Values{"q": {q}}.Encode()
+	for next != "" {
+		var page struct {
+			Done           bool   `json:"done"`
+			NextRecordsURL string `json:"nextRecordsUrl"`
+			Records        []row  `json:"records"`
+		}
+		if err := s.client.Get(ctx, next, nil, &page); err != nil {
+			return fmt.Errorf("salesforce: %s: deactivated owners: %w", o.stream, err)
+		}
+		for _, r := range page.Records {
+			if err := o.emit(s, r, w); err != nil {
+				return err
+			}
+		}
+		next = ""
+		if !page.Done {
+			next = page.NextRecordsURL
+		}
+	}
 	return nil
 }
 
@@ -189,7 +237,9 @@ func (o object) read(ctx context.Context, raw sdk.Config, state sdk.State, w *sd
 func (o object) emit(s *session, r row, w *sdk.Writer) error {
 	id := r.str("Id")
 	origin := o.sobject + "/" + id
-	if r.flag("IsDeleted") {
+	// An account owned by a deactivated or system user has no sales
+	// member: its membership goes as if deleted.
+	if r.flag("IsDeleted") || (o.entity == sdk.AccountTeam && r.str("OwnerId") != "" && !s.onTeam(r.str("OwnerId"))) {
 		if o.entity == sdk.AccountTeam {
 			return w.Emit(sdk.Tombstone(o.entity, ownerMembershipID(id)))
 		}

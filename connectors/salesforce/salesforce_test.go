@@ -261,3 +261,64 @@ func TestNewOwnerReplacesTheOld(t *testing.T) {
 	}
 	require.Equal(t, []string{"005A0000002"}, owners)
 }
+
+// TestOnlyRealUsersAreTeammates reads an org whose users include the
+// system users every org has (Automated Process, Chatter Expert, Security
+// User, sharing one noreply@ address) and a deactivated rep.
+func TestOnlyRealUsersAreTeammates(t *testing.T) {
+	srv := newOrg(t)
+	cfg := config(srv, nil)
+	msgs := read(t, cfg, nil, nil)
+	g := sdktest.Sum(msgs)
+	require.Nil(t, g.Failure)
+
+	var people []string
+	for id := range g.Records["users"] {
+		people = append(people, id)
+	}
+	require.ElementsMatch(t, []string{"005A0000001", "005A0000002", "005A0000006"}, people,
+		"system users (UserType AutomatedProcess, CsnOnly, CloudIntegrationUser) are nobody's teammate")
+	olga := g.Records["users"]["005A0000006"]
+	require.Equal(t, []string{"Olga Oldrep", "cs"}, []string{olga.GetPerson().GetName(), olga.GetPerson().GetTeam()},
+		"a deactivated user stays a person: her history keeps its author")
+	require.Equal(t, map[string]any{"active": false}, olga.GetCustom().AsMap())
+	require.Nil(t, g.Records["users"]["005A0000001"].GetCustom(), "an active user is not marked")
+
+	recap := g.Records["tasks"]["00TA0000008"].GetActivity()
+	require.Equal(t, []string{"005A0000006", "cs"}, []string{recap.GetPersonExternalId(), recap.GetTeam()},
+		"what a deactivated user logged stays theirs")
+	invoice := g.Records["tasks"]["00TA0000007"].GetActivity()
+	require.Equal(t, []string{"", "email", "001A0000001"}, []string{invoice.GetPersonExternalId(), invoice.GetKind(), invoice.GetAccountExternalId()},
+		"a touch Automated Process logged is kept, by nobody")
+
+	// Sam, who owns Globex and Initech, leaves: the next read takes him
+	// off both accounts' teams though the accounts did not change, and
+	// keeps him and his touches.
+	srv.Deactivate(time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC), "005A0000001")
+	next := sdktest.Sum(read(t, cfg, nil, sdktest.FinalState(msgs)))
+	require.Nil(t, next.Failure)
+	require.ElementsMatch(t, []string{"001A0000001|sales", "001A0000002|sales"},
+		next.Tombstones["account_owners"])
+	require.Empty(t, next.Records["account_owners"])
+	require.Equal(t, map[string]any{"active": false}, next.Records["users"]["005A0000001"].GetCustom().AsMap())
+	require.Empty(t, next.Tombstones["users"])
+	require.Empty(t, next.Tombstones["tasks"])
+
+	// A full read of the same org has no sales member for his accounts.
+	full := sdktest.Sum(read(t, cfg, []string{"account_owners"}, nil))
+	require.Len(t, full.Records["account_owners"], 1, "only Cora's Northwind")
+	require.Contains(t, full.Tombstones["account_owners"], "001A0000001|sales")
+}
+
+// TestCaseClosedBeforeItWasCreated: orgs that imported their cases keep
+// the old desk's close date and a new CreatedDate. The case is read as
+// it is; Pulse keeps it and warns.
+func TestCaseClosedBeforeItWasCreated(t *testing.T) {
+	srv := newOrg(t)
+	g := sdktest.Sum(read(t, config(srv, nil), []string{"cases"}, nil))
+	require.Nil(t, g.Failure)
+	legacy := g.Records["cases"]["500A0000003"].GetTicket()
+	require.Equal(t, "closed", legacy.GetStatus())
+	require.True(t, legacy.GetResolvedAt().AsTime().Before(legacy.GetOpenedAt().AsTime()))
+	require.Empty(t, legacy.GetAssigneeExternalId(), "owned by Automated Process: a system user is nobody's desk")
+}

@@ -89,6 +89,18 @@ func (w *Writer) Logf(format string, args ...any) error {
 	return w.send(&connectorpb.ReadMessage{Message: &connectorpb.ReadMessage_Log{Log: &connectorpb.Log{Message: fmt.Sprintf(format, args...)}}})
 }
 
+// Warn tells the host of something in the source that is imported but
+// likely not as meant, such as a column named like a field of another
+// file: the host lists it on the run as a warning, which rejects nothing.
+// where says where it is ("accounts.csv:1"). The stream's progress goes
+// first, so that the host files the warning under this stream.
+func (w *Writer) Warn(where, message string) error {
+	if err := w.send(&connectorpb.ReadMessage{Message: &connectorpb.ReadMessage_Progress{Progress: &connectorpb.Progress{Stream: w.stream, RecordsRead: w.emitted, RecordsTotal: w.total}}}); err != nil {
+		return err
+	}
+	return w.send(&connectorpb.ReadMessage{Message: &connectorpb.ReadMessage_Log{Log: &connectorpb.Log{Level: connectorpb.Log_LEVEL_WARN, Message: where + ": " + message}}})
+}
+
 // Emitted is how many records this writer has been given.
 func (w *Writer) Emitted() int64 { return w.emitted }
 

@@ -60,7 +60,7 @@ var (
 	surveyKinds     = newVocabulary(domain.SurveyKinds...)
 	touchpoints     = newVocabulary(domain.Touchpoints...)
 	runStatuses     = newVocabulary(domain.RunStatuses...)
-	issueKinds      = newVocabulary(domain.IssueRejected, domain.IssueDeferred, domain.IssueSource)
+	issueKinds      = newVocabulary(domain.IssueRejected, domain.IssueDeferred, domain.IssueSource, domain.IssueWarning)
 	timelineKinds   = newVocabulary(domain.TimelineKinds...)
 	accountOrderBys = newVocabulary(domain.SortByName, domain.SortByMRR, domain.SortByRenewalDate, domain.SortByLastTouch,
 		domain.SortByCreatedAt, domain.SortByTier, domain.SortBySegment, domain.SortByHealthScore)

@@ -102,6 +102,19 @@ func (s *Server) Remove(ids ...string) {
 	}
 }
 
+// Deactivate turns users inactive, as an admin freezing their logins
+// does: IsActive false and a new SystemModstamp; users are never deleted.
+func (s *Server) Deactivate(at time.Time, ids ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.records["User"] {
+		if slices.Contains(ids, u["Id"].(string)) {
+			u["IsActive"] = false
+			u["SystemModstamp"] = at.UTC().Format("2006-01-02T15:04:05.000-0700")
+		}
+	}
+}
+
 func sfError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -112,8 +125,11 @@ var (
 	describePath = regexp.MustCompile(`^/services/data/v60\.0/sobjects/(\w+)/describe$`)
 	morePath     = regexp.MustCompile(`^/services/data/v60\.0/query/(\w+-\d+)$`)
 	soql         = regexp.MustCompile(`^SELECT (.+) FROM (\w+)(?: WHERE (.+?))?(?: ORDER BY SystemModstamp, Id)?$`)
-	resumeWhere  = regexp.MustCompile(`^\(SystemModstamp > (\S+) OR \(SystemModstamp = (\S+) AND Id > '(\w*)'\)\)$`)
-	startWhere   = regexp.MustCompile(`^SystemModstamp >= (\S+)$`)
+	// equalWhere is a leading condition Field = 'value' (UserType =
+	// 'Standard') or Field IN ('a', 'b'), joined to the rest by AND.
+	equalWhere  = regexp.MustCompile(`^(\w+) (?:= '([^']*)'|IN \(((?:'\w*'(?:, )?)+)\))(?: AND (.+))?$`)
+	resumeWhere = regexp.MustCompile(`^\(SystemModstamp > (\S+) OR \(SystemModstamp = (\S+) AND Id > '(\w*)'\)\)$`)
+	startWhere  = regexp.MustCompile(`^SystemModstamp >= (\S+)$`)
 )
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -196,6 +212,19 @@ func (s *Server) query(w http.ResponseWriter, q string, all bool) {
 		}
 	}
 	keep := func(map[string]any) bool { return true }
+	var equal func(map[string]any) bool
+	if em := equalWhere.FindStringSubmatch(where); em != nil {
+		field, values := em[1], []string{em[2]}
+		if em[3] != "" {
+			values = strings.Split(strings.ReplaceAll(em[3], "'", ""), ", ")
+		}
+		if !slices.Contains(known, field) {
+			sfError(w, http.StatusBadRequest, "INVALID_FIELD", fmt.Sprintf("No such column '%s' on entity '%s'.", field, obj))
+			return
+		}
+		equal = func(rec map[string]any) bool { v, _ := rec[field].(string); return slices.Contains(values, v) }
+		where = em[4]
+	}
 	switch {
 	case where == "":
 	case resumeWhere.MatchString(where):
@@ -226,7 +255,7 @@ func (s *Server) query(w http.ResponseWriter, q string, all bool) {
 	}
 	var matched []map[string]any
 	for _, rec := range s.records[obj] {
-		if keep(rec) && (all || rec["IsDeleted"] != true) {
+		if keep(rec) && (equal == nil || equal(rec)) && (all || rec["IsDeleted"] != true) {
 			matched = append(matched, rec)
 		}
 	}
