@@ -70,6 +70,7 @@ func newRoot() *cobra.Command {
 		newDemoCmd(g),
 		newAPIKeyCmd(g),
 		newHealthCmd(g),
+		newSchemaCmd(),
 	)
 	readUsage(root)
 	return root
