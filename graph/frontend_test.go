@@ -187,3 +187,13 @@ func TestDeferIsDeliveredIncrementally(t *testing.T) {
 	require.Contains(t, string(out), `"lastRun":{"status":"FAILED"}`)
 	require.Contains(t, string(out), `"lastRun":{"status":"SUCCEEDED"}`)
 }
+
+// TestScalarsSayWhereTheirFormatIsSpecified: introspection gives each
+// custom scalar's specifiedByURL, which code generators and GraphiQL show.
+func TestScalarsSayWhereTheirFormatIsSpecified(t *testing.T) {
+	s := newServer(t, openDB(t))
+	for _, scalar := range []string{"Time", "Date", "Decimal", "JSON"} {
+		out := s.post(`query($n: String!) { __type(name: $n) { kind specifiedByURL } }`, map[string]any{"n": scalar})
+		require.Regexp(t, `"kind":"SCALAR","specifiedByURL":"https://[^"]+"`, string(out), scalar)
+	}
+}
