@@ -46,7 +46,7 @@ default.`,
 			}
 			for _, o := range corsOrigins {
 				if err := checkOrigin(o); err != nil {
-					return err
+					return &usageError{cmd, err.Error()}
 				}
 			}
 			if g.pool.StatementTimeout < 0 {
