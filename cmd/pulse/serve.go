@@ -98,7 +98,11 @@ default.`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "  GraphQL endpoint: %s/query\n", base)
 			if adminKey != "" {
-				fmt.Fprintf(cmd.OutOrStdout(), "  Admin API key: %s\n  (send it as the header Authorization: Bearer %s; GraphiQL asks for it once per tab)\n", adminKey, adminKey)
+				fmt.Fprintf(cmd.OutOrStdout(), "  Admin API key: %s\n  (send it as the header Authorization: Bearer %s", adminKey, adminKey)
+				if !production {
+					fmt.Fprint(cmd.OutOrStdout(), "; GraphiQL asks for it once per tab")
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), ")")
 				fmt.Fprintf(cmd.OutOrStdout(), "  The same key is printed at every start until it is revoked (pulse apikey revoke %q); it is kept in %s\n",
 					demoKey, filepath.Join(e.dataDir, demoKeyFile))
 			} else {
