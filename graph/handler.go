@@ -18,8 +18,9 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/pulseproject/pulse/graph/graphiql"
 )
 
 // MaxRequestBytes bounds a request's body. A query with its variables fits
@@ -73,10 +74,15 @@ type Options struct {
 	// Extensions are added to the GraphQL server after Pulse's own, such
 	// as metrics and tracing.
 	Extensions []graphql.HandlerExtension
+	// CORSOrigins are the origins, such as "https://app.example.com", whose
+	// pages may call /query from a browser; none by default. See cors.
+	CORSOrigins []string
 }
 
-// NewHandler serves the API: POST and GET /query for GraphQL, and GET / for
-// GraphiQL, which posts to /query.
+// NewHandler serves the API: POST and GET /query for GraphQL (with @defer
+// delivered incrementally to a client that accepts multipart/mixed),
+// OPTIONS /query for CORS preflights, and GET / for GraphiQL, which posts to
+// /query, with its assets under /graphiql/ (not under Production).
 func NewHandler(backend Backend, sources SourceService, syncs SyncRunner, opts Options) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -84,19 +90,24 @@ func NewHandler(backend Backend, sources SourceService, syncs SyncRunner, opts O
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{
+	schema := NewExecutableSchema(Config{Resolvers: &Resolver{
 		backend: backend, sources: sources, syncs: syncs,
 		revenue: opts.Revenue, engagement: opts.Engagement, health: opts.Health,
 		identity: opts.Identity, apiKeys: opts.APIKeys, events: opts.Events,
-	}}))
+	}})
+	srv := handler.New(schema)
 	limits := opts.Limits.withDefaults()
 	srv.AddTransport(getTransport{})
+	// Before POST, which would take a multipart/mixed request too and
+	// answer a query with @defer in one response.
+	srv.AddTransport(transport.MultipartMixed{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(limits.MaxTokens)
 	// Automatic persisted queries: a client sends a query's SHA-256 alone
 	// once the server has seen the query, saving the bytes of big queries.
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(deliverWhole{schema: schema.Schema()})
 	srv.Use(costLimit{limits: limits, accounts: opts.Accounts})
 	for _, x := range opts.Extensions {
 		srv.Use(x)
@@ -157,17 +168,21 @@ func NewHandler(backend Backend, sources SourceService, syncs SyncRunner, opts O
 		ctx, cancel := context.WithTimeout(ctx, limits.Timeout)
 		defer cancel()
 		ctx = withRequest(ctx, newRequest(opts.Now(), backend, sources, opts.LoaderWait))
+		ctx = withIncremental(ctx, r)
 		if !strings.Contains(r.Header.Get("Accept"), "application/graphql-response+json") {
 			w = jsonStatus{w}
 		}
 		srv.ServeHTTP(w, r.WithContext(ctx))
 	})
 	mux := http.NewServeMux()
-	logged := logRequests(opts.Logger, query)
+	allowed := newCORS(opts.CORSOrigins)
+	logged := logRequests(opts.Logger, allowed.wrap(query))
 	mux.Handle("POST /query", logged)
 	mux.Handle("GET /query", logged)
+	mux.Handle("OPTIONS /query", logRequests(opts.Logger, http.HandlerFunc(allowed.preflight)))
 	if !opts.Production {
-		mux.Handle("GET /{$}", playground.Handler("Pulse", "/query"))
+		mux.Handle("GET /{$}", graphiql.Page())
+		mux.Handle("GET "+graphiql.AssetsPath, graphiql.Assets())
 	}
 	return mux
 }
@@ -185,6 +200,17 @@ func (w jsonStatus) WriteHeader(code int) {
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Flush sends what was written so far, for @defer's multipart/mixed
+// responses.
+func (w jsonStatus) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap is the wrapped writer, for http.ResponseController.
+func (w jsonStatus) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // limitBody reads the body up to MaxRequestBytes, within BodyTimeout, and
 // puts it back for gqlgen, or answers 413 and reports false when it is

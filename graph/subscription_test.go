@@ -328,6 +328,44 @@ func TestWebsocketNeedsAValidKey(t *testing.T) {
 	c.subscribe("1", `subscription($id: ID!) { syncRunUpdated(sourceId: $id) { id } }`, map[string]any{"id": hubspot.String()})
 }
 
+// TestWebsocketTakesTheKeyInHeaders: graphql-ws clients set up like an
+// HTTP link send {"headers": {"Authorization": …}}; it is accepted as the
+// top-level shape is, with the header's name in any case, and a bad key
+// in it is refused the same way.
+func TestWebsocketTakesTheKeyInHeaders(t *testing.T) {
+	db, dsn := openDBAt(t)
+	seed(t, db)
+	url := replica(t, db, dsn, 0)
+	key := newKey(t, db, domain.Viewer)
+	tests := []struct {
+		name    string
+		payload map[string]any
+		refused string
+	}{
+		{"headers", map[string]any{"headers": map[string]any{"Authorization": "Bearer " + key}}, ""},
+		{"lower-case header", map[string]any{"headers": map[string]any{"authorization": "Bearer " + key}}, ""},
+		{"unknown key in headers", map[string]any{"headers": map[string]any{"Authorization": "Bearer pulse_" + strings.Repeat("y", 43)}}, "UNAUTHENTICATED: the API key is not valid"},
+		{"headers not an object", map[string]any{"headers": "Bearer " + key}, "UNAUTHENTICATED: send the payload"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := dial(t, url, tt.payload)
+			if tt.refused != "" {
+				_, err := c.readRaw(10 * time.Second)
+				var closed websocket.CloseError
+				require.ErrorAs(t, err, &closed)
+				require.Equal(t, websocket.StatusCode(4403), closed.Code)
+				require.Contains(t, closed.Reason, tt.refused)
+				return
+			}
+			require.Equal(t, "connection_ack", c.read().Type)
+			c.subscribe("q", `{ sources { name } }`, nil)
+			got := next[struct{ Sources []struct{ Name string } }](c, "q")
+			require.Len(t, got.Sources, 3)
+		})
+	}
+}
+
 func TestWebsocketPingsTheClient(t *testing.T) {
 	db, dsn := openDBAt(t)
 	seed(t, db)

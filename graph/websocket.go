@@ -28,7 +28,8 @@ func isWebsocket(r *http.Request) bool {
 // websocket serves subscriptions (and queries and mutations too) over
 // graphql-transport-ws, and the older graphql-ws. Browsers cannot set
 // headers on a WebSocket, so the key comes in the connection_init payload,
-// {"Authorization": "Bearer pulse_…"}, and is checked by the same
+// {"Authorization": "Bearer pulse_…"} or, as many clients send it,
+// {"headers": {"Authorization": "Bearer pulse_…"}}, and is checked by the same
 // Authenticator as HTTP; without a valid one the connection is refused. A
 // connection counts as one request against its key's rate.
 func websocket(keys Authenticator, rates *rateLimiter, keepAlive time.Duration) transport.Websocket {
@@ -48,7 +49,7 @@ func websocket(keys Authenticator, rates *rateLimiter, keepAlive time.Duration) 
 		KeepAlivePingInterval: keepAlive,
 		PingPongInterval:      keepAlive,
 		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			key, err := authenticateInit(ctx, keys, payload.Authorization())
+			key, err := authenticateInit(ctx, keys, initAuthorization(payload))
 			if err != nil {
 				return refuse(ctx, closeUnauthorized, err)
 			}
@@ -75,6 +76,22 @@ const (
 func refuse(ctx context.Context, code int, err error) (context.Context, *transport.InitPayload, error) {
 	ctx = transport.WithWebsocketCloseCode(ctx, code)
 	return transport.AppendCloseReason(ctx, err.Error()), nil, err
+}
+
+// initAuthorization is the Authorization value of a connection_init
+// payload: at its top level, or else in its "headers" object, whose names
+// are matched regardless of case as HTTP's are.
+func initAuthorization(payload transport.InitPayload) string {
+	if a := payload.Authorization(); a != "" {
+		return a
+	}
+	headers, _ := payload["headers"].(map[string]any)
+	for name, value := range headers {
+		if s, ok := value.(string); ok && strings.EqualFold(name, "Authorization") {
+			return s
+		}
+	}
+	return ""
 }
 
 // authenticateInit checks the Authorization value of a connection_init

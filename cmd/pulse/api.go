@@ -10,24 +10,33 @@ import (
 	"github.com/pulseproject/pulse/store"
 )
 
+// apiOptions are serve's flags that shape the API.
+type apiOptions struct {
+	production  bool
+	limits      graph.Limits
+	corsOrigins []string
+}
+
 // newAPI is the GraphQL handler over e's database (read through st),
-// sources and engine, within limits (zero fields take their defaults). Syncs started through the API run under ctx, the
-// server's life, not the request's.
-func newAPI(ctx context.Context, e *env, production bool, limits graph.Limits, st *store.Store) http.Handler {
+// sources and engine, within o's limits (zero fields take their
+// defaults). Syncs started through the API run under ctx, the server's
+// life, not the request's.
+func newAPI(ctx context.Context, e *env, o apiOptions, st *store.Store) http.Handler {
 	keys := store.NewKeys(e.db)
 	return graph.NewHandler(st, e.sources, apiSyncs{ctx: ctx, e: e}, graph.Options{
-		Logger:     e.logger,
-		Keys:       keys,
-		APIKeys:    keys,
-		Production: production,
-		Limits:     limits,
-		Accounts:   st,
-		Revenue:    st,
-		Engagement: st,
-		Health:     st,
-		Identity:   st,
-		Events:     e.apiEvents(),
-		Extensions: e.apiExtensions(),
+		Logger:      e.logger,
+		Keys:        keys,
+		APIKeys:     keys,
+		Production:  o.production,
+		Limits:      o.limits,
+		CORSOrigins: o.corsOrigins,
+		Accounts:    st,
+		Revenue:     st,
+		Engagement:  st,
+		Health:      st,
+		Identity:    st,
+		Events:      e.apiEvents(),
+		Extensions:  e.apiExtensions(),
 	})
 }
 

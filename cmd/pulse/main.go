@@ -71,6 +71,7 @@ func newRoot() *cobra.Command {
 		newAPIKeyCmd(g),
 		newHealthCmd(g),
 		newCSVCmd(),
+		newSchemaCmd(),
 	)
 	readUsage(root)
 	return root

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"time"
 
@@ -24,16 +25,29 @@ func newServeCmd(g *globals) *cobra.Command {
 	var jsonLogs, production bool
 	var tick, saturatedAfter time.Duration
 	var limits graph.Limits
+	var corsOrigins []string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the GraphQL API (GraphiQL at /, the endpoint at /query) and run scheduled syncs",
-		Args:  noArgs,
+		Long: `Serve the GraphQL API at /query, GraphiQL at / (not with --production), and
+run scheduled syncs.
+
+A frontend on another origin may call /query from a browser once its origin
+is listed with --cors-origin (repeat it for each origin): its preflights are
+answered, with the Authorization header allowed. No origin is allowed by
+default.`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if limits.PerMinute < 1 || limits.Burst < 1 {
 				return fmt.Errorf("--rate-limit and --rate-burst must be at least 1, got %d and %d", limits.PerMinute, limits.Burst)
 			}
 			if limits.MaxConns < 1 || limits.MaxInFlight < 1 || g.pool.MaxConns < 1 {
 				return fmt.Errorf("--max-conns, --max-in-flight and --db-conns must be at least 1, got %d, %d and %d", limits.MaxConns, limits.MaxInFlight, g.pool.MaxConns)
+			}
+			for _, o := range corsOrigins {
+				if err := checkOrigin(o); err != nil {
+					return &usageError{cmd, err.Error()}
+				}
 			}
 			if g.pool.StatementTimeout < 0 {
 				return fmt.Errorf("--statement-timeout must not be negative, got %s", g.pool.StatementTimeout)
@@ -72,15 +86,23 @@ func newServeCmd(g *globals) *cobra.Command {
 			}
 			pool := &poolWatch{db: sqlDB, bound: saturatedAfter}
 			go pool.watch(ctx)
-			srv := graph.NewServer(newMux(ctx, e, production, limits, reports, pool), limits)
+			srv := graph.NewServer(newMux(ctx, e, apiOptions{production: production, limits: limits, corsOrigins: corsOrigins}, reports, pool), limits)
 			srv.BaseContext = func(net.Listener) context.Context { return ctx }
 			ln = graph.Listen(ln, limits)
 			go schedule(ctx, e, tick)
 			go warmReports(ctx, e, reports)
-			url := "http://" + ln.Addr().String()
-			fmt.Fprintf(cmd.OutOrStdout(), "Pulse is serving on %s\n  GraphiQL: %s/\n  GraphQL endpoint: %s/query\n", url, url, url)
+			base := "http://" + ln.Addr().String()
+			fmt.Fprintf(cmd.OutOrStdout(), "Pulse is serving on %s\n", base)
+			if !production {
+				fmt.Fprintf(cmd.OutOrStdout(), "  GraphiQL: %s/\n", base)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "  GraphQL endpoint: %s/query\n", base)
 			if adminKey != "" {
-				fmt.Fprintf(cmd.OutOrStdout(), "  Admin API key: %s\n  (in GraphiQL, add the header {\"Authorization\": \"Bearer %s\"})\n", adminKey, adminKey)
+				fmt.Fprintf(cmd.OutOrStdout(), "  Admin API key: %s\n  (send it as the header Authorization: Bearer %s", adminKey, adminKey)
+				if !production {
+					fmt.Fprint(cmd.OutOrStdout(), "; GraphiQL asks for it once per tab")
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), ")")
 				fmt.Fprintf(cmd.OutOrStdout(), "  The same key is printed at every start until it is revoked (pulse apikey revoke %q); it is kept in %s\n",
 					demoKey, filepath.Join(e.dataDir, demoKeyFile))
 			} else {
@@ -120,6 +142,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	f.IntVar(&g.pool.MaxConns, "db-conns", 20, "connections to PostgreSQL")
 	f.DurationVar(&g.pool.StatementTimeout, "statement-timeout", 15*time.Second, "longest a SQL statement may run, server-side (0: no limit); a request cut by it answers TIMEOUT")
 	f.DurationVar(&saturatedAfter, "saturated-after", 5*time.Second, "how long the database pool may have no free connection before /readyz answers 503")
+	f.StringArrayVar(&corsOrigins, "cors-origin", nil, "an origin, such as https://app.example.com, whose pages may call /query from a browser (repeatable; default none)")
 	f.DurationVar(&tick, "scheduler-tick", 30*time.Second, "how often to look for sources due to sync")
 	_ = f.MarkHidden("scheduler-tick")
 	return cmd
@@ -193,12 +216,22 @@ func dueSources(ctx context.Context, e *env) ([]domain.Source, error) {
 	return due, nil
 }
 
-func newMux(ctx context.Context, e *env, production bool, limits graph.Limits, st *store.Store, pool *poolWatch) *http.ServeMux {
+func newMux(ctx context.Context, e *env, o apiOptions, st *store.Store, pool *poolWatch) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", pool.readyz)
 	mux.Handle("GET /metrics", e.metrics.Handler())
-	api := newAPI(ctx, e, production, limits, st)
+	api := newAPI(ctx, e, o, st)
 	mux.Handle("/", api)
 	return mux
+}
+
+// checkOrigin refuses a --cors-origin that a browser would never send as
+// its Origin header: it must be a scheme and a host, with no path.
+func checkOrigin(o string) error {
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("--cors-origin %q: want a scheme and a host, such as https://app.example.com", o)
+	}
+	return nil
 }
