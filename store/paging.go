@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/pulseproject/pulse/connectors/sdk/validate"
 	"github.com/pulseproject/pulse/domain"
 )
 
@@ -168,7 +169,7 @@ func validKey(typ, s string) bool {
 	infinite := s == "infinity" || s == "-infinity"
 	switch typ {
 	case "text":
-		return domain.TextProblem(s) == ""
+		return validate.TextProblem(s) == ""
 	case "boolean":
 		return s == "true" || s == "false"
 	case "int":

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pulseproject/pulse/connectors/host"
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
+	"github.com/pulseproject/pulse/connectors/sdk/validate"
 	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/secrets"
 	"github.com/pulseproject/pulse/sources"
@@ -386,7 +387,7 @@ func (r *runner) holdForEarlierPause(ctx context.Context, lim *host.Limiter) err
 func connectorError(e *connectorpb.Error) error {
 	// The message is stored on the run: bad text in it must not keep the
 	// run's outcome from being stored.
-	msg := domain.PrintableText(e.GetMessage())
+	msg := validate.PrintableText(e.GetMessage())
 	if e.GetStream() != "" {
 		msg = "stream " + e.GetStream() + ": " + msg
 	}
@@ -493,7 +494,7 @@ func (r *runner) addIssues(is ...issue) {
 			return
 		}
 		for _, s := range []*string{&i.stream, &i.externalID, &i.origin, &i.field, &i.message} {
-			*s = domain.PrintableText(*s)
+			*s = validate.PrintableText(*s)
 		}
 		r.issues = append(r.issues, i)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/pulseproject/pulse/connectors/sdk/validate"
 	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/graph/model"
 )
@@ -20,7 +21,7 @@ func requireInputError(t *testing.T, err error, input any) {
 		t.Fatalf("%#v: %T %v is not an input error", input, err, err)
 	}
 	for _, p := range inputErr.Problems {
-		if msg := domain.TextProblem(p.Message); msg != "" {
+		if msg := validate.TextProblem(p.Message); msg != "" {
 			t.Fatalf("%#v: the message %q %s", input, p.Message, msg)
 		}
 	}
@@ -69,12 +70,12 @@ func FuzzUnmarshalString(f *testing.F) {
 		got, err := model.UnmarshalString(s)
 		if err != nil {
 			requireInputError(t, err, s)
-			if domain.TextProblem(s) == "" {
+			if validate.TextProblem(s) == "" {
 				t.Fatalf("%q refused, yet storable: %v", s, err)
 			}
 			return
 		}
-		if got != s || domain.TextProblem(got) != "" {
+		if got != s || validate.TextProblem(got) != "" {
 			t.Fatalf("%q read as %q", s, got)
 		}
 		var back string
@@ -113,10 +114,10 @@ func FuzzUnmarshalJSON(f *testing.F) {
 func hasBadText(v any) bool {
 	switch x := v.(type) {
 	case string:
-		return domain.TextProblem(x) != ""
+		return validate.TextProblem(x) != ""
 	case map[string]any:
 		for k, e := range x {
-			if domain.TextProblem(k) != "" || hasBadText(e) {
+			if validate.TextProblem(k) != "" || hasBadText(e) {
 				return true
 			}
 		}

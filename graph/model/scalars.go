@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"github.com/pulseproject/pulse/connectors/sdk/validate"
 	"github.com/pulseproject/pulse/domain"
 )
 
@@ -47,14 +48,14 @@ func MarshalString(s string) graphql.Marshaler { return graphql.MarshalString(s)
 
 // UnmarshalString reads every String input of the API, arguments and
 // fields of input objects alike, and refuses text the database cannot hold
-// (domain.TextProblem): here, once, rather than as a failed statement in
+// (validate.TextProblem): here, once, rather than as a failed statement in
 // whichever resolver it reaches.
 func UnmarshalString(v any) (string, error) {
 	s, err := graphql.UnmarshalString(v)
 	if err != nil {
 		return "", invalid("%v", err)
 	}
-	if msg := domain.TextProblem(s); msg != "" {
+	if msg := validate.TextProblem(s); msg != "" {
 		return "", invalid("%s", msg)
 	}
 	return s, nil
@@ -116,7 +117,7 @@ func UnmarshalDecimal(v any) (decimal.Decimal, error) {
 	if err != nil {
 		return decimal.Decimal{}, invalid("%q is not a decimal number", s)
 	}
-	if msg := domain.DecimalProblem(d); msg != "" {
+	if msg := validate.DecimalProblem(d); msg != "" {
 		return decimal.Decimal{}, invalid("%.20q %s", s, msg)
 	}
 	return d, nil
@@ -155,12 +156,12 @@ func UnmarshalJSON(v any) (domain.Custom, error) {
 func checkJSONText(v any, path string) error {
 	switch x := v.(type) {
 	case string:
-		if msg := domain.TextProblem(x); msg != "" {
+		if msg := validate.TextProblem(x); msg != "" {
 			return invalid("%s %s", strings.TrimPrefix(path, "."), msg)
 		}
 	case map[string]any:
 		for k, e := range x {
-			if msg := domain.TextProblem(k); msg != "" {
+			if msg := validate.TextProblem(k); msg != "" {
 				return invalid("key %q %s", k, msg)
 			}
 			if err := checkJSONText(e, path+"."+k); err != nil {

@@ -13,7 +13,7 @@ import (
 )
 
 // TextProblems lists every string of r, custom fields and links included,
-// that cannot be stored as text (see textProblem). This is where text from
+// that cannot be stored as text (see TextProblem). This is where text from
 // connectors is made safe for the database, for every connector at once: a
 // record with such a string is rejected alone, naming the field, before any
 // statement carries it. Fields are named as connector.proto names them
@@ -49,7 +49,7 @@ func walkText(m protoreflect.Message, prefix string, p *Problems) {
 func textValue(fd protoreflect.FieldDescriptor, v protoreflect.Value, name string, p *Problems) {
 	switch {
 	case fd.Kind() == protoreflect.StringKind:
-		if msg := textProblem(v.String()); msg != "" {
+		if msg := TextProblem(v.String()); msg != "" {
 			*p = append(*p, FieldError{Field: name, Message: msg})
 		}
 	case fd.Message() == nil:
@@ -64,7 +64,7 @@ func textValue(fd protoreflect.FieldDescriptor, v protoreflect.Value, name strin
 // which refuses a NUL as text does.
 func walkStruct(s *structpb.Struct, prefix string, p *Problems) {
 	for k, v := range s.GetFields() {
-		if msg := textProblem(k); msg != "" {
+		if msg := TextProblem(k); msg != "" {
 			*p = append(*p, FieldError{Field: prefix, Message: fmt.Sprintf("key %q %s", k, msg)})
 			continue
 		}
@@ -75,7 +75,7 @@ func walkStruct(s *structpb.Struct, prefix string, p *Problems) {
 func walkStructValue(v *structpb.Value, name string, p *Problems) {
 	switch x := v.GetKind().(type) {
 	case *structpb.Value_StringValue:
-		if msg := textProblem(x.StringValue); msg != "" {
+		if msg := TextProblem(x.StringValue); msg != "" {
 			*p = append(*p, FieldError{Field: name, Message: msg})
 		}
 	case *structpb.Value_StructValue:
@@ -97,13 +97,14 @@ func fieldName(prefix string, fd protoreflect.FieldDescriptor) string {
 	return prefix + "." + string(fd.Name())
 }
 
-// textProblem says why s cannot be stored as text, or is empty when it
+// TextProblem says why s cannot be stored as text, or is empty when it
 // can. PostgreSQL text (and jsonb) holds UTF-8 only and no NUL byte: one
 // such value in a statement fails the statement, and with it every other
-// row the statement carried. Positions are 1-based byte offsets, to find
-// the byte in a long text. Pulse's model applies the same rule to what
-// clients send (domain.TextProblem); a test in sync keeps the two alike.
-func textProblem(s string) string {
+// row the statement carried. So text from connectors (here) and from
+// clients (the API's scalars, cursor keys) is checked with this one rule on
+// its way in, and refused there with the field named. Positions are 1-based
+// byte offsets, to find the byte in a long text.
+func TextProblem(s string) string {
 	if i := strings.IndexByte(s, 0); i >= 0 {
 		return fmt.Sprintf("contains a NUL byte (at byte %d), which cannot be stored as text", i+1)
 	}
@@ -117,4 +118,15 @@ func textProblem(s string) string {
 		}
 	}
 	return ""
+}
+
+// PrintableText is s made storable for diagnostics (an error message, the
+// id a problem concerns) rather than data: a NUL byte shows as \0 and bytes
+// that are not UTF-8 as U+FFFD, so that telling of bad text cannot fail to
+// store in turn.
+func PrintableText(s string) string {
+	if TextProblem(s) == "" {
+		return s
+	}
+	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", `\0`), "\uFFFD")
 }

@@ -95,7 +95,7 @@ func (p *Problems) amount(field, s string) decimal.Decimal {
 	d, err := decimal.NewFromString(s)
 	if err != nil {
 		p.add(field, "%q is not a decimal number", s)
-	} else if msg := decimalProblem(d); msg != "" {
+	} else if msg := DecimalProblem(d); msg != "" {
 		p.add(field, "%.20q %s", s, msg)
 	}
 	return d
@@ -107,12 +107,12 @@ const (
 	numericMaxFraction = 16383
 )
 
-// decimalProblem says why d cannot be stored as a numeric, or is empty
+// DecimalProblem says why d cannot be stored as a numeric, or is empty
 // when it can. A decimal parsed from text can carry any exponent
-// ("1e200000"); the database refuses it, and with it the statement. Pulse's
-// model applies the same rule to what clients send (domain.DecimalProblem);
-// a test in sync keeps the two alike.
-func decimalProblem(d decimal.Decimal) string {
+// ("1e200000"); the database refuses it, and with it the statement. Amounts
+// from connectors (here) and from clients (the Decimal scalar) are held to
+// it.
+func DecimalProblem(d decimal.Decimal) string {
 	exp := int64(d.Exponent())
 	switch {
 	case d.IsZero():
