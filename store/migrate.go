@@ -5,10 +5,13 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/rivermigrate"
 	"gorm.io/gorm"
 )
 
@@ -56,7 +59,9 @@ func Migrations() ([]Migration, error) {
 const migrateLock = 7_301_188_001
 
 // Migrate applies every migration not yet applied, each in its own
-// transaction, and returns the versions it applied.
+// transaction, and returns the versions it applied; then River's own
+// migrations (github.com/riverqueue/river, the job queue), at the version
+// go.mod pins, which it records apart in river_migration.
 func Migrate(ctx context.Context, db *gorm.DB) ([]int, error) {
 	migrations, err := Migrations()
 	if err != nil {
@@ -100,6 +105,22 @@ func Migrate(ctx context.Context, db *gorm.DB) ([]int, error) {
 				return fmt.Errorf("store: migration %s: %w", m.Name, err)
 			}
 			applied = append(applied, m.Version)
+		}
+		// River's job tables come last, still under the lock, so that no
+		// process starts its workers before they exist. River's migrator
+		// applies each of its versions in a transaction of its own, as its
+		// SQL needs (a new enum value is used by the next statement), and
+		// keeps its own record of them in river_migration.
+		sqlDB, err := db.DB()
+		if err != nil {
+			return fmt.Errorf("store: migrate river: %w", err)
+		}
+		migrator, err := rivermigrate.New(riverdatabasesql.New(sqlDB), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			return fmt.Errorf("store: migrate river: %w", err)
+		}
+		if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+			return fmt.Errorf("store: migrate river: %w", err)
 		}
 		return nil
 	})
