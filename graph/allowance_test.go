@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -33,13 +34,12 @@ func replicaStack(t *testing.T, db *gorm.DB, blocked blockingBackend, limits gra
 	return srv.URL
 }
 
-// TestInFlightAcrossReplicas: two replicas, each its own handler and
-// pool on one database, share a key's requests in flight. Ten requests of
-// one key, split between them, all sent at once while the admitted ones
-// are held in the backend: exactly four are let in, the six others are
-// refused with 429 RATE_LIMITED; once the four end, each replica lets the
-// key in again.
-func TestInFlightAcrossReplicas(t *testing.T) {
+// twoReplicas serves one database from two replicas, each its own
+// handler, pool, store and allowances, with limits; it returns their
+// addresses, a viewer key, and the backend both block in, which tells of
+// up to room requests entering it without being read.
+func twoReplicas(t *testing.T, limits graph.Limits, room int) ([]string, string, blockingBackend) {
+	t.Helper()
 	ctx := context.Background()
 	url := testdb.New(t)
 	var dbs []*gorm.DB
@@ -54,14 +54,19 @@ func TestInFlightAcrossReplicas(t *testing.T) {
 	seed(t, dbs[0])
 	_, key, err := store.NewKeys(dbs[0]).Create(ctx, "dashboard", domain.Viewer, "test")
 	require.NoError(t, err)
-
-	const sent, limit = 10, 4
-	// Both replicas' backends tell the same channels; entered holds room
-	// for every request, as many as a broken limit would let in.
 	blocked := newBlocking(nil)
-	blocked.entered = make(chan struct{}, sent)
-	limits := graph.Limits{MaxInFlight: limit}
-	urls := []string{replicaStack(t, dbs[0], blocked, limits), replicaStack(t, dbs[1], blocked, limits)}
+	blocked.entered = make(chan struct{}, room)
+	return []string{replicaStack(t, dbs[0], blocked, limits), replicaStack(t, dbs[1], blocked, limits)}, key, blocked
+}
+
+// TestInFlightAcrossReplicas: two replicas share a key's requests in
+// flight. Ten requests of one key, split between them, all sent at once
+// while the admitted ones are held in the backend: exactly four are let
+// in, the six others are refused with 429 RATE_LIMITED; once the four
+// end, each replica lets the key in again.
+func TestInFlightAcrossReplicas(t *testing.T) {
+	const sent, limit = 10, 4
+	urls, key, blocked := twoReplicas(t, graph.Limits{MaxInFlight: limit}, sent)
 	// Before the servers close, which waits for the requests held, even
 	// when the test fails.
 	var released sync.Once
@@ -110,6 +115,33 @@ func TestInFlightAcrossReplicas(t *testing.T) {
 	for _, u := range urls {
 		status, _, out := (&guarded{url: u, key: key}).ask(t, queryBody("{ sources { name } }"))
 		require.Equal(t, http.StatusOK, status, "the slots are free again: %v", out)
+	}
+}
+
+// TestRateAcrossReplicas: two replicas share a key's rate: its burst of
+// three is spent over both, and the next request is refused on either
+// with the wait until one more is due.
+func TestRateAcrossReplicas(t *testing.T) {
+	// One request a minute: none refills while the test runs.
+	urls, key, _ := twoReplicas(t, graph.Limits{PerMinute: 1, Burst: 3}, 0)
+	steps := []struct {
+		replica int
+		status  int
+	}{
+		{0, http.StatusOK}, {1, http.StatusOK}, {0, http.StatusOK},
+		{1, http.StatusTooManyRequests}, {0, http.StatusTooManyRequests},
+	}
+	for i, s := range steps {
+		status, h, out := (&guarded{url: urls[s.replica], key: key}).ask(t, queryBody("{ sources { name } }"))
+		require.Equal(t, s.status, status, "request %d on replica %d: %v", i+1, s.replica, out)
+		if s.status == http.StatusTooManyRequests {
+			msg, code := firstError(out)
+			require.Equal(t, "RATE_LIMITED", code)
+			require.Contains(t, msg, "this API key made too many requests; retry in")
+			secs, err := strconv.Atoi(h.Get("Retry-After"))
+			require.NoError(t, err)
+			require.True(t, secs >= 1 && secs <= 60, "Retry-After %d", secs)
+		}
 	}
 }
 
