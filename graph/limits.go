@@ -68,8 +68,8 @@ type Limits struct {
 	// at once, and so the pool's connections it holds: gqlgen resolves a
 	// query's top-level fields, aliases included, all at once. With
 	// MaxInFlight, a key holds at most MaxInFlight × MaxParallel
-	// connections' worth of work, 8 of the pool's 20 by default.
-	// Default 2.
+	// connections' worth of work, 8 by default, over every replica
+	// sharing Options.Limiter. Default 2.
 	MaxParallel int
 	// MaxDepth bounds how deeply fields nest. Default 12.
 	MaxDepth int
