@@ -15,10 +15,11 @@ import (
 
 // Allowances keeps each API key's allowance in PostgreSQL (tables
 // api_key_rates and api_key_slots), so that every replica on the database
-// counts against the same one. Each call is one statement in a transaction
-// of its own: nothing is held between them, so they work through PgBouncer
-// in transaction mode, and a replica that dies holding slots loses them
-// when their leases expire.
+// counts against the same one. Each call is one statement (an Admit
+// three, on a key's first request, which makes its slots), each a
+// transaction of its own: nothing is held between them, so they work
+// through PgBouncer in transaction mode, and a replica that dies holding
+// slots loses them when their leases expire.
 //
 // They are read on every request, so they skip the ORM for its pool.
 type Allowances struct{ db gorm.ConnPool }
