@@ -20,6 +20,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/graph/graphiql"
 )
 
@@ -53,6 +54,10 @@ type Options struct {
 	// Keys authenticates requests by their bearer API key; nil lets every
 	// request in as an admin, which only tests and embedders should want.
 	Keys Authenticator
+	// Limiter keeps each key's allowance (Limits.PerMinute, Burst and
+	// MaxInFlight); nil keeps it in this process alone, so that each
+	// replica allows a key as much again.
+	Limiter Limiter
 	// APIKeys lets admins list, create and revoke keys over GraphQL; nil
 	// answers those fields INTERNAL.
 	APIKeys APIKeyService
@@ -131,9 +136,12 @@ func NewHandler(backend Backend, sources SourceService, syncs SyncRunner, opts O
 	srv.AroundResponses(boundParallel(limits.MaxParallel))
 	srv.AroundRootFields(parallelRoots)
 
-	rates := newRateLimiter(limits.PerMinute, limits.Burst, time.Now)
-	running := newInFlight(limits.MaxInFlight)
-	srv.AddTransport(websocket(opts.Keys, rates, opts.KeepAlive))
+	limiter := opts.Limiter
+	if limiter == nil {
+		limiter = newLocalLimiter(time.Now)
+	}
+	allowance := limits.allowance()
+	srv.AddTransport(websocket(opts.Keys, limiter, allowance, opts.KeepAlive))
 	query := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isWebsocket(r) {
 			// Authenticated by its connection_init, for as long as it
@@ -148,13 +156,9 @@ func NewHandler(backend Backend, sources SourceService, syncs SyncRunner, opts O
 		}
 		ctx, ok := authenticate(opts.Keys, w, r)
 		if ok && opts.Keys != nil {
-			ok = rates.limitRate(w, keyOf(ctx))
-		}
-		if ok && opts.Keys != nil {
-			if ok = running.enter(keyOf(ctx).ID.String()); ok {
-				defer running.leave(keyOf(ctx).ID.String())
-			} else {
-				running.refuse(w)
+			var lease domain.Lease
+			if lease, ok = admit(ctx, limiter, allowance, opts.Logger, w); ok {
+				defer release(ctx, limiter, lease, opts.Logger)
 			}
 		}
 		if !ok {

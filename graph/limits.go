@@ -2,21 +2,16 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"math"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-
-	"github.com/pulseproject/pulse/domain"
 )
 
 // The codes of the limits' errors.
@@ -57,11 +52,14 @@ type Limits struct {
 	// AccountsPerCost is how many scanned accounts cost 1. Default 100.
 	AccountsPerCost int
 	// MaxInFlight bounds the requests one API key may have running at
-	// once; one more is refused at once with 429 RATE_LIMITED and
-	// Retry-After: 1, rather than queued, so that a client that floods
-	// learns so and the pool's connections stay with the others. A
-	// WebSocket does not count: its operations are bounded by the cost
-	// and statement timeout. Default 4.
+	// once, over every replica that shares Options.Limiter; one more is
+	// refused at once with 429 RATE_LIMITED and Retry-After: 1, rather
+	// than queued, so that a client that floods learns so and the pool's
+	// connections stay with the others. A WebSocket does not count: its
+	// operations are bounded by the cost and statement timeout. A request
+	// holds its slot until it ends, or, should its process die, for the
+	// longest a request may take (HeaderTimeout + BodyTimeout + Timeout,
+	// 50 s by default). Default 4.
 	MaxInFlight int
 	// ListCost is the page size assumed for a list field without first or
 	// last. Default 10.
@@ -70,8 +68,8 @@ type Limits struct {
 	// at once, and so the pool's connections it holds: gqlgen resolves a
 	// query's top-level fields, aliases included, all at once. With
 	// MaxInFlight, a key holds at most MaxInFlight × MaxParallel
-	// connections' worth of work, 8 of the pool's 20 by default.
-	// Default 2.
+	// connections' worth of work, 8 by default, over every replica
+	// sharing Options.Limiter. Default 2.
 	MaxParallel int
 	// MaxDepth bounds how deeply fields nest. Default 12.
 	MaxDepth int
@@ -92,9 +90,16 @@ type Limits struct {
 	// Default 1,000.
 	MaxConns int
 	// PerMinute is how many requests one API key may make a minute, in a
-	// burst of up to Burst. Defaults 600 and 60.
+	// burst of up to Burst, over every replica that shares
+	// Options.Limiter. Defaults 600 and 60.
 	PerMinute, Burst int
 }
+
+// longest is the longest a request may take: its headers, its body and
+// its work. It is the server's read and write timeout, and the lease of a
+// request's slot among its key's requests in flight, so that a replica
+// that dies holding slots gives them back within it.
+func (l Limits) longest() time.Duration { return l.HeaderTimeout + l.BodyTimeout + l.Timeout }
 
 func (l Limits) withDefaults() Limits {
 	def := func(v *int, d int) {
@@ -322,61 +327,6 @@ func saturatingMul(a, b int) int {
 	return a * b
 }
 
-// rateLimiter keeps a token bucket per API key. The buckets live in this
-// process: each replica limits on its own, which bounds a key to replicas
-// × the rate.
-type rateLimiter struct {
-	mu      sync.Mutex
-	rate    float64 // tokens a second
-	burst   float64
-	now     func() time.Time
-	buckets map[string]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	at     time.Time
-}
-
-func newRateLimiter(perMinute, burst int, now func() time.Time) *rateLimiter {
-	return &rateLimiter{rate: float64(perMinute) / 60, burst: float64(burst), now: now, buckets: map[string]*bucket{}}
-}
-
-// take spends a token of key's bucket, or says how long until one is
-// there.
-func (l *rateLimiter) take(key string) (ok bool, wait time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	b := l.buckets[key]
-	if b == nil {
-		b = &bucket{tokens: l.burst, at: now}
-		l.buckets[key] = b
-	}
-	b.tokens = min(l.burst, b.tokens+now.Sub(b.at).Seconds()*l.rate)
-	b.at = now
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
-	}
-	return false, time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
-}
-
-// limitRate answers 429 RATE_LIMITED, with Retry-After, when the request's
-// key has spent its allowance.
-func (l *rateLimiter) limitRate(w http.ResponseWriter, key *domain.APIKey) bool {
-	ok, wait := l.take(key.ID.String())
-	if ok {
-		return true
-	}
-	secs := int(math.Ceil(wait.Seconds()))
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusTooManyRequests)
-	fmt.Fprintf(w, `{"errors":[{"message":"this API key made too many requests; retry in %d s","extensions":{"code":%q,"retryAfterSeconds":%d}}]}`, secs, CodeRateLimited, secs)
-	return false
-}
-
 type parallelKey struct{}
 
 // boundParallel gives each operation, over HTTP or a WebSocket, MaxParallel
@@ -404,42 +354,4 @@ func parallelRoots(ctx context.Context, next graphql.RootResolver) graphql.Marsh
 	case <-ctx.Done():
 	}
 	return next(ctx)
-}
-
-// inFlight counts the requests each API key has running.
-type inFlight struct {
-	mu    sync.Mutex
-	limit int
-	keys  map[string]int
-}
-
-func newInFlight(limit int) *inFlight { return &inFlight{limit: limit, keys: map[string]int{}} }
-
-// enter counts a request of key in, or reports false when key already has
-// the limit running; a request let in must leave.
-func (f *inFlight) enter(key string) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.keys[key] >= f.limit {
-		return false
-	}
-	f.keys[key]++
-	return true
-}
-
-func (f *inFlight) leave(key string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.keys[key]--; f.keys[key] <= 0 {
-		delete(f.keys, key)
-	}
-}
-
-// refuse answers 429 RATE_LIMITED for a request over its key's
-// limit of requests in flight.
-func (f *inFlight) refuse(w http.ResponseWriter) {
-	w.Header().Set("Retry-After", "1")
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusTooManyRequests)
-	fmt.Fprintf(w, `{"errors":[{"message":"this API key has %d requests running, the most it may; retry when one has ended","extensions":{"code":%q,"retryAfterSeconds":1}}]}`, f.limit, CodeRateLimited)
 }

@@ -18,7 +18,7 @@ import (
 // peer.
 func NewServer(h http.Handler, limits Limits) *http.Server {
 	l := limits.withDefaults()
-	whole := l.HeaderTimeout + l.BodyTimeout + l.Timeout
+	whole := l.longest()
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: l.HeaderTimeout,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -31,8 +30,10 @@ func isWebsocket(r *http.Request) bool {
 // {"Authorization": "Bearer pulse_…"} or, as many clients send it,
 // {"headers": {"Authorization": "Bearer pulse_…"}}, and is checked by the same
 // Authenticator as HTTP; without a valid one the connection is refused. A
-// connection counts as one request against its key's rate.
-func websocket(keys Authenticator, rates *rateLimiter, keepAlive time.Duration) transport.Websocket {
+// connection counts as one request against its key's rate, but not against
+// its requests in flight.
+func websocket(keys Authenticator, limiter Limiter, a domain.Allowance, keepAlive time.Duration) transport.Websocket {
+	a.InFlight = 0
 	if keepAlive <= 0 {
 		keepAlive = defaultKeepAlive
 	}
@@ -54,8 +55,12 @@ func websocket(keys Authenticator, rates *rateLimiter, keepAlive time.Duration) 
 				return refuse(ctx, closeUnauthorized, err)
 			}
 			if keys != nil {
-				if ok, wait := rates.take(key.ID.String()); !ok {
-					return refuse(ctx, closeTooManyRequests, fmt.Errorf("%s: too many requests; retry in %d s", CodeRateLimited, int(math.Ceil(wait.Seconds()))))
+				ad, err := limiter.Admit(ctx, key.ID, a)
+				switch {
+				case err != nil:
+					return refuse(ctx, closeInternal, errors.New(CodeInternal+": internal error"))
+				case !ad.Admitted():
+					return refuse(ctx, closeTooManyRequests, fmt.Errorf("%s: too many requests; retry in %d s", CodeRateLimited, retryAfter(ad.RetryAfter)))
 				}
 			}
 			noteKey(ctx, key)
@@ -65,10 +70,12 @@ func websocket(keys Authenticator, rates *rateLimiter, keepAlive time.Duration) 
 }
 
 // The close codes of a refused connection_init: graphql-transport-ws
-// closes an unauthorized one with 4403; 4429 follows HTTP's 429.
+// closes an unauthorized one with 4403, and one the server failed with
+// 4500; 4429 follows HTTP's 429.
 const (
 	closeUnauthorized    = 4403
 	closeTooManyRequests = 4429
+	closeInternal        = 4500
 )
 
 // refuse closes the connection with code, and err's message as the

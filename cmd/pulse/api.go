@@ -26,6 +26,7 @@ func newAPI(ctx context.Context, e *env, o apiOptions, st *store.Store) http.Han
 	return graph.NewHandler(st, e.sources, apiSyncs{ctx: ctx, e: e}, graph.Options{
 		Logger:      e.logger,
 		Keys:        keys,
+		Limiter:     store.NewAllowances(e.db),
 		APIKeys:     keys,
 		Production:  o.production,
 		Limits:      o.limits,

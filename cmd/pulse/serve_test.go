@@ -249,14 +249,18 @@ func TestServeRateLimitFlags(t *testing.T) {
 // lockAccounts holds a lock on the accounts table from a session of its
 // own, so that every statement reading accounts waits, until the returned
 // func releases it.
-func lockAccounts(t *testing.T, url string) func() {
+func lockAccounts(t *testing.T, url string) func() { return lockTable(t, url, "accounts") }
+
+// lockTable holds a lock on table from a session of its own, so that every
+// statement reading it waits, until the returned func releases it.
+func lockTable(t *testing.T, url, table string) func() {
 	t.Helper()
 	db, err := sql.Open("pgx", url)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	tx, err := db.Begin()
 	require.NoError(t, err)
-	_, err = tx.Exec("LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE")
+	_, err = tx.Exec("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE")
 	require.NoError(t, err)
 	return func() { _ = tx.Rollback() }
 }
