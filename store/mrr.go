@@ -1,15 +1,20 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
 
 	"github.com/pulseproject/pulse/domain/retention"
 )
@@ -60,27 +65,48 @@ func (s *Store) refreshChunk(ctx context.Context, wait bool) (claimed int, left 
 	}
 	err = s.withConn(ctx, func(pc *pgx.Conn) error {
 		return pgx.BeginFunc(ctx, pc, func(tx pgx.Tx) error {
-			// Marks of accounts deleted since are dropped.
-			if _, err := tx.Exec(ctx, `DELETE FROM mrr_dirty d WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = d.account_id)`); err != nil {
-				return fmt.Errorf("drop marks of deleted accounts: %w", err)
-			}
-			var ids []uuid.UUID
+			// The first marked accounts are the candidates; of those, the
+			// ones no other process holds are claimed.
+			var candidates, ids []uuid.UUID
 			var id [16]byte
-			err := scanRows(ctx, tx, `SELECT m.account_id FROM account_mrr m
-				WHERE m.account_id IN (SELECT account_id FROM mrr_dirty)
-				ORDER BY m.account_id LIMIT $1 `+lock, []any{refreshChunk}, []any{&id},
+			err := scanRows(ctx, tx, `SELECT DISTINCT account_id FROM mrr_dirty ORDER BY account_id LIMIT $1`,
+				[]any{4 * refreshChunk}, []any{&id}, func() { candidates = append(candidates, id) })
+			if err != nil {
+				return fmt.Errorf("marks: %w", err)
+			}
+			if len(candidates) == 0 {
+				return nil
+			}
+			left = true
+			err = scanRows(ctx, tx, `SELECT account_id FROM account_mrr m WHERE account_id = ANY($1)
+				ORDER BY account_id LIMIT $2 `+lock, []any{candidates, refreshChunk}, []any{&id},
 				func() { ids = append(ids, id) })
 			if err != nil {
 				return fmt.Errorf("claim: %w", err)
 			}
-			if len(ids) == 0 {
-				return tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM mrr_dirty)").Scan(&left)
+			// Marks of accounts deleted since go.
+			_, err = tx.Exec(ctx, `DELETE FROM mrr_dirty d WHERE account_id = ANY($1)
+				AND NOT EXISTS (SELECT 1 FROM account_mrr m WHERE m.account_id = d.account_id)`, candidates)
+			if err != nil {
+				return fmt.Errorf("drop marks of deleted accounts: %w", err)
 			}
-			left = true
-			claimed = len(ids)
+			if len(ids) == 0 {
+				return nil
+			}
 			// The marks seen now go; what they stand for is read after.
-			if _, err := tx.Exec(ctx, "DELETE FROM mrr_dirty WHERE account_id = ANY($1)", ids); err != nil {
+			// An account priced by another process since it was a
+			// candidate has none left: it is not priced again.
+			marks := ids
+			ids = nil
+			err = scanRows(ctx, tx, "DELETE FROM mrr_dirty WHERE account_id = ANY($1) RETURNING account_id", []any{marks},
+				[]any{&id}, func() { ids = append(ids, id) })
+			if err != nil {
 				return fmt.Errorf("take marks: %w", err)
+			}
+			ids = slices.Compact(slices.SortedFunc(slices.Values(ids), func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) }))
+			claimed = len(ids)
+			if len(ids) == 0 {
+				return nil
 			}
 			return price(ctx, tx, ids)
 		})
@@ -110,21 +136,33 @@ func price(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) error {
 	if err != nil {
 		return err
 	}
+	// One statement writes every history, each as arrays' text.
 	now := time.Now()
-	batch := &pgx.Batch{}
-	for _, l := range book.Ledgers() {
-		at, cents := historyColumns(l.MRR)
-		plans, err := plansColumn(l.Plans)
+	n := len(book.Ledgers())
+	accounts, steps, cents, plans := make([]uuid.UUID, n), make([]string, n), make([]string, n), make([]string, n)
+	mrrs, froms, untils := make([]string, n), make([]*time.Time, n), make([]*time.Time, n)
+	for i, l := range book.Ledgers() {
+		accounts[i] = l.ID
+		steps[i], cents[i] = historyText(l.MRR)
+		p, err := plansColumn(l.Plans)
 		if err != nil {
 			return fmt.Errorf("account %s: %w", l.ID, err)
 		}
-		mrr, from, until := l.MRR.Span(now)
-		batch.Queue(`UPDATE account_mrr SET step_at = $2, step_cents = $3, plans = $4, mrr_now = $5::text::numeric,
-			now_from = $6, now_until = $7 WHERE account_id = $1`, l.ID, at, cents, string(plans), mrr.String(), from, until)
+		plans[i] = string(p)
+		var mrr decimal.Decimal
+		mrr, froms[i], untils[i] = l.MRR.Span(now)
+		mrrs[i] = mrr.String()
 	}
-	batch.Queue("DELETE FROM mrr_unpriced WHERE account_id = ANY($1)", ids)
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+	_, err = tx.Exec(ctx, `UPDATE account_mrr m SET step_at = x.steps::timestamptz[], step_cents = x.cents::bigint[],
+		plans = x.plans::jsonb, mrr_now = x.mrr::numeric, now_from = x.from_at, now_until = x.until_at
+		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[])
+			x (account_id, steps, cents, plans, mrr, from_at, until_at)
+		WHERE m.account_id = x.account_id`, accounts, steps, cents, plans, mrrs, froms, untils)
+	if err != nil {
 		return fmt.Errorf("write histories: %w", err)
+	}
+	if _, err := tx.Exec(ctx, "DELETE FROM mrr_unpriced WHERE account_id = ANY($1)", ids); err != nil {
+		return fmt.Errorf("clear unpriced items: %w", err)
 	}
 	unpriced := book.Unpriced()
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"mrr_unpriced"},
@@ -139,12 +177,22 @@ func price(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) error {
 	return nil
 }
 
-func historyColumns(h retention.History) ([]time.Time, []int64) {
-	at, cents := make([]time.Time, len(h)), make([]int64, len(h))
+// historyText is h as the text of a timestamptz[] and of a bigint[].
+func historyText(h retention.History) (string, string) {
+	var at, cents strings.Builder
+	at.WriteByte('{')
+	cents.WriteByte('{')
 	for i, s := range h {
-		at[i], cents[i] = s.At, s.Cents
+		if i > 0 {
+			at.WriteByte(',')
+			cents.WriteByte(',')
+		}
+		at.WriteString(s.At.UTC().Format("\"2006-01-02 15:04:05.999999Z07:00\""))
+		cents.WriteString(strconv.FormatInt(s.Cents, 10))
 	}
-	return at, cents
+	at.WriteByte('}')
+	cents.WriteByte('}')
+	return at.String(), cents.String()
 }
 
 func historyOf(at []time.Time, cents []int64) (retention.History, error) {

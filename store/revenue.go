@@ -49,15 +49,13 @@ func loadAccounts(ctx context.Context, tx pgx.Tx, role string, ids []uuid.UUID) 
 	var a retention.Account
 	var id [16]byte
 	var team [][16]byte
-	q := "SELECT id, segment, tier, " + teamColumn(role, "id", "$2") + " FROM accounts WHERE "
+	q := "SELECT id, segment, tier, " + teamColumn(role, "id", "$1") + " FROM accounts WHERE "
+	args := roleArgs(role)
 	if ids == nil {
-		q += "deleted_at IS NULL AND $1::uuid[] IS NULL"
+		q += "deleted_at IS NULL"
 	} else {
-		q += "id = ANY($1)"
-	}
-	args := []any{ids}
-	if role != "" {
-		args = append(args, role)
+		args = append(args, ids)
+		q += fmt.Sprintf("id = ANY($%d)", len(args))
 	}
 	err := scanRows(ctx, tx, q+" ORDER BY id", args, []any{&id, &a.Segment, &a.Tier, &team}, func() {
 		a.ID = id
@@ -87,8 +85,14 @@ func loadItems(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) ([]retention.Ite
 	var amount pgtype.Numeric
 	var ends sql.NullTime
 	var failed error
-	err := scanRows(ctx, tx, `SELECT id, account_id, plan, amount, currency, interval, starts_at, ends_at
-		FROM subscription_items WHERE deleted_at IS NULL AND ($1::uuid[] IS NULL OR account_id = ANY($1))`, []any{ids},
+	// Two statements rather than one with an OR, so that each has a plan
+	// of its own.
+	q, args := `SELECT id, account_id, plan, amount, currency, interval, starts_at, ends_at
+		FROM subscription_items WHERE deleted_at IS NULL`, []any(nil)
+	if ids != nil {
+		q, args = q+" AND account_id = ANY($1)", []any{ids}
+	}
+	err := scanRows(ctx, tx, q, args,
 		[]any{&id, &account, &it.Plan, &amount, &it.Currency, &it.Interval, &it.StartsAt, &ends}, func() {
 			x := it
 			x.ID, x.AccountID = id, account
@@ -119,8 +123,11 @@ func loadRates(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) ([]retention.Rat
 	var id [16]byte
 	var rate pgtype.Numeric
 	var failed error
-	err := scanRows(ctx, tx, `SELECT id, date, currency, rate FROM fx_rates WHERE deleted_at IS NULL AND ($1::uuid[] IS NULL
-		OR currency IN (SELECT currency FROM subscription_items WHERE account_id = ANY($1) AND deleted_at IS NULL))`, []any{ids},
+	q, args := "SELECT id, date, currency, rate FROM fx_rates WHERE deleted_at IS NULL", []any(nil)
+	if ids != nil {
+		q, args = q+` AND currency IN (SELECT currency FROM subscription_items WHERE account_id = ANY($1) AND deleted_at IS NULL)`, []any{ids}
+	}
+	err := scanRows(ctx, tx, q, args,
 		[]any{&id, &r.Date, &r.Currency, &rate}, func() {
 			x := r
 			x.ID = id

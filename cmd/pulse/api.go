@@ -64,7 +64,7 @@ func (a apiSyncs) Start(_ context.Context, src *domain.Source, trigger string) (
 var _ graph.SyncRunner = apiSyncs{}
 
 // warmReports keeps what the reports read ready: it builds the account
-// log at once, and whenever a sync run of any Pulse process on the
+// log and prices the accounts marked since at once, and whenever a sync run of any Pulse process on the
 // database ends, it patches the log and prices again the accounts whose
 // MRR the sync changed, so that the first report after a sync does not
 // wait for them.
@@ -72,6 +72,9 @@ var _ graph.SyncRunner = apiSyncs{}
 func warmReports(ctx context.Context, e *env, st *store.Store) {
 	if err := st.WarmAccountLog(ctx); err != nil && ctx.Err() == nil {
 		e.logger.Warn("account log: not built ahead", "err", err)
+	}
+	if _, err := st.RefreshRevenue(ctx); err != nil && ctx.Err() == nil {
+		e.logger.Warn("revenue: not priced ahead", "err", err)
 	}
 	if e.listener == nil {
 		return
