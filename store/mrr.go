@@ -56,12 +56,18 @@ func (s *Store) RefreshRevenue(ctx context.Context) (int, error) {
 }
 
 // refreshChunk claims up to refreshChunk marked accounts, skipping those
-// another process holds unless wait, and prices them in one transaction.
+// another process holds, and prices them in one transaction; with wait,
+// it pauses first.
 // left is whether any marked account was found.
 func (s *Store) refreshChunk(ctx context.Context, wait bool) (claimed int, left bool, err error) {
-	lock := "FOR UPDATE OF m SKIP LOCKED"
 	if wait {
-		lock = "FOR UPDATE OF m"
+		// Rather than wait on another process's locks, which a writer
+		// may wait on too, look again in a while.
+		select {
+		case <-ctx.Done():
+			return 0, true, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 	err = s.withConn(ctx, func(pc *pgx.Conn) error {
 		return pgx.BeginFunc(ctx, pc, func(tx pgx.Tx) error {
@@ -79,7 +85,7 @@ func (s *Store) refreshChunk(ctx context.Context, wait bool) (claimed int, left 
 			}
 			left = true
 			err = scanRows(ctx, tx, `SELECT account_id FROM account_mrr m WHERE account_id = ANY($1)
-				ORDER BY account_id LIMIT $2 `+lock, []any{candidates, refreshChunk}, []any{&id},
+				ORDER BY account_id LIMIT $2 FOR UPDATE SKIP LOCKED`, []any{candidates, refreshChunk}, []any{&id},
 				func() { ids = append(ids, id) })
 			if err != nil {
 				return fmt.Errorf("claim: %w", err)
@@ -151,7 +157,7 @@ func price(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) error {
 		plans[i] = string(p)
 		var mrr decimal.Decimal
 		mrr, froms[i], untils[i] = l.MRR.Span(now)
-		mrrs[i] = mrr.String()
+		mrrs[i] = mrr.StringFixed(2)
 	}
 	_, err = tx.Exec(ctx, `UPDATE account_mrr m SET step_at = x.steps::timestamptz[], step_cents = x.cents::bigint[],
 		plans = x.plans::jsonb, mrr_now = x.mrr::numeric, now_from = x.from_at, now_until = x.until_at
@@ -241,13 +247,13 @@ func plansOf(b []byte) (map[string]retention.History, error) {
 // with their plans' histories when plans.
 func ledgers(ctx context.Context, tx pgx.Tx, role string, plans bool) iter.Seq2[*retention.Ledger, error] {
 	return func(yield func(*retention.Ledger, error) bool) {
-		q := `SELECT a.id, a.segment, a.tier, m.step_at, m.step_cents, ` + teamColumn(role, "a.id", "$1") + `, `
+		q := `SELECT m.account_id, m.segment, m.tier, m.step_at, m.step_cents, ` + teamJoin(role, "m.account_id").column + `, `
 		if plans {
 			q += `m.plans`
 		} else {
 			q += `NULL::jsonb`
 		}
-		q += ` FROM accounts a JOIN account_mrr m ON m.account_id = a.id WHERE a.deleted_at IS NULL ORDER BY a.id`
+		q += ` FROM account_mrr m ` + teamJoin(role, "m.account_id").join + ` WHERE m.live`
 		rows, err := tx.Query(ctx, q, roleArgs(role)...)
 		if err != nil {
 			yield(nil, fmt.Errorf("histories: %w", err))
@@ -298,6 +304,20 @@ func teamColumn(role, account, param string) string {
 		` AND t.deleted_at IS NULL ORDER BY t.person_id) AS team`
 }
 
+// teamJoin is a join of the ids of the live members in role (the
+// parameter $1) of the team of each account account, as the column
+// team; NULL when role is empty. It reads account_team once, for
+// statements that read every account.
+func teamJoin(role, account string) struct{ join, column string } {
+	if role == "" {
+		return struct{ join, column string }{"", "NULL::uuid[] AS team"}
+	}
+	return struct{ join, column string }{
+		`LEFT JOIN (SELECT account_id, array_agg(person_id ORDER BY person_id) AS ids FROM account_team
+			WHERE role = $1 AND deleted_at IS NULL GROUP BY account_id) team ON team.account_id = ` + account,
+		"team.ids AS team"}
+}
+
 // roleArgs are the arguments of a statement with a teamColumn of role.
 func roleArgs(role string) []any {
 	if role == "" {
@@ -321,9 +341,10 @@ func teamOf(role string, ids [][16]byte) map[string][]uuid.UUID {
 // of a rate, each with its account.
 func unpriced(ctx context.Context, tx pgx.Tx, role string) iter.Seq2[retention.Unpriced, error] {
 	return func(yield func(retention.Unpriced, error) bool) {
+		team := teamJoin(role, "m.account_id")
 		rows, err := tx.Query(ctx, `SELECT u.item_id, u.account_id, u.plan, u.currency, u.starts_at, u.ends_at,
-			a.segment, a.tier, `+teamColumn(role, "a.id", "$1")+`
-			FROM mrr_unpriced u JOIN accounts a ON a.id = u.account_id WHERE a.deleted_at IS NULL`, roleArgs(role)...)
+			m.segment, m.tier, `+team.column+`
+			FROM mrr_unpriced u JOIN account_mrr m ON m.account_id = u.account_id `+team.join+` WHERE m.live`, roleArgs(role)...)
 		if err != nil {
 			yield(retention.Unpriced{}, fmt.Errorf("unpriced items: %w", err))
 			return
@@ -417,7 +438,9 @@ func (s *Store) payingAt(ctx context.Context, base string, from, to time.Time) (
 
 // refreshMRRNow brings mrr_now up to date at instant at for the accounts
 // whose step held at another instant, so that accounts are ordered by
-// their MRR at at with an index.
+// their MRR at at with an index. A row another process holds at that
+// moment, to price it or to copy its account's attributes, is left as
+// it is rather than waited for.
 func (s *Store) refreshMRRNow(ctx context.Context, at time.Time) error {
 	if _, err := s.RefreshRevenue(ctx); err != nil {
 		return err
@@ -449,7 +472,7 @@ func (s *Store) refreshMRRNowChunk(ctx context.Context, at time.Time) (int, erro
 			var cents []int64
 			var failed error
 			err := scanRows(ctx, tx, `SELECT account_id, step_at, step_cents FROM account_mrr
-				WHERE now_until <= $1 OR now_from > $1 ORDER BY account_id LIMIT $2 FOR UPDATE`, []any{at, refreshChunk},
+				WHERE now_until <= $1 OR now_from > $1 ORDER BY account_id LIMIT $2 FOR UPDATE SKIP LOCKED`, []any{at, refreshChunk},
 				[]any{&id, &steps, &cents}, func() {
 					h, err := historyOf(steps, cents)
 					if err != nil && failed == nil {
@@ -468,7 +491,7 @@ func (s *Store) refreshMRRNowChunk(ctx context.Context, at time.Time) (int, erro
 			for _, r := range rows {
 				mrr, from, until := r.h.Span(at)
 				batch.Queue("UPDATE account_mrr SET mrr_now = $2::text::numeric, now_from = $3, now_until = $4 WHERE account_id = $1",
-					r.id, mrr.String(), from, until)
+					r.id, mrr.StringFixed(2), from, until)
 			}
 			return tx.SendBatch(ctx, batch).Close()
 		})

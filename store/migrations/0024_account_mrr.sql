@@ -19,9 +19,14 @@ DROP TABLE revenue_generation;
 -- {"plan": [[unix microseconds, cents], ...]}. mrr_now is the MRR (in the
 -- base currency, not cents) on [now_from, now_until), NULL bounds being
 -- open: the step that held when it was last brought up to date, which
--- orders accounts by MRR with an index.
+-- orders accounts by MRR with an index. segment, tier and live (not
+-- soft-deleted) copy the account's, kept by a trigger, so that a report
+-- reads this narrow table alone.
 CREATE TABLE account_mrr (
     account_id uuid PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    segment    text NOT NULL,
+    tier       text NOT NULL,
+    live       boolean NOT NULL,
     step_at    timestamptz[] NOT NULL,
     step_cents bigint[] NOT NULL,
     plans      jsonb NOT NULL,
@@ -60,8 +65,8 @@ CREATE TABLE mrr_dirty (
 );
 
 -- Every account has its row, priced or not yet.
-INSERT INTO account_mrr (account_id, step_at, step_cents, plans, mrr_now)
-SELECT id, '{}', '{}', '{}', 0 FROM accounts;
+INSERT INTO account_mrr (account_id, segment, tier, live, step_at, step_cents, plans, mrr_now)
+SELECT id, segment, tier, deleted_at IS NULL, '{}', '{}', '{}', 0 FROM accounts;
 INSERT INTO mrr_dirty (account_id) SELECT id FROM accounts;
 
 -- A change of rate of a currency on a day reprices the items of that
@@ -70,14 +75,23 @@ CREATE INDEX subscription_items_currency_start ON subscription_items (currency, 
 
 CREATE FUNCTION mrr_mark_accounts() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO account_mrr (account_id, step_at, step_cents, plans, mrr_now)
-  SELECT id, '{}', '{}', '{}', 0 FROM new_rows ON CONFLICT DO NOTHING;
-  INSERT INTO mrr_dirty (account_id) SELECT id FROM new_rows ON CONFLICT DO NOTHING;
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO account_mrr (account_id, segment, tier, live, step_at, step_cents, plans, mrr_now)
+    SELECT id, segment, tier, deleted_at IS NULL, '{}', '{}', '{}', 0 FROM new_rows ON CONFLICT DO NOTHING;
+    INSERT INTO mrr_dirty (account_id) SELECT id FROM new_rows ON CONFLICT DO NOTHING;
+  ELSE
+    UPDATE account_mrr m SET segment = n.segment, tier = n.tier, live = n.deleted_at IS NULL
+      FROM new_rows n JOIN old_rows o ON o.id = n.id
+     WHERE m.account_id = n.id
+       AND (o.segment, o.tier, o.deleted_at IS NULL) IS DISTINCT FROM (n.segment, n.tier, n.deleted_at IS NULL);
+  END IF;
   RETURN NULL;
 END
 $$;
-CREATE TRIGGER accounts_mrr_mark AFTER INSERT ON accounts
+CREATE TRIGGER accounts_mrr_insert AFTER INSERT ON accounts
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION mrr_mark_accounts();
+CREATE TRIGGER accounts_mrr_update AFTER UPDATE ON accounts
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION mrr_mark_accounts();
 
 -- Items mark their account, before and after, when what MRR is priced
 -- from changed: a sync writing an item again unchanged marks nothing.
