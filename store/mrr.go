@@ -38,10 +38,16 @@ const refreshChunk = 2000
 // may run it at once: each prices accounts the others have not claimed,
 // and it returns once every account marked when it began is priced.
 func (s *Store) RefreshRevenue(ctx context.Context) (int, error) {
+	// Marks of transactions that had not begun when this did are left to
+	// the next: a sync writing on does not keep a report pricing.
+	var before string
+	if err := s.db.WithContext(ctx).Raw("SELECT pg_snapshot_xmax(pg_current_snapshot())::text").Scan(&before).Error; err != nil {
+		return 0, fmt.Errorf("store: price revenue: %w", err)
+	}
 	n := 0
 	wait := false
 	for {
-		claimed, left, err := s.refreshChunk(ctx, wait)
+		claimed, left, err := s.refreshChunk(ctx, before, wait)
 		n += claimed
 		if err != nil {
 			return n, fmt.Errorf("store: price revenue: %w", err)
@@ -55,11 +61,12 @@ func (s *Store) RefreshRevenue(ctx context.Context) (int, error) {
 	}
 }
 
-// refreshChunk claims up to refreshChunk marked accounts, skipping those
+// refreshChunk claims up to refreshChunk accounts marked by transactions
+// before the transaction id before, skipping those
 // another process holds, and prices them in one transaction; with wait,
 // it pauses first.
 // left is whether any marked account was found.
-func (s *Store) refreshChunk(ctx context.Context, wait bool) (claimed int, left bool, err error) {
+func (s *Store) refreshChunk(ctx context.Context, before string, wait bool) (claimed int, left bool, err error) {
 	if wait {
 		// Rather than wait on another process's locks, which a writer
 		// may wait on too, look again in a while.
@@ -75,8 +82,12 @@ func (s *Store) refreshChunk(ctx context.Context, wait bool) (claimed int, left 
 			// ones no other process holds are claimed.
 			var candidates, ids []uuid.UUID
 			var id [16]byte
-			err := scanRows(ctx, tx, `SELECT DISTINCT account_id FROM mrr_dirty ORDER BY account_id LIMIT $1`,
-				[]any{4 * refreshChunk}, []any{&id}, func() { candidates = append(candidates, id) })
+			err := scanRows(ctx, tx, `SELECT account_id FROM mrr_dirty WHERE txid < $2::xid8 ORDER BY account_id LIMIT $1`,
+				[]any{4 * refreshChunk, before}, []any{&id}, func() {
+					if n := len(candidates); n == 0 || candidates[n-1] != id {
+						candidates = append(candidates, id)
+					}
+				})
 			if err != nil {
 				return fmt.Errorf("marks: %w", err)
 			}
