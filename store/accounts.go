@@ -20,8 +20,6 @@ import (
 // rows; every query honours its context.
 type Store struct {
 	db *gorm.DB
-	// books are the revenue books kept between reports.
-	books *books
 	// logs keeps the account log between reports.
 	logs *accountLogs
 	// estimate is the workspace's size as the API prices reports by it.
@@ -30,7 +28,7 @@ type Store struct {
 
 // New returns a Store reading db.
 func New(db *gorm.DB) *Store {
-	return &Store{db: db, books: &books{}, logs: &accountLogs{}, estimate: &accountEstimate{}}
+	return &Store{db: db, logs: &accountLogs{}, estimate: &accountEstimate{}}
 }
 
 // sqlText is a statement being built, with its arguments in order.
@@ -61,7 +59,9 @@ func sentinel(desc bool) string {
 // The joins that compute the keys of accounts beyond their own columns;
 // each ? is the instant the order is taken at.
 var (
-	mrrJoin = "CROSS JOIN LATERAL (SELECT " + mrrAmount + " AS mrr FROM (" + activeItems + " AND i.account_id = a.id) x) m"
+	// account_mrr keeps each account's MRR at the instant the order is
+	// taken at (refreshMRRNow brings it there), with an index.
+	mrrJoin = "JOIN account_mrr m ON m.account_id = a.id"
 	// The index on (account_id, occurred_at DESC, id DESC) finds each
 	// account's latest touch without reading the others.
 	lastTouchJoin = `LEFT JOIN LATERAL (SELECT x.occurred_at AS last_touch FROM activities x
@@ -79,7 +79,7 @@ var accountKeys = map[domain.AccountSort]struct {
 	keys func(desc bool) []orderKey
 }{
 	domain.SortByName: {keys: func(desc bool) []orderKey { return []orderKey{{expr: "lower(a.name)", typ: "text", desc: desc}} }},
-	domain.SortByMRR:  {join: mrrJoin, keys: func(desc bool) []orderKey { return []orderKey{{expr: "m.mrr", typ: "numeric", desc: desc}} }},
+	domain.SortByMRR:  {join: mrrJoin, keys: func(desc bool) []orderKey { return []orderKey{{expr: "m.mrr_now", typ: "numeric", desc: desc}} }},
 	domain.SortByRenewalDate: {keys: func(desc bool) []orderKey {
 		return []orderKey{{expr: "COALESCE(a.renewal_date, '" + sentinel(desc) + "'::date)", typ: "date", desc: desc}}
 	}},
@@ -121,6 +121,11 @@ func (s *Store) Accounts(ctx context.Context, q domain.AccountQuery) (domain.Acc
 	})
 	if err != nil {
 		return domain.AccountPage{}, err
+	}
+	if slices.Contains(joins, mrrJoin) {
+		if err := s.refreshMRRNow(ctx, q.At); err != nil {
+			return domain.AccountPage{}, err
+		}
 	}
 	l.joins = strings.Join(joins, " ")
 	l.joinArgs = slices.Repeat([]any{q.At}, strings.Count(l.joins, "?"))

@@ -171,12 +171,16 @@ func (s *Store) measure(ctx context.Context, ts []target, env measureEnv, cards 
 		return s.measurePressure(ctx, busy, args, &pressure)
 	})
 
-	// MRR comes from the revenue book, kept between syncs for the
-	// revenue reports: the same figures, without pricing every item again.
-	var book *retention.Book
+	// MRR comes from the histories kept for the revenue reports: the
+	// same figures, without pricing every item again.
+	var mrr map[uuid.UUID]retention.History
 	start(needs.any(health.MRRChange90d), func(ctx context.Context) error {
+		ids := make([]uuid.UUID, len(ts))
+		for i, t := range ts {
+			ids[i] = t.id
+		}
 		var err error
-		book, _, err = s.revenueBookOf(ctx, "", env.base)
+		mrr, err = s.histories(ctx, ids)
 		return err
 	})
 
@@ -202,10 +206,11 @@ func (s *Store) measure(ctx context.Context, ts []target, env measureEnv, cards 
 		}
 	}
 	out = live
-	if book != nil {
+	if mrr != nil {
 		for _, in := range out {
-			in.MRRNow = book.MRR(in.AccountID, in.AsOf).InexactFloat64()
-			in.MRR90dAgo = book.MRR(in.AccountID, in.AsOf.Add(-health.MRRWindowDays*engagement.Day)).InexactFloat64()
+			h := mrr[in.AccountID]
+			in.MRRNow = h.MRR(in.AsOf).InexactFloat64()
+			in.MRR90dAgo = h.MRR(in.AsOf.Add(-health.MRRWindowDays * engagement.Day)).InexactFloat64()
 		}
 	}
 	for _, o := range objectives {
@@ -846,13 +851,12 @@ func (s *Store) HealthBacktest(ctx context.Context, q health.BacktestQuery) (*he
 	if err != nil {
 		return nil, err
 	}
-	// The cohort, its churn and when, come from the revenue book: the
+	// The cohort, its churn and when, come from the MRR histories: the
 	// same MRR the retention reports count churn by.
-	book, _, err := s.revenueBookOf(ctx, "", env.base)
+	cohort, err := s.payingAt(ctx, env.base, q.From, q.To)
 	if err != nil {
 		return nil, fmt.Errorf("store: back-test: cohort: %w", err)
 	}
-	cohort := book.PayingAt(q.From, q.To)
 	lead := time.Duration(q.LeadDays) * engagement.Day
 	ts := make([]target, len(cohort))
 	churnedAt := map[uuid.UUID]*time.Time{}

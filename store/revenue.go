@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -10,19 +11,26 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/shopspring/decimal"
 
+	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/domain/retention"
 )
 
-// RevenueData loads what retention.NewBook needs, in four statements read
-// from one snapshot: the accounts (with the members of their team in role,
-// when role is not empty), every subscription item and every exchange rate.
-// Soft-deleted rows are left out.
+// RevenueData loads what retention.NewBook needs to price every live
+// account, read from one snapshot: the accounts (with the members of
+// their team in role, when role is not empty), their subscription items
+// and the exchange rates. Soft-deleted rows are left out.
 func (s *Store) RevenueData(ctx context.Context, role string) (retention.Data, error) {
 	var data retention.Data
 	err := s.withConn(ctx, func(pc *pgx.Conn) error {
 		return pgx.BeginTxFunc(ctx, pc, readOnly, func(tx pgx.Tx) error {
 			var err error
-			data, err = loadRevenueData(ctx, tx, role)
+			if data.Accounts, err = loadAccounts(ctx, tx, role, nil); err != nil {
+				return err
+			}
+			if data.Items, err = loadItems(ctx, tx, nil); err != nil {
+				return err
+			}
+			data.Rates, err = loadRates(ctx, tx, nil)
 			return err
 		})
 	})
@@ -32,55 +40,30 @@ func (s *Store) RevenueData(ctx context.Context, role string) (retention.Data, e
 	return data, nil
 }
 
-// loadRevenueData reads RevenueData within tx. Hundreds of thousands of
-// rows: they are read as pgx's own, without database/sql's conversions.
-func loadRevenueData(ctx context.Context, tx pgx.Tx, role string) (retention.Data, error) {
-	var data retention.Data
-	var err error
-	if data.Accounts, err = loadAccounts(ctx, tx, role); err != nil {
-		return data, err
-	}
-	if data.Items, err = loadItems(ctx, tx); err != nil {
-		return data, err
-	}
-	data.Rates, err = loadRates(ctx, tx)
-	return data, err
-}
-
-func loadAccounts(ctx context.Context, tx pgx.Tx, role string) ([]retention.Account, error) {
+// loadAccounts reads the accounts ids, or every live account when ids is
+// nil, by id.
+func loadAccounts(ctx context.Context, tx pgx.Tx, role string, ids []uuid.UUID) ([]retention.Account, error) {
 	// Ids are scanned as bytes: as uuid.UUID, pgx would format each and
 	// parse it back.
 	var out []retention.Account
 	var a retention.Account
 	var id [16]byte
-	err := scanRows(ctx, tx, "SELECT id, segment, tier FROM accounts WHERE deleted_at IS NULL ORDER BY id", nil,
-		[]any{&id, &a.Segment, &a.Tier}, func() {
-			a.ID = id
-			out = append(out, a)
-		})
+	var team [][16]byte
+	q := "SELECT id, segment, tier, " + teamColumn(role, "id", "$1") + " FROM accounts WHERE "
+	args := roleArgs(role)
+	if ids == nil {
+		q += "deleted_at IS NULL"
+	} else {
+		args = append(args, ids)
+		q += fmt.Sprintf("id = ANY($%d)", len(args))
+	}
+	err := scanRows(ctx, tx, q+" ORDER BY id", args, []any{&id, &a.Segment, &a.Tier, &team}, func() {
+		a.ID = id
+		a.Team = teamOf(role, team)
+		out = append(out, a)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("accounts: %w", err)
-	}
-	if role == "" {
-		return out, nil
-	}
-	index := make(map[uuid.UUID]int, len(out))
-	for i, a := range out {
-		index[a.ID] = i
-	}
-	var account, person [16]byte
-	err = scanRows(ctx, tx, `SELECT account_id, person_id FROM account_team
-		WHERE role = $1 AND deleted_at IS NULL ORDER BY account_id, person_id`, []any{role},
-		[]any{&account, &person}, func() {
-			if i, ok := index[account]; ok {
-				if out[i].Team == nil {
-					out[i].Team = map[string][]uuid.UUID{}
-				}
-				out[i].Team[role] = append(out[i].Team[role], uuid.UUID(person))
-			}
-		})
-	if err != nil {
-		return nil, fmt.Errorf("account team: %w", err)
 	}
 	return out, nil
 }
@@ -93,15 +76,23 @@ func decimalOf(n pgtype.Numeric) (decimal.Decimal, error) {
 	return decimal.NewFromBigInt(n.Int, n.Exp), nil
 }
 
-func loadItems(ctx context.Context, tx pgx.Tx) ([]retention.Item, error) {
+// loadItems reads the live items of the accounts ids, or of every
+// account when ids is nil.
+func loadItems(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) ([]retention.Item, error) {
 	var out []retention.Item
 	var it retention.Item
 	var id, account [16]byte
 	var amount pgtype.Numeric
 	var ends sql.NullTime
 	var failed error
-	err := scanRows(ctx, tx, `SELECT id, account_id, plan, amount, currency, interval, starts_at, ends_at
-		FROM subscription_items WHERE deleted_at IS NULL`, nil,
+	// Two statements rather than one with an OR, so that each has a plan
+	// of its own.
+	q, args := `SELECT id, account_id, plan, amount, currency, interval, starts_at, ends_at
+		FROM subscription_items WHERE deleted_at IS NULL`, []any(nil)
+	if ids != nil {
+		q, args = q+" AND account_id = ANY($1)", []any{ids}
+	}
+	err := scanRows(ctx, tx, q, args,
 		[]any{&id, &account, &it.Plan, &amount, &it.Currency, &it.Interval, &it.StartsAt, &ends}, func() {
 			x := it
 			x.ID, x.AccountID = id, account
@@ -124,13 +115,19 @@ func loadItems(ctx context.Context, tx pgx.Tx) ([]retention.Item, error) {
 	return out, nil
 }
 
-func loadRates(ctx context.Context, tx pgx.Tx) ([]retention.Rate, error) {
+// loadRates reads the live rates of the currencies of the live items of
+// the accounts ids, or every live rate when ids is nil.
+func loadRates(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) ([]retention.Rate, error) {
 	var out []retention.Rate
 	var r retention.Rate
 	var id [16]byte
 	var rate pgtype.Numeric
 	var failed error
-	err := scanRows(ctx, tx, "SELECT id, date, currency, rate FROM fx_rates WHERE deleted_at IS NULL", nil,
+	q, args := "SELECT id, date, currency, rate FROM fx_rates WHERE deleted_at IS NULL", []any(nil)
+	if ids != nil {
+		q, args = q+` AND currency IN (SELECT currency FROM subscription_items WHERE account_id = ANY($1) AND deleted_at IS NULL)`, []any{ids}
+	}
+	err := scanRows(ctx, tx, q, args,
 		[]any{&id, &r.Date, &r.Currency, &rate}, func() {
 			x := r
 			x.ID = id
@@ -149,85 +146,97 @@ func loadRates(ctx context.Context, tx pgx.Tx) ([]retention.Rate, error) {
 	return out, nil
 }
 
-// revenueBook validates r, reads the settings and builds the book the
-// report of r is answered from, with r's period resolved in the workspace
-// timezone.
-func (s *Store) revenueBook(ctx context.Context, r retention.Request) (*retention.Book, retention.Period, error) {
+// revenueReport validates r, reads the settings and calls f with r's
+// period resolved in the workspace timezone and the histories the report
+// of r reads.
+func (s *Store) revenueReport(ctx context.Context, r retention.Request, f func(retention.Period, retention.Source) error) error {
 	if err := r.Validate(); err != nil {
-		return nil, retention.Period{}, err
+		return err
 	}
 	settings, err := s.Settings(ctx)
 	if err != nil {
-		return nil, retention.Period{}, err
+		return err
 	}
 	loc, err := settings.Location()
 	if err != nil {
-		return nil, retention.Period{}, fmt.Errorf("store: %w", err)
+		return fmt.Errorf("store: %w", err)
 	}
 	var role string
-	if r.Filter.OwnerID != nil || r.GroupBy == retention.GroupOwner {
-		role = r.OwnerRole
-		if role == "" {
-			role = retention.DefaultOwnerRole
-		}
+	if r.NeedsTeam() {
+		role = r.Role()
 	}
-	book, _, err := s.revenueBookOf(ctx, role, settings.BaseCurrency)
-	if err != nil {
-		return nil, retention.Period{}, err
+	p := retention.PeriodOf(r, loc)
+	err = s.readRevenue(ctx, role, r.GroupBy == retention.GroupPlan, settings.BaseCurrency, func(src retention.Source) error {
+		return f(p, src)
+	})
+	if err != nil && !errors.As(err, new(*domain.InputError)) {
+		return fmt.Errorf("store: %w", err)
 	}
-	return book, retention.PeriodOf(r, loc), nil
+	return err
 }
 
 // Retention answers the retention report of r.
 func (s *Store) Retention(ctx context.Context, r retention.Request) (*retention.Report, error) {
-	book, p, err := s.revenueBook(ctx, r)
+	var out retention.Report
+	err := s.revenueReport(ctx, r, func(p retention.Period, src retention.Source) (err error) {
+		out, err = retention.Retention(r, p, src)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	rep, err := book.Retention(r, p)
-	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	return &rep, nil
+	return &out, nil
 }
 
 // MRRMovements answers the monthly movement table of r.
 func (s *Store) MRRMovements(ctx context.Context, r retention.Request) (*retention.MovementTable, error) {
-	book, p, err := s.revenueBook(ctx, r)
+	var out retention.MovementTable
+	err := s.revenueReport(ctx, r, func(p retention.Period, src retention.Source) (err error) {
+		out, err = retention.MRRMovements(r, p, src)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	t := book.MRRMovements(r, p)
-	return &t, nil
+	return &out, nil
 }
 
 // MonthlyChurn answers the monthly churn of r.
 func (s *Store) MonthlyChurn(ctx context.Context, r retention.Request) (*retention.ChurnTable, error) {
-	book, p, err := s.revenueBook(ctx, r)
+	var out retention.ChurnTable
+	err := s.revenueReport(ctx, r, func(p retention.Period, src retention.Source) (err error) {
+		out, err = retention.MonthlyChurn(r, p, src)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	t := book.MonthlyChurn(r, p)
-	return &t, nil
+	return &out, nil
 }
 
 // Cohorts answers the cohort triangle of r.
 func (s *Store) Cohorts(ctx context.Context, r retention.Request) (*retention.CohortTable, error) {
-	book, p, err := s.revenueBook(ctx, r)
+	var out retention.CohortTable
+	err := s.revenueReport(ctx, r, func(p retention.Period, src retention.Source) (err error) {
+		out, err = retention.Cohorts(r, p, src)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	t := book.Cohorts(r, p)
-	return &t, nil
+	return &out, nil
 }
 
 // RevenueFromExisting answers the share of revenue from existing customers
 // of r.
 func (s *Store) RevenueFromExisting(ctx context.Context, r retention.Request) (*retention.ExistingShare, error) {
-	book, p, err := s.revenueBook(ctx, r)
+	var out retention.ExistingShare
+	err := s.revenueReport(ctx, r, func(p retention.Period, src retention.Source) (err error) {
+		out, err = retention.RevenueFromExisting(r, p, src)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	t := book.RevenueFromExisting(r, p)
-	return &t, nil
+	return &out, nil
 }

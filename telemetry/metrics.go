@@ -73,7 +73,7 @@ func NewMetrics() *Metrics {
 		}, []string{"connector"}),
 		booksWarmed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "pulse_revenue_books_warmed_total",
-			Help: "Revenue books built ahead of the reports after a sync changed their data.",
+			Help: "Accounts whose MRR history was priced again ahead of the reports after a sync changed it (the name is kept from when whole books were built).",
 		}),
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.recordsRead, m.recordsWritten, m.runs, m.launches, m.crashes, m.booksWarmed,
@@ -96,8 +96,9 @@ func (m *Metrics) SyncRunFinished(source string, run *domain.SyncRun) {
 	}
 }
 
-// BooksWarmed counts revenue books built ahead of the reports.
-func (m *Metrics) BooksWarmed(n int) { m.booksWarmed.Add(float64(n)) }
+// RevenuePriced counts accounts whose MRR history was priced again ahead
+// of the reports.
+func (m *Metrics) RevenuePriced(n int) { m.booksWarmed.Add(float64(n)) }
 
 // PluginLaunched counts a connector process started.
 func (m *Metrics) PluginLaunched(connector string) { m.launches.WithLabelValues(connector).Inc() }

@@ -65,20 +65,24 @@ func (a apiSyncs) Start(_ context.Context, src *domain.Source, trigger string) (
 var _ graph.SyncRunner = apiSyncs{}
 
 // warmReports keeps what the reports read ready: it builds the account
-// log at once, and whenever a sync run of any Pulse process on the
-// database ends, it patches the log and builds the revenue books anew, so
-// that the first report after a sync does not wait for them.
+// log and prices the accounts marked since at once, and whenever a sync run of any Pulse process on the
+// database ends, it patches the log and prices again the accounts whose
+// MRR the sync changed, so that the first report after a sync does not
+// wait for them.
 // Notifications that arrive meanwhile are taken together.
 func warmReports(ctx context.Context, e *env, st *store.Store) {
 	if err := st.WarmAccountLog(ctx); err != nil && ctx.Err() == nil {
 		e.logger.Warn("account log: not built ahead", "err", err)
+	}
+	if _, err := st.RefreshRevenue(ctx); err != nil && ctx.Err() == nil {
+		e.logger.Warn("revenue: not priced ahead", "err", err)
 	}
 	if e.listener == nil {
 		return
 	}
 	sub, err := e.listener.Subscribe(events.SyncRuns)
 	if err != nil {
-		e.logger.Warn("revenue books: not warmed after syncs", "err", err)
+		e.logger.Warn("reports: not warmed after syncs", "err", err)
 		return
 	}
 	defer sub.Close()
@@ -98,15 +102,15 @@ func warmReports(ctx context.Context, e *env, st *store.Store) {
 		if err := st.WarmAccountLog(ctx); err != nil && ctx.Err() == nil {
 			e.logger.Warn("account log: warm after sync", "err", err)
 		}
-		built, err := st.WarmRevenueBooks(ctx)
-		e.metrics.BooksWarmed(built)
+		priced, err := st.RefreshRevenue(ctx)
+		e.metrics.RevenuePriced(priced)
 		switch {
 		case ctx.Err() != nil:
 			return
 		case err != nil:
-			e.logger.Warn("revenue books: warm after sync", "err", err)
-		case built > 0:
-			e.logger.Info("revenue books warmed after sync", "books", built)
+			e.logger.Warn("revenue: price after sync", "err", err)
+		case priced > 0:
+			e.logger.Info("revenue priced after sync", "accounts", priced)
 		}
 	}
 }

@@ -185,12 +185,12 @@ func TestScheduleWaitsOutAPauseThenResumes(t *testing.T) {
 	s.stop(t)
 }
 
-// TestRevenueBooksAreWarmedAfterASync: once a revenue report has been
-// asked for, a sync by another process that changes its data makes serve
-// build the report's book anew, ahead of the next report, which answers
-// from the new data. (That the report then builds nothing itself is
-// store's TestRevenueBooksAreKeptUntilTheirDataChanges.)
-func TestRevenueBooksAreWarmedAfterASync(t *testing.T) {
+// TestRevenueIsPricedAfterASync: a sync by another process that changes
+// a report's data leaves no account for the next report to price: the
+// sync's rescoring, or serve once told the run ended, prices it ahead,
+// and the report answers from the new data. (That each write marks the
+// accounts it changes is store's TestMRRHistoriesFollowEveryWrite.)
+func TestRevenueIsPricedAfterASync(t *testing.T) {
 	c := newCLI(t)
 	exports := t.TempDir()
 	write := func(name, text string) {
@@ -201,26 +201,22 @@ func TestRevenueBooksAreWarmedAfterASync(t *testing.T) {
 	c.ok(t, "source", "add", "csv", "exports", "path="+exports)
 	c.ok(t, "sync", "exports")
 	s := startServe(t, c.env)
+	db, err := sql.Open("pgx", c.url)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	marked := func() int {
+		var n int
+		require.NoError(t, db.QueryRow("SELECT count(DISTINCT account_id) FROM mrr_dirty").Scan(&n))
+		return n
+	}
 	const report = `{ retention(from: "2025-06-01", to: "2025-07-01") { endMrr } }`
 	endMRR := func() any { return s.query(t, report)["retention"].(map[string]any)["endMrr"] }
-	warmed := func() string {
-		resp, err := http.Get(s.url + "/metrics")
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		for line := range strings.Lines(string(body)) {
-			if rest, ok := strings.CutPrefix(line, "pulse_revenue_books_warmed_total "); ok {
-				return strings.TrimSpace(rest)
-			}
-		}
-		return ""
-	}
 	require.Equal(t, "100", endMRR())
-	require.Equal(t, "0", warmed(), "a report builds its book on demand")
+	require.Zero(t, marked())
 
 	write("subscriptions.csv", "id,account_id,plan,amount,currency,interval,starts_at\ns-1,acc-1,Pro,150,USD,month,2025-01-01\n")
 	c.ok(t, "sync", "exports")
-	require.Eventually(t, func() bool { return warmed() == "1" }, time.Minute, 100*time.Millisecond)
+	require.Eventually(t, func() bool { return marked() == 0 }, time.Minute, 100*time.Millisecond)
 	require.Equal(t, "150", endMRR())
 	s.stop(t)
 }

@@ -67,21 +67,24 @@ type MissingRate struct {
 // divided by 12 once, at the end, as the store's SQL does.
 var yearsPer = map[string]int64{"month": 12, "quarter": 4, "year": 1}
 
-// step is an MRR, in cents, that holds from at until the next step.
-type step struct {
-	at    time.Time
-	cents int64
+// Step is an MRR, in cents, that holds from At until the next step.
+type Step struct {
+	At    time.Time
+	Cents int64
 }
 
-// steps is an MRR over time: a step function, zero before its first step.
-type steps []step
+// History is an account's MRR over time: a step function, zero before its
+// first step, no two neighbouring steps of the same value. It is what the
+// store keeps of each account, so that a report reads MRR without pricing
+// items again.
+type History []Step
 
 // holding returns the index of the step holding at t, -1 before the
 // first.
-func (s steps) holding(t time.Time) int {
+func (s History) holding(t time.Time) int {
 	// The first step after t; the one before it holds at t.
-	i, _ := slices.BinarySearchFunc(s, t, func(x step, t time.Time) int {
-		if x.at.After(t) {
+	i, _ := slices.BinarySearchFunc(s, t, func(x Step, t time.Time) int {
+		if x.At.After(t) {
 			return 1
 		}
 		return -1
@@ -90,19 +93,36 @@ func (s steps) holding(t time.Time) int {
 }
 
 // at returns the MRR in cents at instant t.
-func (s steps) at(t time.Time) int64 {
+func (s History) at(t time.Time) int64 {
 	if i := s.holding(t); i >= 0 {
-		return s[i].cents
+		return s[i].Cents
 	}
 	return 0
 }
 
+// MRR returns the MRR at instant t, in the base currency.
+func (s History) MRR(t time.Time) decimal.Decimal { return money(s.at(t)) }
+
+// Span returns the MRR at instant t and the instants between which it
+// holds, [from, until): from is nil before the first step, until nil
+// after the last.
+func (s History) Span(t time.Time) (mrr decimal.Decimal, from, until *time.Time) {
+	i := s.holding(t)
+	if i >= 0 {
+		from = &s[i].At
+	}
+	if i+1 < len(s) {
+		until = &s[i+1].At
+	}
+	return s.MRR(t), from, until
+}
+
 // first returns the first instant the MRR was positive, and false if it
 // never was.
-func (s steps) first() (time.Time, bool) {
+func (s History) first() (time.Time, bool) {
 	for _, x := range s {
-		if x.cents > 0 {
-			return x.at, true
+		if x.Cents > 0 {
+			return x.At, true
 		}
 	}
 	return time.Time{}, false
@@ -203,24 +223,37 @@ func (p priced) activeAt(t time.Time) bool {
 	return !t.Before(p.start) && (p.end == nil || t.Before(*p.end))
 }
 
-// account is an account of a Book with its MRR over time, whole and by
-// plan.
-type account struct {
+// Ledger is an account with its MRR history, whole and by plan, in the
+// base currency: what a report reads of each account.
+type Ledger struct {
 	Account
-	items []priced
-	mrr   steps
-	// firstMRR is when the MRR first became positive; zero if never.
-	firstMRR time.Time
+	MRR History
+	// Plans is the MRR history of each plan the account was priced on;
+	// only reports grouped by plan read it.
+	Plans map[string]History
 }
 
-// Book is the MRR history of every account, in the base currency, ready to
-// answer reports. Build one with NewBook; it is read-only afterwards and
-// safe for concurrent use.
+// firstMRR is when the MRR first became positive; zero if never.
+func (l *Ledger) firstMRR() time.Time {
+	t, _ := l.MRR.first()
+	return t
+}
+
+// hadBefore reports whether the MRR was positive at some instant before
+// t.
+func (l *Ledger) hadBefore(t time.Time) bool {
+	first, ok := l.MRR.first()
+	return ok && first.Before(t)
+}
+
+// Book is the MRR history of some accounts, in the base currency, priced
+// from their items and the exchange rates. Build one with NewBook; it is
+// read-only afterwards and safe for concurrent use.
 type Book struct {
-	base     string
-	accounts []*account
-	byID     map[uuid.UUID]*account
-	missing  []MissingRate
+	base    string
+	ledgers []Ledger
+	byID    map[uuid.UUID]int
+	missing []MissingRate
 }
 
 // maxCents bounds an account's MRR so that sums of many accounts stay far
@@ -230,7 +263,8 @@ var maxCents = decimal.New(1, 15)
 // NewBook prices every item in base: a year's amount times the rate on or
 // before the day (UTC) it started, kept for its life. Items of accounts not
 // in data.Accounts are ignored. Items with no rate are left out of MRR and
-// listed by Missing.
+// listed by Missing. It fails when an account's MRR, whole or on a plan,
+// is out of range.
 func NewBook(data Data, base string) (*Book, error) {
 	rates := map[string][]Rate{}
 	for _, r := range data.Rates {
@@ -267,22 +301,30 @@ func NewBook(data Data, base string) (*Book, error) {
 		}
 		items[i] = append(items[i], newPriced(it.Plan, it.Amount, per, rate, it.StartsAt, it.EndsAt))
 	}
-	b.accounts = make([]*account, len(data.Accounts))
-	b.byID = make(map[uuid.UUID]*account, len(data.Accounts))
+	b.ledgers = make([]Ledger, len(data.Accounts))
+	b.byID = byID
 	for i, a := range data.Accounts {
-		acc := &account{Account: a, items: items[i]}
+		l := Ledger{Account: a, Plans: map[string]History{}}
 		var err error
-		if acc.mrr, err = stepsOf(items[i], ""); err != nil {
+		if l.MRR, err = stepsOf(items[i], ""); err != nil {
 			return nil, fmt.Errorf("retention: account %s: %w", a.ID, err)
 		}
-		acc.firstMRR, _ = acc.mrr.first()
-		b.accounts[i] = acc
-		b.byID[a.ID] = acc
+		for _, p := range items[i] {
+			if _, done := l.Plans[p.plan]; !done {
+				if l.Plans[p.plan], err = stepsOf(items[i], p.plan); err != nil {
+					return nil, fmt.Errorf("retention: account %s, plan %q: %w", a.ID, p.plan, err)
+				}
+			}
+		}
+		b.ledgers[i] = l
 	}
-	slices.SortFunc(b.missing, func(x, y MissingRate) int {
-		return cmp.Or(cmp.Compare(x.Currency, y.Currency), x.StartsAt.Compare(y.StartsAt), cmp.Compare(x.ItemID.String(), y.ItemID.String()))
-	})
+	slices.SortFunc(b.missing, compareMissing)
 	return b, nil
+}
+
+// compareMissing orders missing rates by currency, start and item.
+func compareMissing(x, y MissingRate) int {
+	return cmp.Or(cmp.Compare(x.Currency, y.Currency), x.StartsAt.Compare(y.StartsAt), cmp.Compare(x.ItemID.String(), y.ItemID.String()))
 }
 
 // rateOn returns the latest rate dated on or before the UTC day of t.
@@ -305,7 +347,7 @@ func rateOn(rs []Rate, t time.Time) (decimal.Decimal, bool) {
 // stepsOf is the MRR over time of the items of plan ("" for all), each
 // value the sum of the active items' yearly prices divided by 12 and
 // rounded to the cent, half away from zero, as the store's SQL rounds.
-func stepsOf(items []priced, plan string) (steps, error) {
+func stepsOf(items []priced, plan string) (History, error) {
 	var at []time.Time
 	for _, p := range items {
 		if plan != "" && p.plan != plan {
@@ -318,7 +360,7 @@ func stepsOf(items []priced, plan string) (steps, error) {
 	}
 	slices.SortFunc(at, time.Time.Compare)
 	at = slices.CompactFunc(at, time.Time.Equal)
-	out := make(steps, 0, len(at))
+	out := make(History, 0, len(at))
 	exact := true
 	for _, p := range items {
 		exact = exact && p.exact
@@ -346,10 +388,10 @@ func stepsOf(items []priced, plan string) (steps, error) {
 			}
 			cents = mrr.Shift(2).IntPart()
 		}
-		if len(out) > 0 && out[len(out)-1].cents == cents {
+		if len(out) > 0 && out[len(out)-1].Cents == cents {
 			continue
 		}
-		out = append(out, step{at: t, cents: cents})
+		out = append(out, Step{At: t, Cents: cents})
 	}
 	return out, nil
 }
@@ -373,14 +415,22 @@ func divRound(n, d int64) int64 {
 // Base is the currency the book's amounts are in.
 func (b *Book) Base() string { return b.base }
 
+// Ledgers returns the book's accounts with their MRR histories, in the
+// order of the data it was built from.
+func (b *Book) Ledgers() []Ledger { return b.ledgers }
+
 // MRR returns an account's MRR at instant t in the base currency, rounded
 // to the cent; zero for an account the book does not know.
 func (b *Book) MRR(accountID uuid.UUID, t time.Time) decimal.Decimal {
-	if a, ok := b.byID[accountID]; ok {
-		return money(a.mrr.at(t))
+	if i, ok := b.byID[accountID]; ok {
+		return b.ledgers[i].MRR.MRR(t)
 	}
 	return decimal.Zero
 }
+
+// Unpriced lists every item left out for want of a rate, by currency and
+// start.
+func (b *Book) Unpriced() []MissingRate { return b.missing }
 
 // Missing lists the items left out for want of a rate that bill at some
 // instant of [from, to], by currency and start, so that a report can say
@@ -388,12 +438,16 @@ func (b *Book) MRR(accountID uuid.UUID, t time.Time) decimal.Decimal {
 func (b *Book) Missing(from, to time.Time, keep func(uuid.UUID) bool) []MissingRate {
 	out := []MissingRate{}
 	for _, m := range b.missing {
-		overlaps := !m.StartsAt.After(to) && (m.EndsAt == nil || m.EndsAt.After(from))
-		if overlaps && (keep == nil || keep(m.AccountID)) {
+		if m.bills(from, to) && (keep == nil || keep(m.AccountID)) {
 			out = append(out, m)
 		}
 	}
 	return out
+}
+
+// bills reports whether the item bills at some instant of [from, to].
+func (m MissingRate) bills(from, to time.Time) bool {
+	return !m.StartsAt.After(to) && (m.EndsAt == nil || m.EndsAt.After(from))
 }
 
 func money(cents int64) decimal.Decimal { return decimal.New(cents, -2) }
@@ -407,22 +461,82 @@ type Standing struct {
 	ChurnedAt *time.Time
 }
 
+// Standing tells whether the account paid at from and, if so, how it
+// stood at to.
+func (l *Ledger) Standing(from, to time.Time) (Standing, bool) {
+	if l.MRR.at(from) <= 0 {
+		return Standing{}, false
+	}
+	s := Standing{AccountID: l.ID}
+	// When the step holding at to is to zero, it is the fall: steps
+	// never repeat a value.
+	if i := l.MRR.holding(to); i >= 0 && l.MRR[i].Cents == 0 {
+		at := l.MRR[i].At
+		s.ChurnedAt = &at
+	}
+	return s, true
+}
+
 // PayingAt lists the accounts whose MRR was positive at from, by id,
 // each with the instant its MRR fell to zero at or before to, if it had.
 func (b *Book) PayingAt(from, to time.Time) []Standing {
 	var out []Standing
-	for _, a := range b.accounts {
-		if a.mrr.at(from) <= 0 {
-			continue
+	for i := range b.ledgers {
+		if s, ok := b.ledgers[i].Standing(from, to); ok {
+			out = append(out, s)
 		}
-		s := Standing{AccountID: a.ID}
-		// When the step holding at to is to zero, it is the fall: steps
-		// never repeat a value.
-		if i := a.mrr.holding(to); i >= 0 && a.mrr[i].cents == 0 {
-			at := a.mrr[i].at
-			s.ChurnedAt = &at
-		}
-		out = append(out, s)
 	}
 	return out
+}
+
+// Source is the book as reports read it.
+func (b *Book) Source() Source {
+	return Source{
+		Base: b.base,
+		Ledgers: func(yield func(*Ledger, error) bool) {
+			for i := range b.ledgers {
+				if !yield(&b.ledgers[i], nil) {
+					return
+				}
+			}
+		},
+		Unpriced: func(yield func(Unpriced, error) bool) {
+			for _, m := range b.missing {
+				if !yield(Unpriced{MissingRate: m, Account: b.ledgers[b.byID[m.AccountID]].Account}, nil) {
+					return
+				}
+			}
+		},
+	}
+}
+
+// The reports of a book: its Source never yields an error, so neither do
+// they.
+
+// Retention is the retention report of r over the book.
+func (b *Book) Retention(r Request, p Period) (Report, error) { return Retention(r, p, b.Source()) }
+
+// MRRMovements is the movement table of r over the book.
+func (b *Book) MRRMovements(r Request, p Period) MovementTable {
+	t, _ := MRRMovements(r, p, b.Source())
+	return t
+}
+
+// MonthlyChurn is the monthly churn of r over the book.
+func (b *Book) MonthlyChurn(r Request, p Period) ChurnTable {
+	t, _ := MonthlyChurn(r, p, b.Source())
+	return t
+}
+
+// Cohorts is the cohort triangle of r over the book.
+func (b *Book) Cohorts(r Request, p Period) CohortTable {
+	t, _ := Cohorts(r, p, b.Source())
+	return t
+}
+
+// RevenueFromExisting is the share of revenue from existing customers of
+// r over the book.
+func (b *Book) RevenueFromExisting(r Request, p Period) ExistingShare {
+	t, _ := RevenueFromExisting(r, p, b.Source())
+	return t
 }

@@ -163,9 +163,9 @@ func monthOf(t time.Time, loc *time.Location) time.Time {
 	return time.Date(y, m, 1, 0, 0, 0, 0, loc)
 }
 
-func (b *Book) rules(p Period, ownerRole string) Rules {
+func rules(base string, p Period, ownerRole string) Rules {
 	return Rules{From: p.From, To: p.To, Timezone: p.Location.String(), ChurnTiming: ChurnAtEndOfTerm,
-		BaseCurrency: b.base, FxRule: FxRule, RatioRule: RatioRule, OwnerRole: ownerRole, Definitions: []string{}}
+		BaseCurrency: base, FxRule: FxRule, RatioRule: RatioRule, OwnerRole: ownerRole, Definitions: []string{}}
 }
 
 // full reports whether p is one whole calendar month of its timezone.

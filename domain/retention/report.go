@@ -2,11 +2,10 @@ package retention
 
 import (
 	"cmp"
-	"fmt"
+	"iter"
 	"slices"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 )
 
@@ -107,7 +106,7 @@ func ownerRole(r Request) string {
 }
 
 // keep reports whether f keeps a.
-func (f Filter) keep(a *account, role string) bool {
+func (f Filter) keep(a *Account, role string) bool {
 	if f.Segment != "" && a.Segment != f.Segment {
 		return false
 	}
@@ -117,27 +116,74 @@ func (f Filter) keep(a *account, role string) bool {
 	return f.OwnerID == nil || slices.Contains(a.Team[role], *f.OwnerID)
 }
 
-// selected returns the accounts r's filter keeps and a test of account ids
-// for the missing rates.
-func (b *Book) selected(r Request, role string) ([]*account, func(uuid.UUID) bool) {
-	var out []*account
-	ids := map[uuid.UUID]bool{}
-	for _, a := range b.accounts {
-		if r.Filter.keep(a, role) {
-			out = append(out, a)
-			ids[a.ID] = true
+// Unpriced is an item left out for want of a rate, with its account.
+type Unpriced struct {
+	MissingRate
+	Account Account
+}
+
+// Source is what a report reads: its accounts, each with its MRR history,
+// and the items left out for want of a rate. A report reads Ledgers once,
+// one at a time, and keeps none of them: a store may stream them. Each
+// Account's Team holds at least the members in the report's owner role
+// when it has a filter by owner or groups by owner; Plans are read only
+// by reports grouped by plan.
+type Source struct {
+	Base     string
+	Ledgers  iter.Seq2[*Ledger, error]
+	Unpriced iter.Seq2[Unpriced, error]
+}
+
+// NeedsTeam reports whether r reads the account team: it filters or
+// groups by owner.
+func (r Request) NeedsTeam() bool { return r.Filter.OwnerID != nil || r.GroupBy == GroupOwner }
+
+// Role is the owner role r reads, when it reads one.
+func (r Request) Role() string { return ownerRole(r) }
+
+// each calls f with every ledger of src that r's filter keeps.
+func (src Source) each(r Request, f func(*Ledger) error) error {
+	role := ownerRole(r)
+	for l, err := range src.Ledgers {
+		if err != nil {
+			return err
+		}
+		if r.Filter.keep(&l.Account, role) {
+			if err := f(l); err != nil {
+				return err
+			}
 		}
 	}
-	return out, func(id uuid.UUID) bool { return ids[id] }
+	return nil
+}
+
+// missing lists the unpriced items of src that bill at some instant of
+// [from, to] and belong to accounts r's filter keeps, by currency and
+// start.
+func (src Source) missing(r Request, from, to time.Time) ([]MissingRate, error) {
+	role := ownerRole(r)
+	out := []MissingRate{}
+	for u, err := range src.Unpriced {
+		if err != nil {
+			return nil, err
+		}
+		if u.bills(from, to) && r.Filter.keep(&u.Account, role) {
+			out = append(out, u.MissingRate)
+		}
+	}
+	slices.SortFunc(out, compareMissing)
+	return out, nil
 }
 
 // Retention compares every kept account's MRR at the period's start with
-// its MRR at its end, and classifies the change per docs/metrics.md. It fails
-// only when a plan's MRR is out of range.
-func (b *Book) Retention(r Request, p Period) (Report, error) {
+// its MRR at its end, and classifies the change per docs/metrics.md.
+func Retention(r Request, p Period, src Source) (Report, error) {
 	role := ownerRole(r)
-	accounts, keep := b.selected(r, role)
-	rep := Report{Rules: b.rules(p, role), GroupBy: r.GroupBy, MissingRates: b.Missing(p.From, p.To, keep), Groups: []Group{}}
+	missing, err := src.missing(r, p.From, p.To)
+	if err != nil {
+		return Report{}, err
+	}
+	rep := Report{Rules: rules(src.Base, p, role), GroupBy: r.GroupBy, MissingRates: missing, Groups: []Group{}}
 	groups := map[string]*Figures{}
 	group := func(key string) *Figures {
 		g, ok := groups[key]
@@ -147,9 +193,9 @@ func (b *Book) Retention(r Request, p Period) (Report, error) {
 		}
 		return g
 	}
-	for _, a := range accounts {
-		m0, m1 := a.mrr.at(p.From), a.mrr.at(p.To)
-		had := !a.firstMRR.IsZero() && a.firstMRR.Before(p.From)
+	err = src.each(r, func(a *Ledger) error {
+		m0, m1 := a.MRR.at(p.From), a.MRR.at(p.To)
+		had := a.hadBefore(p.From)
 		rep.Figures.add(m0, m1, had)
 		switch r.GroupBy {
 		case GroupSegment:
@@ -165,11 +211,7 @@ func (b *Book) Retention(r Request, p Period) (Report, error) {
 				group(o.String()).add(m0, m1, had)
 			}
 		case GroupPlan:
-			plans, err := a.plans()
-			if err != nil {
-				return Report{}, err
-			}
-			for plan, s := range plans {
+			for plan, s := range a.Plans {
 				q0, q1 := s.at(p.From), s.at(p.To)
 				if q0 > 0 || q1 > 0 {
 					first, ok := s.first()
@@ -177,6 +219,10 @@ func (b *Book) Retention(r Request, p Period) (Report, error) {
 				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return Report{}, err
 	}
 	rep.Figures.finish()
 	for key, g := range groups {
@@ -185,21 +231,6 @@ func (b *Book) Retention(r Request, p Period) (Report, error) {
 	}
 	slices.SortFunc(rep.Groups, func(x, y Group) int { return cmp.Compare(x.Key, y.Key) })
 	return rep, nil
-}
-
-// plans is the account's MRR over time on each of its plans.
-func (a *account) plans() (map[string]steps, error) {
-	out := map[string]steps{}
-	for _, p := range a.items {
-		if _, done := out[p.plan]; !done {
-			s, err := stepsOf(a.items, p.plan)
-			if err != nil {
-				return nil, fmt.Errorf("retention: account %s, plan %q: %w", a.ID, p.plan, err)
-			}
-			out[p.plan] = s
-		}
-	}
-	return out, nil
 }
 
 // MovementRow is the figures of one month of a movement table.
@@ -217,19 +248,30 @@ type MovementTable struct {
 
 // MRRMovements is the movement table of p by calendar month; a period that
 // starts or ends within a month has a partial first or last row.
-func (b *Book) MRRMovements(r Request, p Period) MovementTable {
+func MRRMovements(r Request, p Period, src Source) (MovementTable, error) {
 	role := ownerRole(r)
-	accounts, keep := b.selected(r, role)
-	out := MovementTable{Rules: b.rules(p, role), Rows: []MovementRow{}, MissingRates: b.Missing(p.From, p.To, keep)}
-	for _, m := range p.months() {
-		row := MovementRow{From: m.From, To: m.To}
-		for _, a := range accounts {
-			row.add(a.mrr.at(m.From), a.mrr.at(m.To), !a.firstMRR.IsZero() && a.firstMRR.Before(m.From))
-		}
-		row.finish()
-		out.Rows = append(out.Rows, row)
+	missing, err := src.missing(r, p.From, p.To)
+	if err != nil {
+		return MovementTable{}, err
 	}
-	return out
+	out := MovementTable{Rules: rules(src.Base, p, role), Rows: []MovementRow{}, MissingRates: missing}
+	for _, m := range p.months() {
+		out.Rows = append(out.Rows, MovementRow{From: m.From, To: m.To})
+	}
+	err = src.each(r, func(a *Ledger) error {
+		for i := range out.Rows {
+			row := &out.Rows[i]
+			row.add(a.MRR.at(row.From), a.MRR.at(row.To), a.hadBefore(row.From))
+		}
+		return nil
+	})
+	if err != nil {
+		return MovementTable{}, err
+	}
+	for i := range out.Rows {
+		out.Rows[i].finish()
+	}
+	return out, nil
 }
 
 // ChurnRow is the churn of one month: logo churn is the share of the
@@ -262,8 +304,11 @@ const MeansOverFullMonths = "the means are over full calendar months only: a par
 // and their means: the monthly churn rate of docs/metrics.md. A first or
 // last month cut by p is a row marked partial and stays out of the means.
 // The means are taken over the unrounded monthly rates and then rounded.
-func (b *Book) MonthlyChurn(r Request, p Period) ChurnTable {
-	moves := b.MRRMovements(r, p)
+func MonthlyChurn(r Request, p Period, src Source) (ChurnTable, error) {
+	moves, err := MRRMovements(r, p, src)
+	if err != nil {
+		return ChurnTable{}, err
+	}
 	rules := moves.Rules
 	rules.Definitions = append(rules.Definitions, MeansOverFullMonths)
 	out := ChurnTable{Rules: rules, Rows: []ChurnRow{}, MissingRates: moves.MissingRates}
@@ -286,7 +331,7 @@ func (b *Book) MonthlyChurn(r Request, p Period) ChurnTable {
 		}
 	}
 	out.MeanLogoChurnRate, out.MeanRevenueChurnRate = mean(logo), mean(revenue)
-	return out
+	return out, nil
 }
 
 func mean(xs []decimal.Decimal) *decimal.Decimal {
@@ -338,68 +383,96 @@ type CohortTable struct {
 // its rules.
 const CohortReading = "a cohort is the accounts whose MRR first became positive in [from, to), by calendar month; a month cut by from or to is a partial cohort; its base is its logos (accounts with MRR > 0) and MRR at the end of its first month, or at to if that comes first, so month 0 is 1; cell k is measured at the end of month k, for every month that ends on or before to"
 
+// cohortSums are the sums of one cohort as its accounts are read: its
+// size, first MRR, base and, for each month k, the accounts active and
+// their MRR at its end.
+type cohortSums struct {
+	size, baseCount       int
+	firstCents, baseCents int64
+	active                []int
+	cents                 []int64
+}
+
 // Cohorts groups the accounts whose first MRR falls within p by its
 // calendar month, takes each cohort's base at the end of that month (or
 // at p's end, if sooner), and follows each cohort month by month for as
 // long as the month ends by p's end.
-func (b *Book) Cohorts(r Request, p Period) CohortTable {
+func Cohorts(r Request, p Period, src Source) (CohortTable, error) {
 	role := ownerRole(r)
-	accounts, keep := b.selected(r, role)
 	measure := cmp.Or(r.Measure, MeasureLogos)
-	rules := b.rules(p, role)
+	rules := rules(src.Base, p, role)
 	rules.Definitions = append(rules.Definitions, CohortReading)
-	out := CohortTable{Rules: rules, Measure: measure, Cohorts: []Cohort{}, MissingRates: b.Missing(p.From, p.To, keep)}
-	members := map[time.Time][]*account{}
-	for _, a := range accounts {
-		if !a.firstMRR.IsZero() && !a.firstMRR.Before(p.From) && a.firstMRR.Before(p.To) {
-			m := monthOf(a.firstMRR, p.Location)
-			members[m] = append(members[m], a)
+	missing, err := src.missing(r, p.From, p.To)
+	if err != nil {
+		return CohortTable{}, err
+	}
+	out := CohortTable{Rules: rules, Measure: measure, Cohorts: []Cohort{}, MissingRates: missing}
+	// baseAt is when a cohort of month is measured for its base; cellsOf
+	// how many of its months end by p's end.
+	baseAt := func(month time.Time) time.Time {
+		if end := month.AddDate(0, 1, 0); !end.After(p.To) {
+			return end
 		}
+		return p.To
+	}
+	cellsOf := func(month time.Time) int {
+		k := 0
+		for !month.AddDate(0, k+1, 0).After(p.To) {
+			k++
+		}
+		return k
+	}
+	sums := map[time.Time]*cohortSums{}
+	err = src.each(r, func(a *Ledger) error {
+		first := a.firstMRR()
+		if first.IsZero() || first.Before(p.From) || !first.Before(p.To) {
+			return nil
+		}
+		month := monthOf(first, p.Location)
+		c, ok := sums[month]
+		if !ok {
+			n := cellsOf(month)
+			c = &cohortSums{active: make([]int, n), cents: make([]int64, n)}
+			sums[month] = c
+		}
+		c.size++
+		c.firstCents += a.MRR.at(first)
+		if m := a.MRR.at(baseAt(month)); m > 0 {
+			c.baseCount++
+			c.baseCents += m
+		}
+		for k := range c.active {
+			if m := a.MRR.at(month.AddDate(0, k+1, 0)); m > 0 {
+				c.active[k]++
+				c.cents[k] += m
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return CohortTable{}, err
 	}
 	for month := monthOf(p.From, p.Location); month.Before(p.To); month = month.AddDate(0, 1, 0) {
-		accs := members[month]
-		if len(accs) == 0 {
+		s := sums[month]
+		if s == nil {
 			continue
 		}
 		end := month.AddDate(0, 1, 0)
-		c := Cohort{Month: month, Size: len(accs), Cells: []CohortCell{}, BaseAt: end,
-			Partial: month.Before(p.From) || end.After(p.To)}
-		if end.After(p.To) {
-			c.BaseAt = p.To
-		}
-		var firstCents, baseCents int64
-		for _, a := range accs {
-			firstCents += a.mrr.at(a.firstMRR)
-			if m := a.mrr.at(c.BaseAt); m > 0 {
-				c.BaseCount++
-				baseCents += m
-			}
-		}
-		c.StartMRR, c.BaseMRR = money(firstCents), money(baseCents)
-		for k := 0; ; k++ {
-			at := month.AddDate(0, k+1, 0)
-			if at.After(p.To) {
-				break
-			}
-			cell := CohortCell{Month: k, At: at}
-			var cents int64
-			for _, a := range accs {
-				if m := a.mrr.at(at); m > 0 {
-					cell.Active++
-					cents += m
-				}
-			}
-			cell.MRR = money(cents)
+		c := Cohort{Month: month, Size: s.size, Cells: []CohortCell{}, BaseAt: baseAt(month),
+			Partial: month.Before(p.From) || end.After(p.To), BaseCount: s.baseCount,
+			StartMRR: money(s.firstCents), BaseMRR: money(s.baseCents)}
+		for k := range s.active {
+			cell := CohortCell{Month: k, At: month.AddDate(0, k+1, 0), Active: s.active[k], MRR: money(s.cents[k])}
 			if measure == MeasureMRR {
-				cell.Retention = ratio(cents, baseCents)
+				cell.Retention = ratio(s.cents[k], s.baseCents)
 			} else {
-				cell.Retention = ratio(int64(cell.Active), int64(c.BaseCount))
+				cell.Retention = ratio(int64(cell.Active), int64(s.baseCount))
 			}
 			c.Cells = append(c.Cells, cell)
 		}
 		out.Cohorts = append(out.Cohorts, c)
 	}
-	return out
+	return out, nil
 }
 
 // ExistingShare is the share of the MRR at a period's end that comes from
@@ -416,24 +489,31 @@ type ExistingShare struct {
 // RevenueFromExisting is the MRR at p's end from accounts active before its
 // start over the total MRR at its end. Reactivated accounts count as
 // existing: they were active before the start.
-func (b *Book) RevenueFromExisting(r Request, p Period) ExistingShare {
+func RevenueFromExisting(r Request, p Period, src Source) (ExistingShare, error) {
 	role := ownerRole(r)
-	accounts, keep := b.selected(r, role)
-	out := ExistingShare{Rules: b.rules(p, role), MissingRates: b.Missing(p.From, p.To, keep)}
+	missing, err := src.missing(r, p.From, p.To)
+	if err != nil {
+		return ExistingShare{}, err
+	}
+	out := ExistingShare{Rules: rules(src.Base, p, role), MissingRates: missing}
 	var total, existing int64
-	for _, a := range accounts {
-		m := a.mrr.at(p.To)
+	err = src.each(r, func(a *Ledger) error {
+		m := a.MRR.at(p.To)
 		if m <= 0 {
-			continue
+			return nil
 		}
 		total += m
 		out.TotalCount++
-		if !a.firstMRR.IsZero() && a.firstMRR.Before(p.From) {
+		if a.hadBefore(p.From) {
 			existing += m
 			out.ExistingCount++
 		}
+		return nil
+	})
+	if err != nil {
+		return ExistingShare{}, err
 	}
 	out.TotalMRR, out.ExistingMRR, out.NewMRR = money(total), money(existing), money(total-existing)
 	out.Share = ratio(existing, total)
-	return out
+	return out, nil
 }
