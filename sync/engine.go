@@ -522,6 +522,13 @@ func (r *runner) streamDone() {
 
 func (r *runner) handle(ctx context.Context, m *connectorpb.ReadMessage) error {
 	if name := streamOf(m); name != "" && name != r.current {
+		// A stream that ended has what was gathered of it committed
+		// before it is told done, so that its last word is its count.
+		if r.current != "" && r.CommitEvery > 0 {
+			if err := r.commit(ctx); err != nil {
+				return err
+			}
+		}
 		r.streamDone()
 		r.current = name
 	}
@@ -753,9 +760,9 @@ func (r *runner) commitBatch(tx *gorm.DB, states map[string]*connectorpb.StateCh
 // it first analyzes the type's tables.
 const firstAnalyze = 1000
 
-// analyze refreshes the planner's statistics of the tables this run has
-// grown, each time their rows stored doubles (quadruples for tables not
-// matched by identity). A bulk load into empty
+// analyze refreshes the planner's statistics of the identity tables this
+// run has grown (and of external_refs), each time their rows stored
+// doubles. A bulk load into empty
 // tables otherwise leaves the planner costing the lookups of every later
 // batch for a table of a few rows, and it picks scans that make the run
 // quadratic; autovacuum may be slow to notice, or off.
@@ -768,16 +775,14 @@ func (r *runner) analyze(ctx context.Context) error {
 		if n < at {
 			continue
 		}
-		tbl, ok := tables[entity]
-		if !ok {
-			continue
-		}
-		// The run looks up identities by their refs and keys, batch after
-		// batch; of the other tables it reads little, so their
-		// statistics may lag further.
 		r.analyzeAt[entity] = 2 * n
-		if !tbl.identity {
-			r.analyzeAt[entity] = 4 * n
+		tbl, ok := tables[entity]
+		if !ok || !tbl.identity {
+			// The run looks up identities, by their refs and keys, batch
+			// after batch; the other tables it only writes, through
+			// their unique keys, whatever their statistics, and
+			// autovacuum analyzes them as they grow.
+			continue
 		}
 		stmt := "ANALYZE " + tbl.name
 		if tbl.identity {
