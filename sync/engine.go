@@ -761,11 +761,11 @@ func (r *runner) commitBatch(tx *gorm.DB, states map[string]*connectorpb.StateCh
 const firstAnalyze = 1000
 
 // analyze refreshes the planner's statistics of the identity tables this
-// run has grown (and of external_refs), each time their rows stored
-// doubles. A bulk load into empty
-// tables otherwise leaves the planner costing the lookups of every later
-// batch for a table of a few rows, and it picks scans that make the run
-// quadratic; autovacuum may be slow to notice, or off.
+// run has grown, and of external_refs, each time their rows stored
+// doubles. A bulk load into empty tables otherwise leaves the planner
+// costing the lookups of every later batch for a table of a few rows, and
+// it picks scans that make the run quadratic; autovacuum may be slow to
+// notice, or off.
 func (r *runner) analyze(ctx context.Context) error {
 	for entity, n := range r.stored {
 		at := r.analyzeAt[entity]
@@ -784,11 +784,7 @@ func (r *runner) analyze(ctx context.Context) error {
 			// autovacuum analyzes them as they grow.
 			continue
 		}
-		stmt := "ANALYZE " + tbl.name
-		if tbl.identity {
-			stmt += ", external_refs"
-		}
-		if err := r.DB.WithContext(ctx).Exec(stmt).Error; err != nil {
+		if err := r.DB.WithContext(ctx).Exec("ANALYZE " + tbl.name + ", external_refs").Error; err != nil {
 			return fmt.Errorf("analyze %s: %w", tbl.name, err)
 		}
 	}
