@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -9,12 +10,12 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	connectorpb "github.com/pulseproject/pulse/connectors/proto"
 	"github.com/pulseproject/pulse/connectors/sdk/validate"
 	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/domain/identity"
+	"github.com/pulseproject/pulse/store"
 )
 
 // table says how one entity type is stored.
@@ -265,83 +266,97 @@ func (a *applier) resolve(ctx context.Context, stream string, live []converted, 
 
 // lookup maps external ids of entity to Pulse ids through external_refs.
 func (a *applier) lookup(ctx context.Context, entity string, externalIDs []string, withDeleted bool) (map[string]uuid.UUID, error) {
-	var rows []struct {
-		ExternalID string
-		EntityID   uuid.UUID
-	}
-	q := a.tx.WithContext(ctx).Table("external_refs").Select("external_id, entity_id").
-		Where("source_id = ? AND entity_type = ? AND external_id IN ?", a.sourceID, entity, externalIDs)
-	if !withDeleted {
-		q = q.Where("deleted_at IS NULL")
-	}
-	if err := q.Scan(&rows).Error; err != nil {
+	refs, err := store.SourceRefs(ctx, a.tx, a.sourceID, entity, externalIDs, withDeleted, false)
+	if err != nil {
 		return nil, fmt.Errorf("sync: look up %s refs: %w", entity, err)
 	}
-	out := make(map[string]uuid.UUID, len(rows))
-	for _, r := range rows {
-		out[r.ExternalID] = r.EntityID
+	out := make(map[string]uuid.UUID, len(refs))
+	for ext, r := range refs {
+		out[ext] = r.EntityID
 	}
 	return out, nil
 }
 
 // upsertIdentity stores accounts, contacts or people. A record of an
 // external id seen for the first time is matched to an existing entity of
-// another source (see match), or makes a new entity; its ref records how.
+// another source (see match), or makes a new entity; its ref records how,
+// and what the record sent, in one write.
 func (a *applier) upsertIdentity(ctx context.Context, entity string, tbl table, recs []converted) (int64, error) {
 	extIDs := make([]string, len(recs))
 	for i, c := range recs {
 		extIDs[i] = c.rec.GetExternalId()
 	}
-	existing, err := a.lookup(ctx, entity, extIDs, true)
+	refs, err := store.SourceRefs(ctx, a.tx, a.sourceID, entity, extIDs, true, true)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("sync: look up %s refs: %w", entity, err)
 	}
+	// What each known ref last sent; a new ref has sent nothing.
+	sent := make(map[string]map[string]any, len(refs))
 	var unknown []converted
+	var known, revived []string
 	for _, c := range recs {
-		if _, ok := existing[c.rec.GetExternalId()]; !ok {
+		ext := c.rec.GetExternalId()
+		r, ok := refs[ext]
+		if !ok {
 			unknown = append(unknown, c)
+			continue
+		}
+		m := map[string]any{}
+		if err := json.Unmarshal(r.Sent, &m); err != nil {
+			return 0, fmt.Errorf("sync: read sent %s values: %w", entity, err)
+		}
+		sent[ext] = m
+		known = append(known, ext)
+		if r.Deleted {
+			revived = append(revived, ext)
 		}
 	}
 	matched, err := a.match(ctx, entity, tbl, unknown)
 	if err != nil {
 		return 0, err
 	}
-	var newRefs []domain.ExternalRef
+	var newRefs []any
+	var newSent []*string
 	ids := make(map[string]uuid.UUID, len(recs))
 	for _, c := range recs {
 		ext := c.rec.GetExternalId()
-		id, ok := existing[ext]
-		if !ok {
-			m, merged := matched.merged[ext]
-			if !merged {
-				m = match{entityID: uuid.Must(uuid.NewV7()), rule: identity.RuleCreated, confidence: 1}
-			}
-			id = m.entityID
-			newRefs = append(newRefs, domain.ExternalRef{
-				ID: uuid.Must(uuid.NewV7()), SourceID: a.sourceID, EntityType: entity, ExternalID: ext,
-				EntityID: id, MatchedBy: m.rule, Confidence: m.confidence, SyncedAt: &a.now,
-				Timestamps: domain.Timestamps{CreatedAt: a.now, UpdatedAt: a.now},
-			})
+		if r, ok := refs[ext]; ok {
+			ids[ext] = r.EntityID
+			continue
 		}
-		ids[ext] = id
-	}
-	// Read before the new refs exist: a new ref has sent nothing.
-	sent, err := a.sentValues(ctx, entity, extIDs)
-	if err != nil {
-		return 0, err
+		m, merged := matched.merged[ext]
+		if !merged {
+			m = match{entityID: uuid.Must(uuid.NewV7()), rule: identity.RuleCreated, confidence: 1}
+		}
+		ids[ext] = m.entityID
+		newRefs = append(newRefs, &domain.ExternalRef{
+			ID: uuid.Must(uuid.NewV7()), SourceID: a.sourceID, EntityType: entity, ExternalID: ext,
+			EntityID: m.entityID, MatchedBy: m.rule, Confidence: m.confidence, SyncedAt: &a.now,
+			Timestamps: domain.Timestamps{CreatedAt: a.now, UpdatedAt: a.now},
+		})
+		v, err := json.Marshal(fieldValues(c.row))
+		if err != nil {
+			return 0, fmt.Errorf("sync: encode sent %s values: %w", entity, err)
+		}
+		newSent = append(newSent, store.Text(string(v)))
 	}
 	if len(newRefs) > 0 {
-		if err := a.tx.WithContext(ctx).Create(&newRefs).Error; err != nil {
+		b, err := store.RowsBatch(a.tx, "external_refs", newRefs)
+		if err != nil {
+			return 0, fmt.Errorf("sync: create %s refs: %w", entity, err)
+		}
+		b.Add("sent", newSent)
+		if _, err := store.WriteBatch(ctx, a.tx, b, store.Upsert{}); err != nil {
 			return 0, fmt.Errorf("sync: create %s refs: %w", entity, err)
 		}
 	}
 	// Refs of records the source deleted and now sends again come back.
-	err = a.tx.WithContext(ctx).Exec(`UPDATE external_refs SET deleted_at = NULL, updated_at = ?
-		WHERE source_id = ? AND entity_type = ? AND external_id IN ? AND deleted_at IS NOT NULL`, a.now, a.sourceID, entity, extIDs).Error
-	if err != nil {
-		return 0, fmt.Errorf("sync: revive %s refs: %w", entity, err)
+	if len(revived) > 0 {
+		if err := store.ReviveRefs(ctx, a.tx, a.sourceID, entity, revived, a.now); err != nil {
+			return 0, fmt.Errorf("sync: %w", err)
+		}
 	}
-	if err := a.storeLinks(ctx, entity, recs); err != nil {
+	if err := a.storeLinks(ctx, entity, recs, known); err != nil {
 		return 0, err
 	}
 	n, err := a.upsertClaimed(ctx, entity, tbl, recs, ids, sent)
@@ -368,39 +383,25 @@ func (a *applier) stamp(c converted, id uuid.UUID) {
 	v.FieldByName("Timestamps").Set(reflect.ValueOf(domain.Timestamps{CreatedAt: a.now, UpdatedAt: a.now}))
 }
 
-// upsert writes rows in one multi-row statement. A conflicting row is
-// rewritten only when its data differs (or it was deleted), so a repeated
-// sync changes nothing, updated_at included.
+// upsert writes rows in one statement. A conflicting row is rewritten
+// only when its data differs (or it was deleted), so a repeated sync
+// changes nothing, updated_at included.
 func (a *applier) upsert(ctx context.Context, tbl table, recs []converted, conflict, alsoUpdate []string) (int64, error) {
-	rows := reflect.MakeSlice(reflect.SliceOf(reflect.TypeOf(recs[0].row)), 0, len(recs))
-	for _, c := range recs {
-		rows = reflect.Append(rows, reflect.ValueOf(c.row))
+	rows := make([]any, len(recs))
+	for i, c := range recs {
+		rows[i] = c.row
+	}
+	b, err := store.RowsBatch(a.tx, tbl.name, rows)
+	if err != nil {
+		return 0, fmt.Errorf("sync: upsert %s: %w", tbl.name, err)
 	}
 	update := append(append(append([]string{}, tbl.data...), alsoUpdate...), "synced_at", "updated_at", "deleted_at")
-	old := make([]string, 0, len(tbl.data)+1)
-	excluded := make([]string, 0, len(tbl.data)+1)
-	for _, col := range append(append([]string{}, tbl.data...), "deleted_at") {
-		old = append(old, tbl.name+"."+quote(col))
-		excluded = append(excluded, "excluded."+quote(col))
+	n, err := store.WriteBatch(ctx, a.tx, b, store.Upsert{Conflict: conflict, Update: update, Data: tbl.data})
+	if err != nil {
+		return 0, fmt.Errorf("sync: upsert %s: %w", tbl.name, err)
 	}
-	cols := make([]clause.Column, len(conflict))
-	for i, c := range conflict {
-		cols[i] = clause.Column{Name: c}
-	}
-	res := a.tx.WithContext(ctx).Table(tbl.name).Clauses(clause.OnConflict{
-		Columns:   cols,
-		DoUpdates: clause.AssignmentColumns(update),
-		Where: clause.Where{Exprs: []clause.Expression{clause.Expr{
-			SQL: "(" + strings.Join(old, ", ") + ") IS DISTINCT FROM (" + strings.Join(excluded, ", ") + ")",
-		}}},
-	}).Create(rows.Interface())
-	if res.Error != nil {
-		return 0, fmt.Errorf("sync: upsert %s: %w", tbl.name, res.Error)
-	}
-	return res.RowsAffected, nil
+	return n, nil
 }
-
-func quote(col string) string { return `"` + col + `"` }
 
 // tombstone soft-deletes what the source deleted. An identity entity stays
 // while another source still knows it.

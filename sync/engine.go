@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	gosync "sync"
 	"time"
@@ -26,6 +27,11 @@ import (
 // MaxIssuesPerRun bounds how many record-level issues one run lists; the
 // counts stay exact beyond it.
 const MaxIssuesPerRun = 1000
+
+// DefaultCommitEvery is the Engine.CommitEvery of Pulse's commands: a
+// few seconds of work per commit at most, and a few thousand rows per
+// statement, where a statement's fixed cost is small next to its rows.
+const DefaultCommitEvery = 5000
 
 // Progress is a snapshot of a running sync, for a progress display.
 type Progress struct {
@@ -59,6 +65,14 @@ type Engine struct {
 	// changed (see TouchedAccounts), before Run returns; so that what is
 	// derived from them, such as health scores, can follow.
 	AfterRun func(ctx context.Context, run *domain.SyncRun, touched []uuid.UUID)
+	// CommitEvery is how many records a run gathers before it writes and
+	// commits them: a checkpoint is committed, with the records before
+	// it, once at least this many arrived since the last commit, and the
+	// records of one stream are written together, up to this many, in
+	// one statement per table. A run cut off loses what it gathered since
+	// its last commit, and reads it again from that checkpoint. Zero
+	// writes each batch as it comes and commits every checkpoint.
+	CommitEvery int
 
 	// runs counts the runs Start carries out, for Wait.
 	runs gosync.WaitGroup
@@ -160,7 +174,8 @@ func (e *Engine) Start(ctx context.Context, src *domain.Source, trigger string) 
 	e.runs.Add(1)
 	go func() {
 		defer e.runs.Done()
-		r := &runner{Engine: e, src: src, run: running, streams: map[string]*domain.SyncRunStream{}, stored: map[string]int64{}, analyzeAt: map[string]int64{}}
+		r := &runner{Engine: e, src: src, run: running, streams: map[string]*domain.SyncRunStream{}, stored: map[string]int64{}, analyzeAt: map[string]int64{},
+			states: map[string]*connectorpb.StateCheckpoint{}, unsaved: map[string]bool{}}
 		r.redact = r.redactor()
 		runErr := r.execute(ctx)
 		if runErr != nil && ctx.Err() != nil {
@@ -274,9 +289,21 @@ type runner struct {
 	run     *domain.SyncRun
 	streams map[string]*domain.SyncRunStream
 	issues  []issue
-	// tx is open from the first batch after a checkpoint until the next
-	// checkpoint commits it with its state.
-	tx      *gorm.DB
+	// tx is open from the first batch after a commit until the next
+	// commit stores the checkpoints received since, with their records.
+	tx *gorm.DB
+	// gathered are records of stream gatheredStream (from files of
+	// columns gatheredColumns) received and not yet written; states the
+	// checkpoints received since the last commit, by stream; and
+	// sinceCommit counts the records received since then.
+	gathered        []*connectorpb.Record
+	gatheredStream  string
+	gatheredColumns map[string]uint32
+	states          map[string]*connectorpb.StateCheckpoint
+	sinceCommit     int
+	// unsaved are the streams whose counts changed since they were last
+	// saved.
+	unsaved map[string]bool
 	connErr *connectorpb.Error
 	pid     int
 	// current is the stream being read: streams are read one after
@@ -341,7 +368,9 @@ func (r *runner) execute(ctx context.Context) error {
 	if err := r.holdForEarlierPause(ctx, lim); err != nil {
 		return err
 	}
-	err = conn.ReadLimited(ctx, req, lim, func(m *connectorpb.ReadMessage) error { return r.handle(ctx, m) })
+	err = readAhead(ctx, func(ctx context.Context, handle func(*connectorpb.ReadMessage) error) error {
+		return conn.ReadLimited(ctx, req, lim, handle)
+	}, func(m *connectorpb.ReadMessage) error { return r.handle(ctx, m) })
 	if err == nil && r.connErr != nil {
 		// The connector ended the read itself (paused by a rate limit, a
 		// config error, its own failure) after sending records that
@@ -349,7 +378,7 @@ func (r *runner) execute(ctx context.Context) error {
 		// stream, which never checkpoints, would otherwise be lost with
 		// every pause. No checkpoint moves, so the next run reads them
 		// again and writes nothing new.
-		if err := r.commit(ctx, nil); err != nil {
+		if err := r.commit(ctx); err != nil {
 			return err
 		}
 		return connectorError(r.connErr)
@@ -360,11 +389,50 @@ func (r *runner) execute(ctx context.Context) error {
 	}
 	// Records after the last checkpoint are idempotent upserts: commit
 	// them, a rerun would only write them again.
-	if err := r.commit(ctx, nil); err != nil {
+	if err := r.commit(ctx); err != nil {
 		return err
 	}
 	r.streamDone()
 	return r.retryDeferred(ctx)
+}
+
+// aheadMessages is how many messages a run receives ahead of the one it
+// writes.
+const aheadMessages = 4
+
+// readAhead runs read, which calls its handler with each message, in a
+// goroutine of its own, and hands the messages to handle here, in order:
+// the connector makes and sends the next records, and the host receives
+// and decodes them, while the database writes the last ones. The error is
+// handle's if it failed, else read's once every message it sent before
+// is handled.
+func readAhead(ctx context.Context, read func(context.Context, func(*connectorpb.ReadMessage) error) error, handle func(*connectorpb.ReadMessage) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	msgs := make(chan *connectorpb.ReadMessage, aheadMessages)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(msgs)
+		readErr <- read(ctx, func(m *connectorpb.ReadMessage) error {
+			select {
+			case msgs <- m:
+				return nil
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		})
+	}()
+	for m := range msgs {
+		if err := handle(m); err != nil {
+			cancel(err)
+			for range msgs {
+				// The reader stops at its next message; what it
+				// received is dropped.
+			}
+			return err
+		}
+	}
+	return <-readErr
 }
 
 // holdForEarlierPause keeps the source's limiter from calling the vendor
@@ -419,6 +487,8 @@ func (r *runner) stream(name string) *domain.SyncRunStream {
 		s = &domain.SyncRunStream{RunID: r.run.ID, Stream: name, StartedAt: time.Now().UTC()}
 		r.streams[name] = s
 	}
+	// Whoever asks for the stream may change its counts.
+	r.unsaved[name] = true
 	return s
 }
 
@@ -452,6 +522,13 @@ func (r *runner) streamDone() {
 
 func (r *runner) handle(ctx context.Context, m *connectorpb.ReadMessage) error {
 	if name := streamOf(m); name != "" && name != r.current {
+		// A stream that ended has what was gathered of it committed
+		// before it is told done, so that its last word is its count.
+		if r.current != "" && r.CommitEvery > 0 {
+			if err := r.commit(ctx); err != nil {
+				return err
+			}
+		}
 		r.streamDone()
 		r.current = name
 	}
@@ -459,7 +536,7 @@ func (r *runner) handle(ctx context.Context, m *connectorpb.ReadMessage) error {
 	case *connectorpb.ReadMessage_Batch:
 		return r.batch(ctx, msg.Batch)
 	case *connectorpb.ReadMessage_State:
-		return r.commit(ctx, msg.State)
+		return r.checkpoint(ctx, msg.State)
 	case *connectorpb.ReadMessage_Progress:
 		if r.OnProgress != nil {
 			p := msg.Progress
@@ -500,7 +577,34 @@ func (r *runner) addIssues(is ...issue) {
 	}
 }
 
+// batch gathers the records of b, and writes what is gathered once it
+// reaches CommitEvery records. Records of another stream, or of a file of
+// other columns, are written first: one write is of one stream.
 func (r *runner) batch(ctx context.Context, b *connectorpb.RecordBatch) error {
+	if len(r.gathered) > 0 && (b.GetStream() != r.gatheredStream || !maps.Equal(b.GetColumns(), r.gatheredColumns)) {
+		if err := r.write(ctx); err != nil {
+			return err
+		}
+	}
+	r.gathered = append(r.gathered, b.GetRecords()...)
+	r.gatheredStream, r.gatheredColumns = b.GetStream(), b.GetColumns()
+	n := int64(len(b.GetRecords()))
+	s := r.stream(b.GetStream())
+	s.RecordsRead += n
+	r.run.RecordsRead += n
+	r.sinceCommit += len(b.GetRecords())
+	if len(r.gathered) >= r.CommitEvery {
+		return r.write(ctx)
+	}
+	return nil
+}
+
+// write applies the gathered records in the open transaction, opening
+// one if needed.
+func (r *runner) write(ctx context.Context) error {
+	if len(r.gathered) == 0 {
+		return nil
+	}
 	if r.tx == nil {
 		r.tx = r.DB.WithContext(ctx).Begin()
 		if r.tx.Error != nil {
@@ -509,8 +613,10 @@ func (r *runner) batch(ctx context.Context, b *connectorpb.RecordBatch) error {
 			return fmt.Errorf("begin: %w", err)
 		}
 	}
+	recs, stream, columns := r.gathered, r.gatheredStream, r.gatheredColumns
+	r.gathered, r.gatheredColumns = nil, nil
 	a := &applier{tx: r.tx, sourceID: r.src.ID, now: time.Now().UTC()}
-	out, err := a.apply(ctx, b.GetStream(), b.GetRecords(), b.GetColumns())
+	out, err := a.apply(ctx, stream, recs, columns)
 	if err != nil {
 		return err
 	}
@@ -520,10 +626,7 @@ func (r *runner) batch(ctx context.Context, b *connectorpb.RecordBatch) error {
 	for entity, ids := range out.applied {
 		r.stored[entity] += int64(len(ids))
 	}
-	s := r.stream(b.GetStream())
-	n := int64(len(b.GetRecords()))
-	s.RecordsRead += n
-	r.run.RecordsRead += n
+	s := r.stream(stream)
 	s.RecordsWritten += out.written
 	r.run.RecordsWritten += out.written
 	s.RecordsDeleted += out.deleted
@@ -533,6 +636,17 @@ func (r *runner) batch(ctx context.Context, b *connectorpb.RecordBatch) error {
 	s.RecordsRejected += int64(len(out.rejected))
 	r.run.RecordsRejected += int64(len(out.rejected))
 	return nil
+}
+
+// checkpoint keeps st, to be committed with the records before it, and
+// commits once CommitEvery records arrived since the last commit.
+func (r *runner) checkpoint(ctx context.Context, st *connectorpb.StateCheckpoint) error {
+	r.states[st.GetStream()] = st
+	r.stream(st.GetStream())
+	if r.sinceCommit < r.CommitEvery {
+		return nil
+	}
+	return r.commit(ctx)
 }
 
 // settle keeps deferred records aside and drops the deferred copies of
@@ -580,10 +694,16 @@ func (r *runner) settle(ctx context.Context, a *applier, out outcome) error {
 	return nil
 }
 
-// commit stores the checkpoint and the run's counts in the open
-// transaction and commits it, so data, checkpoint and counts agree.
-func (r *runner) commit(ctx context.Context, st *connectorpb.StateCheckpoint) error {
-	if st == nil && r.tx == nil {
+// commit writes the gathered records, stores the checkpoints received
+// since the last commit and the run's counts in the open transaction, and
+// commits it, so data, checkpoints and counts agree. What a later
+// change adds to every commit (a check that the run still holds its
+// source, marks of what to rescore) belongs in commitBatch.
+func (r *runner) commit(ctx context.Context) error {
+	if err := r.write(ctx); err != nil {
+		return err
+	}
+	if len(r.states) == 0 && r.tx == nil {
 		return nil
 	}
 	if r.tx == nil {
@@ -596,19 +716,10 @@ func (r *runner) commit(ctx context.Context, st *connectorpb.StateCheckpoint) er
 	}
 	tx := r.tx
 	r.tx = nil
-	if st != nil {
-		state := domain.StreamState{SourceID: r.src.ID, Stream: st.GetStream(), State: st.GetStateJson(), UpdatedAt: time.Now().UTC()}
-		err := tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "source_id"}, {Name: "stream"}},
-			DoUpdates: clause.AssignmentColumns([]string{"state", "updated_at"}),
-		}).Create(&state).Error
-		if err != nil {
-			tx.Rollback()
-			return fmt.Errorf("save checkpoint of %s: %w", st.GetStream(), err)
-		}
-		r.stream(st.GetStream())
-	}
-	if err := r.saveCounts(tx); err != nil {
+	states := r.states
+	r.states = map[string]*connectorpb.StateCheckpoint{}
+	r.sinceCommit = 0
+	if err := r.commitBatch(tx, states); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -618,22 +729,43 @@ func (r *runner) commit(ctx context.Context, st *connectorpb.StateCheckpoint) er
 	if err := r.analyze(ctx); err != nil {
 		return err
 	}
-	if r.OnProgress != nil && st != nil {
-		s := r.streams[st.GetStream()]
-		r.OnProgress(Progress{RunID: r.run.ID, Stream: st.GetStream(), Read: s.RecordsRead, Committed: true, Pid: r.pid})
+	if r.OnProgress != nil {
+		for name := range states {
+			s := r.streams[name]
+			r.OnProgress(Progress{RunID: r.run.ID, Stream: name, Read: s.RecordsRead, Committed: true, Pid: r.pid})
+		}
 	}
 	return nil
+}
+
+// commitBatch stores, in the transaction about to commit the records
+// written since the last commit, the checkpoints that cover them and the
+// run's counts.
+func (r *runner) commitBatch(tx *gorm.DB, states map[string]*connectorpb.StateCheckpoint) error {
+	now := time.Now().UTC()
+	for _, st := range states {
+		state := domain.StreamState{SourceID: r.src.ID, Stream: st.GetStream(), State: st.GetStateJson(), UpdatedAt: now}
+		err := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "source_id"}, {Name: "stream"}},
+			DoUpdates: clause.AssignmentColumns([]string{"state", "updated_at"}),
+		}).Create(&state).Error
+		if err != nil {
+			return fmt.Errorf("save checkpoint of %s: %w", st.GetStream(), err)
+		}
+	}
+	return r.saveCounts(tx, false)
 }
 
 // firstAnalyze is the number of rows of an entity type a run stores before
 // it first analyzes the type's tables.
 const firstAnalyze = 1000
 
-// analyze refreshes the planner's statistics of the tables this run has
-// grown, each time their rows stored doubles. A bulk load into empty
-// tables otherwise leaves the planner costing the lookups of every later
-// batch for a table of a few rows, and it picks scans that make the run
-// quadratic; autovacuum may be slow to notice, or off.
+// analyze refreshes the planner's statistics of the identity tables this
+// run has grown, and of external_refs, each time their rows stored
+// doubles. A bulk load into empty tables otherwise leaves the planner
+// costing the lookups of every later batch for a table of a few rows, and
+// it picks scans that make the run quadratic; autovacuum may be slow to
+// notice, or off.
 func (r *runner) analyze(ctx context.Context) error {
 	for entity, n := range r.stored {
 		at := r.analyzeAt[entity]
@@ -645,14 +777,14 @@ func (r *runner) analyze(ctx context.Context) error {
 		}
 		r.analyzeAt[entity] = 2 * n
 		tbl, ok := tables[entity]
-		if !ok {
+		if !ok || !tbl.identity {
+			// The run looks up identities, by their refs and keys, batch
+			// after batch; the other tables it only writes, through
+			// their unique keys, whatever their statistics, and
+			// autovacuum analyzes them as they grow.
 			continue
 		}
-		stmt := "ANALYZE " + tbl.name
-		if tbl.identity {
-			stmt += ", external_refs"
-		}
-		if err := r.DB.WithContext(ctx).Exec(stmt).Error; err != nil {
+		if err := r.DB.WithContext(ctx).Exec("ANALYZE " + tbl.name + ", external_refs").Error; err != nil {
 			return fmt.Errorf("analyze %s: %w", tbl.name, err)
 		}
 	}
@@ -660,18 +792,25 @@ func (r *runner) analyze(ctx context.Context) error {
 }
 
 func (r *runner) rollback() {
+	r.gathered, r.gatheredColumns, r.sinceCommit = nil, nil, 0
+	clear(r.states)
 	if r.tx != nil {
 		r.tx.Rollback()
 		r.tx = nil
 	}
 }
 
-func (r *runner) saveCounts(tx *gorm.DB) error {
+// saveCounts stores the run's counts and those of its streams: all of
+// them, or only those that changed since they were last saved.
+func (r *runner) saveCounts(tx *gorm.DB, all bool) error {
 	err := tx.Model(r.run).Select("records_read", "records_written", "records_deleted", "records_deferred", "records_rejected").Updates(r.run).Error
 	if err != nil {
 		return fmt.Errorf("save run counts: %w", err)
 	}
-	for _, s := range r.streams {
+	for name, s := range r.streams {
+		if !all && !r.unsaved[name] {
+			continue
+		}
 		err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "run_id"}, {Name: "stream"}},
 			DoUpdates: clause.AssignmentColumns([]string{"records_read", "records_written", "records_deleted", "records_deferred", "records_rejected", "finished_at"}),
@@ -680,6 +819,7 @@ func (r *runner) saveCounts(tx *gorm.DB) error {
 			return fmt.Errorf("save stream counts: %w", err)
 		}
 	}
+	clear(r.unsaved)
 	return nil
 }
 
@@ -741,7 +881,7 @@ func (r *runner) retryDeferred(ctx context.Context) error {
 			s.RecordsRejected += int64(len(out.rejected))
 			r.run.RecordsRejected += int64(len(out.rejected))
 		}
-		return r.saveCounts(tx)
+		return r.saveCounts(tx, true)
 	})
 }
 
@@ -794,7 +934,7 @@ func (r *runner) finish(runErr error) error {
 		if err := tx.Model(r.run).Select("status", "error", "finished_at", "paused_until").Updates(r.run).Error; err != nil {
 			return fmt.Errorf("sync: finish run: %w", err)
 		}
-		if err := r.saveCounts(tx); err != nil {
+		if err := r.saveCounts(tx, true); err != nil {
 			return fmt.Errorf("sync: finish run: %w", err)
 		}
 		if len(r.issues) == 0 {

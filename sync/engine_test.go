@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"syscall"
 	"testing"
 	"time"
@@ -142,40 +143,48 @@ func TestRunStoresRecordsAndIsIdempotent(t *testing.T) {
 	require.Equal(t, first, f.snapshot(t))
 }
 
+// TestKilledPluginResumesToTheSameData kills the plugin mid-run, whether
+// the run commits every checkpoint or gathers records between commits.
 func TestKilledPluginResumesToTheSameData(t *testing.T) {
-	ctx := context.Background()
-	cfg := map[string]any{"accounts": 3000, "checkpoint_every": 20, "orphans": 2}
+	for _, commitEvery := range []int{0, 100} {
+		t.Run(fmt.Sprintf("commit every %d", commitEvery), func(t *testing.T) {
+			ctx := context.Background()
+			cfg := map[string]any{"accounts": 3000, "checkpoint_every": 20, "orphans": 2}
 
-	clean := newFixture(t, host.Options{})
-	_, err := clean.engine.Run(ctx, clean.source(t, "testkit", "kit", cfg), "test")
-	require.NoError(t, err)
-	want := clean.snapshot(t)
+			clean := newFixture(t, host.Options{})
+			clean.engine.CommitEvery = commitEvery
+			_, err := clean.engine.Run(ctx, clean.source(t, "testkit", "kit", cfg), "test")
+			require.NoError(t, err)
+			want := clean.snapshot(t)
 
-	f := newFixture(t, host.Options{})
-	src := f.source(t, "testkit", "kit", cfg)
-	commits := 0
-	f.engine.OnProgress = func(p sync.Progress) {
-		if !p.Committed {
-			return
-		}
-		commits++
-		if commits == 3 {
-			// The plugin dies while the next batch is in flight.
-			require.NoError(t, syscall.Kill(p.Pid, syscall.SIGKILL))
-		}
+			f := newFixture(t, host.Options{})
+			f.engine.CommitEvery = commitEvery
+			src := f.source(t, "testkit", "kit", cfg)
+			commits := 0
+			f.engine.OnProgress = func(p sync.Progress) {
+				if !p.Committed {
+					return
+				}
+				commits++
+				if commits == 3 {
+					// The plugin dies while the next batch is in flight.
+					require.NoError(t, syscall.Kill(p.Pid, syscall.SIGKILL))
+				}
+			}
+			run, err := f.engine.Run(ctx, src, "test")
+			require.ErrorIs(t, err, sync.ErrRunFailed)
+			require.Equal(t, domain.RunFailed, run.Status)
+			require.Contains(t, run.Error, "crashed")
+			committed := f.requireCheckpointCoversData(t)
+			require.Less(t, committed, int64(3000))
+
+			f.engine.OnProgress = nil
+			run, err = f.engine.Run(ctx, src, "test")
+			require.NoError(t, err)
+			require.Equal(t, domain.RunSucceeded, run.Status)
+			require.Equal(t, want, f.snapshot(t))
+		})
 	}
-	run, err := f.engine.Run(ctx, src, "test")
-	require.ErrorIs(t, err, sync.ErrRunFailed)
-	require.Equal(t, domain.RunFailed, run.Status)
-	require.Contains(t, run.Error, "crashed")
-	committed := f.requireCheckpointCoversData(t)
-	require.Less(t, committed, int64(3000))
-
-	f.engine.OnProgress = nil
-	run, err = f.engine.Run(ctx, src, "test")
-	require.NoError(t, err)
-	require.Equal(t, domain.RunSucceeded, run.Status)
-	require.Equal(t, want, f.snapshot(t))
 }
 
 func TestCrashingPluginFailsTheRunWithItsStderr(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/domain/identity"
+	"github.com/pulseproject/pulse/store"
 )
 
 // identityConfig is what matching and precedence need to know about the
@@ -308,34 +309,39 @@ func (a *applier) keyCandidates(ctx context.Context, entity string, tbl table, c
 
 // storeLinks keeps the links of the batch's records, so that records of
 // other sources arriving later find them; a record's links are replaced by
-// those it now carries.
-func (a *applier) storeLinks(ctx context.Context, entity string, recs []converted) error {
+// those it now carries. Only the records of known external ids can have
+// links stored: links go with their ref, which this batch made for the
+// others.
+func (a *applier) storeLinks(ctx context.Context, entity string, recs []converted, known []string) error {
 	type link struct {
 		Ext     string `json:"ext"`
 		Kind    string `json:"kind"`
 		LinkExt string `json:"link_ext"`
 	}
 	links := []link{}
-	exts := make([]string, 0, len(recs))
 	for _, c := range recs {
-		exts = append(exts, c.rec.GetExternalId())
 		for _, l := range c.rec.GetLinks() {
 			if l.GetKind() != "" && l.GetExternalId() != "" {
 				links = append(links, link{c.rec.GetExternalId(), l.GetKind(), l.GetExternalId()})
 			}
 		}
 	}
+	if len(links) == 0 && len(known) == 0 {
+		return nil
+	}
 	param, err := jsonParam(links)
 	if err != nil {
 		return err
 	}
-	args := map[string]any{"links": param, "me": a.sourceID, "entity": entity, "exts": exts, "now": a.now}
-	err = a.tx.WithContext(ctx).Exec(`DELETE FROM identity_links l
+	args := map[string]any{"links": param, "me": a.sourceID, "entity": entity, "exts": known, "now": a.now}
+	if len(known) > 0 {
+		err = a.tx.WithContext(ctx).Exec(`DELETE FROM identity_links l
 		WHERE l.source_id = @me AND l.entity_type = @entity AND l.external_id IN @exts
 		  AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset(CAST(@links AS jsonb)) AS v(ext text, kind text, link_ext text)
 		                  WHERE v.ext = l.external_id AND v.kind = l.link_kind AND v.link_ext = l.link_external_id)`, args).Error
-	if err != nil {
-		return fmt.Errorf("sync: drop old %s links: %w", entity, err)
+		if err != nil {
+			return fmt.Errorf("sync: drop old %s links: %w", entity, err)
+		}
 	}
 	if len(links) == 0 {
 		return nil
@@ -446,17 +452,19 @@ func (a *applier) upsertClaimed(ctx context.Context, entity string, tbl table, r
 	claim := map[string]any{"source_id": a.sourceID, "kind": cfg.kind, "at": a.now}
 	rows := map[uuid.UUID]map[string]any{}
 	var order []uuid.UUID
-	type sentRow struct {
-		Ext  string         `json:"external_id"`
-		Sent map[string]any `json:"sent"`
-	}
-	sents := make([]sentRow, 0, len(recs))
+	var resent, resentValues []string
 	for _, c := range recs {
 		ext := c.rec.GetExternalId()
 		id := ids[ext]
 		values := fieldValues(c.row)
-		sents = append(sents, sentRow{ext, values})
 		before, known := sent[ext]
+		if known && !sameJSON(before, values) {
+			v, err := json.Marshal(values)
+			if err != nil {
+				return 0, fmt.Errorf("sync: encode sent %s values: %w", entity, err)
+			}
+			resent, resentValues = append(resent, ext), append(resentValues, string(v))
+		}
 		row, ok := rows[id]
 		if !ok {
 			row = map[string]any{"id": id, "claims": map[string]any{}}
@@ -519,16 +527,12 @@ func (a *applier) upsertClaimed(ctx context.Context, entity string, tbl table, r
 	if res.Error != nil {
 		return 0, fmt.Errorf("sync: upsert %s: %w", tbl.name, res.Error)
 	}
-	sentParam, err := jsonParam(sents)
-	if err != nil {
-		return 0, err
-	}
-	err = a.tx.WithContext(ctx).Exec(`UPDATE external_refs r SET sent = v.sent
-		FROM jsonb_to_recordset(CAST(@rows AS jsonb)) AS v(external_id text, sent jsonb)
-		WHERE r.source_id = @me AND r.entity_type = @entity AND r.external_id = v.external_id AND r.sent IS DISTINCT FROM v.sent`,
-		map[string]any{"rows": sentParam, "me": a.sourceID, "entity": entity}).Error
-	if err != nil {
-		return 0, fmt.Errorf("sync: remember sent %s values: %w", entity, err)
+	// A new ref was written with what it sent; a known one is rewritten
+	// only when that changed.
+	if len(resent) > 0 {
+		if err := store.SetSent(ctx, a.tx, a.sourceID, entity, resent, resentValues); err != nil {
+			return 0, fmt.Errorf("sync: %w", err)
+		}
 	}
 	return res.RowsAffected, nil
 }
@@ -566,27 +570,4 @@ func (a *applier) suggest(ctx context.Context, ids map[string]uuid.UUID, suggest
 		return fmt.Errorf("sync: store identity suggestions: %w", err)
 	}
 	return nil
-}
-
-// sentValues returns what this source's refs of entity with these
-// external ids last sent, by external id.
-func (a *applier) sentValues(ctx context.Context, entity string, extIDs []string) (map[string]map[string]any, error) {
-	var rows []struct {
-		ExternalID string
-		Sent       []byte
-	}
-	err := a.tx.WithContext(ctx).Raw(`SELECT external_id, sent FROM external_refs
-		WHERE source_id = ? AND entity_type = ? AND external_id IN ?`, a.sourceID, entity, extIDs).Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("sync: read sent %s values: %w", entity, err)
-	}
-	out := make(map[string]map[string]any, len(rows))
-	for _, r := range rows {
-		m := map[string]any{}
-		if err := json.Unmarshal(r.Sent, &m); err != nil {
-			return nil, fmt.Errorf("sync: read sent %s values: %w", entity, err)
-		}
-		out[r.ExternalID] = m
-	}
-	return out, nil
 }
