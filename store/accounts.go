@@ -22,15 +22,13 @@ type Store struct {
 	db *gorm.DB
 	// books are the revenue books kept between reports.
 	books *books
-	// logs keeps the account log between reports.
-	logs *accountLogs
 	// estimate is the workspace's size as the API prices reports by it.
 	estimate *accountEstimate
 }
 
 // New returns a Store reading db.
 func New(db *gorm.DB) *Store {
-	return &Store{db: db, books: &books{}, logs: &accountLogs{}, estimate: &accountEstimate{}}
+	return &Store{db: db, books: &books{}, estimate: &accountEstimate{}}
 }
 
 // sqlText is a statement being built, with its arguments in order.

@@ -63,15 +63,11 @@ func (a apiSyncs) Start(_ context.Context, src *domain.Source, trigger string) (
 
 var _ graph.SyncRunner = apiSyncs{}
 
-// warmReports keeps what the reports read ready: it builds the account
-// log at once, and whenever a sync run of any Pulse process on the
-// database ends, it patches the log and builds the revenue books anew, so
-// that the first report after a sync does not wait for them.
+// warmReports keeps what the reports read ready: whenever a sync run of
+// any Pulse process on the database ends, it builds the revenue books
+// anew, so that the first report after a sync does not wait for them.
 // Notifications that arrive meanwhile are taken together.
 func warmReports(ctx context.Context, e *env, st *store.Store) {
-	if err := st.WarmAccountLog(ctx); err != nil && ctx.Err() == nil {
-		e.logger.Warn("account log: not built ahead", "err", err)
-	}
 	if e.listener == nil {
 		return
 	}
@@ -93,9 +89,6 @@ func warmReports(ctx context.Context, e *env, st *store.Store) {
 			default:
 				drained = true
 			}
-		}
-		if err := st.WarmAccountLog(ctx); err != nil && ctx.Err() == nil {
-			e.logger.Warn("account log: warm after sync", "err", err)
 		}
 		built, err := st.WarmRevenueBooks(ctx)
 		e.metrics.BooksWarmed(built)
