@@ -106,9 +106,13 @@ func (s *Store) CoverageReport(ctx context.Context, q engagement.CoverageQuery) 
 	var last *time.Time
 	var sql params
 	teamArg := sql.add(q.Team)
-	ownerCond := ""
+	// One owner's book is summed account by account, a probe of each
+	// account's activities; every book, from the period's range of
+	// activities_live_time.
+	ownerCond, restrict := "", ""
 	if q.OwnerID != nil {
 		ownerCond = " AND m.person_id = " + sql.add(*q.OwnerID)
+		restrict = " AND x.account_id IN (SELECT account_id FROM book)"
 	}
 	err := s.withConn(ctx, func(pc *pgx.Conn) error {
 		return scanRows(ctx, pc, `WITH book AS MATERIALIZED (
@@ -123,8 +127,7 @@ func (s *Store) CoverageReport(ctx context.Context, q engagement.CoverageQuery) 
 					count(*) FILTER (WHERE x.team = `+teamArg+` AND x.kind = ANY(`+sql.add(engagement.TouchKinds)+`)) AS touches,
 					max(x.occurred_at) FILTER (WHERE x.team = `+teamArg+` AND x.kind = ANY(`+sql.add(engagement.TouchKinds)+`)) AS last
 				FROM activities x
-				WHERE x.deleted_at IS NULL AND x.occurred_at >= `+sql.add(from)+` AND x.occurred_at < `+sql.add(to)+`
-					AND x.account_id IN (SELECT account_id FROM book)
+				WHERE x.deleted_at IS NULL AND x.occurred_at >= `+sql.add(from)+` AND x.occurred_at < `+sql.add(to)+restrict+`
 				GROUP BY x.account_id)
 			SELECT b.owner_id, a.id, a.name, a.tier, COALESCE(w.seconds, 0), COALESCE(w.team_seconds, 0), COALESCE(w.touches, 0), w.last
 			FROM book b JOIN accounts a ON a.id = b.account_id
@@ -285,18 +288,18 @@ func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery)
 	}
 	err := concurrently(ctx, func(ctx context.Context) error {
 		// Each won deal of kind new whose window has ended, with its
-		// account's first onboarding touch since its close: a probe of
-		// activities_account_team_time.
+		// account's first onboarding touch since its close: the deals
+		// joined to the onboarding touches, a range of
+		// activities_live_team_time.
 		var id, account [16]byte
 		var closed time.Time
 		var first *time.Time
-		return read(ctx, "won deals", `SELECT d.id, d.account_id, d.closed_at, f.at
+		return read(ctx, "won deals", `SELECT d.id, d.account_id, d.closed_at, min(x.occurred_at)
 			FROM deals d JOIN accounts a ON a.id = d.account_id AND a.deleted_at IS NULL
-			LEFT JOIN LATERAL (SELECT x.occurred_at AS at FROM activities x
-				WHERE x.account_id = d.account_id AND x.team = 'onboarding' AND x.deleted_at IS NULL AND x.kind = ANY($3)
-					AND x.occurred_at >= d.closed_at AND x.occurred_at < $1
-				ORDER BY x.occurred_at LIMIT 1) f ON true
-			WHERE d.deleted_at IS NULL AND d.status = 'won' AND d.kind = 'new' AND d.closed_at <= $2`,
+			LEFT JOIN activities x ON x.account_id = d.account_id AND x.team = 'onboarding' AND x.deleted_at IS NULL
+				AND x.kind = ANY($3) AND x.occurred_at >= d.closed_at AND x.occurred_at < $1
+			WHERE d.deleted_at IS NULL AND d.status = 'won' AND d.kind = 'new' AND d.closed_at <= $2
+			GROUP BY d.id, d.account_id, d.closed_at`,
 			[]any{q.AsOf, q.JudgedUntil(), engagement.TouchKinds}, []any{&id, &account, &closed, &first}, func() {
 				if _, gap := q.OnboardingGapOf(closed, first); gap {
 					var at *time.Time
@@ -310,7 +313,9 @@ func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery)
 		// Each active customer with what dates its hand-off: its first
 		// subscription item's start, its latest won deal of kind new,
 		// and, when it has CS owners, its latest onboarding touch and
-		// their latest touch, each a probe of an index of activities.
+		// their latest touch before asOf. Those come from
+		// account_latest_touches; only an account touched since asOf
+		// probes its activities.
 		var account [16]byte
 		var owners []uuid.UUID
 		var c engagement.CustomerHandoff
@@ -329,17 +334,26 @@ func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery)
 				SELECT d.account_id, max(d.closed_at) AS won_at
 				FROM deals d
 				WHERE d.deleted_at IS NULL AND d.status = 'won' AND d.kind = 'new' AND d.closed_at <= $1
-				GROUP BY d.account_id)
-			SELECT c.account_id, c.first_start, o.owners, w.won_at, ob.at, ow.at
+				GROUP BY d.account_id),
+			latest AS (
+				SELECT o.account_id, max(l.occurred_at) FILTER (WHERE l.team = 'onboarding') AS onboarding,
+					max(l.occurred_at) FILTER (WHERE l.person_id = ANY(o.owners)) AS owner
+				FROM owners o JOIN account_latest_touches l ON l.account_id = o.account_id
+				WHERE l.team = ANY($2) AND l.kind = ANY($3)
+				GROUP BY o.account_id)
+			SELECT c.account_id, c.first_start, o.owners, w.won_at,
+				CASE WHEN lt.onboarding < $1 THEN lt.onboarding ELSE ob.at END,
+				CASE WHEN lt.owner < $1 THEN lt.owner ELSE ow.at END
 			FROM customers c
 			LEFT JOIN owners o ON o.account_id = c.account_id
 			LEFT JOIN won w ON w.account_id = c.account_id
+			LEFT JOIN latest lt ON lt.account_id = c.account_id
 			LEFT JOIN LATERAL (SELECT x.occurred_at AS at FROM activities x
-				WHERE o.owners IS NOT NULL AND x.account_id = c.account_id AND x.team = 'onboarding' AND x.deleted_at IS NULL
+				WHERE lt.onboarding >= $1 AND x.account_id = c.account_id AND x.team = 'onboarding' AND x.deleted_at IS NULL
 					AND x.kind = ANY($3) AND x.occurred_at < $1
 				ORDER BY x.occurred_at DESC LIMIT 1) ob ON true
 			LEFT JOIN LATERAL (SELECT x.occurred_at AS at FROM activities x
-				WHERE o.owners IS NOT NULL AND x.account_id = c.account_id AND x.person_id = ANY(o.owners) AND x.deleted_at IS NULL
+				WHERE lt.owner >= $1 AND x.account_id = c.account_id AND x.person_id = ANY(o.owners) AND x.deleted_at IS NULL
 					AND x.team = ANY($2) AND x.kind = ANY($3) AND x.occurred_at < $1
 				ORDER BY x.occurred_at DESC LIMIT 1) ow ON true`,
 			[]any{q.AsOf, domain.Teams, engagement.TouchKinds},

@@ -251,7 +251,9 @@ func measureStatement(ts []target, env measureEnv, needs measureNeeds) (string, 
 		// The latest touch of each team a scorecard asks about, before
 		// the window, for the accounts it has none in; and, when any
 		// team's is asked, the latest of any team for the accounts no
-		// team touched in it.
+		// team touched in it. Each comes from account_latest_touches;
+		// only an account touched since its instant probes its
+		// activities.
 		var wanted []string
 		anyTeam := false
 		for team := range needs.lastTouchTeams {
@@ -263,20 +265,31 @@ func measureStatement(ts []target, env measureEnv, needs measureNeeds) (string, 
 		}
 		slices.Sort(wanted)
 		parts := []string{"SELECT account_id, team, touches30, touches90, seconds30, seconds90, last, outbound FROM win"}
+		if len(wanted) > 0 || anyTeam {
+			b.WriteString(`, rolled AS (SELECT s.account_id, s.as_of, l.team, max(l.occurred_at) AS at
+				FROM sel s JOIN account_latest_touches l ON l.account_id = s.account_id
+				WHERE l.team = ANY(` + teams + `) AND l.kind = ANY(` + kinds + `)
+				GROUP BY s.account_id, s.as_of, l.team)`)
+		}
 		if len(wanted) > 0 {
-			parts = append(parts, `SELECT s.account_id, w.team, 0, 0, 0, 0, l.at, 0
-				FROM sel s CROSS JOIN unnest(`+p.add(wanted)+`::text[]) AS w(team)
-				CROSS JOIN LATERAL (SELECT x.occurred_at AS at FROM activities x
-					WHERE x.account_id = s.account_id AND x.team = w.team AND `+touch+` AND x.occurred_at < s.as_of - `+long+`
-					ORDER BY x.occurred_at DESC LIMIT 1) l
-				WHERE NOT EXISTS (SELECT FROM win WHERE win.account_id = s.account_id AND win.team = w.team)`)
+			parts = append(parts, `SELECT r.account_id, r.team, 0, 0, 0, 0, CASE WHEN r.at < r.as_of THEN r.at ELSE p.at END, 0
+				FROM rolled r
+				LEFT JOIN LATERAL (SELECT x.occurred_at AS at FROM activities x
+					WHERE r.at >= r.as_of AND x.account_id = r.account_id AND x.team = r.team AND `+touch+`
+						AND x.occurred_at < r.as_of - `+long+`
+					ORDER BY x.occurred_at DESC LIMIT 1) p ON true
+				WHERE r.team = ANY(`+p.add(wanted)+`::text[]) AND (r.at < r.as_of OR p.at IS NOT NULL)
+					AND NOT EXISTS (SELECT FROM win WHERE win.account_id = r.account_id AND win.team = r.team)`)
 		}
 		if anyTeam {
-			parts = append(parts, `SELECT s.account_id, l.team, 0, 0, 0, 0, l.at, 0
-				FROM sel s CROSS JOIN LATERAL (SELECT x.team, x.occurred_at AS at FROM activities x
-					WHERE x.account_id = s.account_id AND `+touch+` AND x.occurred_at < s.as_of - `+long+`
-					ORDER BY x.occurred_at DESC, x.id DESC LIMIT 1) l
-				WHERE NOT EXISTS (SELECT FROM win WHERE win.account_id = s.account_id)`)
+			parts = append(parts, `SELECT r.account_id, CASE WHEN r.at < r.as_of THEN r.team ELSE p.team END, 0, 0, 0, 0,
+					CASE WHEN r.at < r.as_of THEN r.at ELSE p.at END, 0
+				FROM (SELECT DISTINCT ON (account_id) * FROM rolled ORDER BY account_id, at DESC, team) r
+				LEFT JOIN LATERAL (SELECT x.team, x.occurred_at AS at FROM activities x
+					WHERE r.at >= r.as_of AND x.account_id = r.account_id AND `+touch+` AND x.occurred_at < r.as_of - `+long+`
+					ORDER BY x.occurred_at DESC, x.id DESC LIMIT 1) p ON true
+				WHERE (r.at < r.as_of OR p.at IS NOT NULL)
+					AND NOT EXISTS (SELECT FROM win WHERE win.account_id = r.account_id)`)
 		}
 		b.WriteString(`, touches AS (SELECT account_id, array_agg(team ORDER BY team) AS teams,
 				array_agg(touches30 ORDER BY team) AS touches30, array_agg(touches90 ORDER BY team) AS touches90,
