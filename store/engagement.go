@@ -259,10 +259,11 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
-// HandoffGapReport answers handoffGaps(asOf, days). Three statements,
-// each a scan or two, read the won deals, the active customers and the CS
-// owners; the touches come from the account log, and the rest is joined
-// here.
+// HandoffGapReport answers handoffGaps(asOf, days). Two statements, run
+// at once, read the judged won deals with their first onboarding touch
+// since their close, and the active customers with what dates their
+// hand-off; domain/engagement judges each row as it arrives, and only the
+// gaps are kept and loaded.
 func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery) (*engagement.Handoff, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err

@@ -189,8 +189,9 @@ func median(xs []float64) *float64 {
 }
 
 // sharedInstantMin is the number of targets sharing an instant from which
-// their window is read by time rather than account by account.
-const sharedInstantMin = 2000
+// their window is read by time rather than account by account; a
+// variable so that tests measure both ways.
+var sharedInstantMin = 2000
 
 // params numbers a statement's parameters.
 type params []any
@@ -227,26 +228,37 @@ func measureStatement(ts []target, env measureEnv, needs measureNeeds) (string, 
 	cols := []string{"NULL::text[]", "NULL::bigint[]", "NULL::bigint[]", "NULL::bigint[]", "NULL::bigint[]", "NULL::timestamptz[]"}
 	var joins []string
 	if wantTouches {
-		// Each team's touches of the long window.
-		windowOf := func(from string) string {
-			return `SELECT s.account_id, x.team, count(*) AS touches90, sum(x.duration_seconds) AS seconds90, max(x.occurred_at) AS last,
-				count(*) FILTER (WHERE x.occurred_at >= s.as_of - ` + short + `) AS touches30,
-				COALESCE(sum(x.duration_seconds) FILTER (WHERE x.occurred_at >= s.as_of - ` + short + `), 0) AS seconds30,
+		// Each team's touches of the long window before asOf, of the
+		// activities x.
+		sums := func(asOf string) string {
+			return `count(*) AS touches90, sum(x.duration_seconds) AS seconds90, max(x.occurred_at) AS last,
+				count(*) FILTER (WHERE x.occurred_at >= ` + asOf + ` - ` + short + `) AS touches30,
+				COALESCE(sum(x.duration_seconds) FILTER (WHERE x.occurred_at >= ` + asOf + ` - ` + short + `), 0) AS seconds30,
 				count(*) FILTER (WHERE x.direction = 'outbound' AND x.contact_id IS NOT NULL
-					AND x.occurred_at >= s.as_of - ` + pressure + `) AS outbound
-			FROM ` + from + `
-			GROUP BY s.account_id, x.team`
+					AND x.occurred_at >= ` + asOf + ` - ` + pressure + `) AS outbound`
 		}
-		perAccount := `sel s JOIN activities x ON x.account_id = s.account_id
-				WHERE ` + touch + ` AND x.occurred_at >= s.as_of - ` + long + ` AND x.occurred_at < s.as_of`
+		// Targets apart are probed each on its own index.
+		probed := func(sel string) string {
+			return `SELECT s.account_id, w.* FROM ` + sel + ` s CROSS JOIN LATERAL (
+				SELECT x.team, ` + sums("s.as_of") + `
+				FROM activities x
+				WHERE x.account_id = s.account_id AND ` + touch + ` AND x.occurred_at >= s.as_of - ` + long + ` AND x.occurred_at < s.as_of
+				GROUP BY x.team) w`
+		}
 		if count[shared] >= sharedInstantMin {
-			at := p.add(shared)
-			b.WriteString(`, win AS (` + windowOf(`sel s JOIN activities x ON x.account_id = s.account_id
-				WHERE s.as_of = `+at+` AND `+touch+` AND x.occurred_at >= `+at+`::timestamptz - `+long+` AND x.occurred_at < `+at) + `
-				UNION ALL ` + windowOf(`(SELECT * FROM sel WHERE as_of <> `+at+`) s JOIN activities x ON x.account_id = s.account_id
-				WHERE `+touch+` AND x.occurred_at >= s.as_of - `+long+` AND x.occurred_at < s.as_of`) + `)`)
+			// The window of the shared instant is summed for every
+			// account, a range of activities_live_time read without the
+			// rows, and joined to the targets.
+			at := p.add(shared) + "::timestamptz"
+			b.WriteString(`, win AS (SELECT s.account_id, w.team, w.touches90, w.seconds90, w.last, w.touches30, w.seconds30, w.outbound
+				FROM sel s JOIN (SELECT x.account_id, x.team, ` + sums(at) + `
+					FROM activities x
+					WHERE ` + touch + ` AND x.occurred_at >= ` + at + ` - ` + long + ` AND x.occurred_at < ` + at + `
+					GROUP BY x.account_id, x.team) w ON w.account_id = s.account_id
+				WHERE s.as_of = ` + at + `
+				UNION ALL ` + probed(`(SELECT * FROM sel WHERE as_of <> `+at+`)`) + `)`)
 		} else {
-			b.WriteString(`, win AS (` + windowOf(perAccount) + `)`)
+			b.WriteString(`, win AS (` + probed("sel") + `)`)
 		}
 		// The latest touch of each team a scorecard asks about, before
 		// the window, for the accounts it has none in; and, when any

@@ -37,8 +37,8 @@ type env struct {
 	sources *sources.Service
 	engine  *sync.Engine
 	// store is the one store of the process, so that the API, the sync
-	// feed and the rescoring after syncs share the revenue books and the
-	// account log it keeps.
+	// feed and the rescoring after syncs share the revenue books it
+	// keeps.
 	store  *store.Store
 	logger *slog.Logger
 	// url is the database's, for the events Listener's own connection.
