@@ -337,11 +337,15 @@ func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery)
 				WHERE d.deleted_at IS NULL AND d.status = 'won' AND d.kind = 'new' AND d.closed_at <= $1
 				GROUP BY d.account_id),
 			latest AS (
-				SELECT o.account_id, max(l.occurred_at) FILTER (WHERE l.team = 'onboarding') AS onboarding,
-					max(l.occurred_at) FILTER (WHERE l.person_id = ANY(o.owners)) AS owner
-				FROM owners o JOIN account_latest_touches l ON l.account_id = o.account_id
-				WHERE l.team = ANY($2) AND l.kind = ANY($3)
-				GROUP BY o.account_id)
+				SELECT account_id, max(occurred_at) FILTER (WHERE NOT owner) AS onboarding, max(occurred_at) FILTER (WHERE owner) AS owner
+				FROM (SELECT l.account_id, l.occurred_at, false AS owner FROM account_latest_touches l
+						WHERE l.team = 'onboarding' AND l.kind = ANY($3)
+					UNION ALL
+					SELECT l.account_id, l.occurred_at, true FROM account_latest_touches l
+						JOIN account_team m ON m.account_id = l.account_id AND m.person_id = l.person_id AND m.role = 'cs' AND m.deleted_at IS NULL
+						JOIN people p ON p.id = m.person_id AND p.deleted_at IS NULL
+						WHERE l.team = ANY($2) AND l.kind = ANY($3)) t
+				GROUP BY account_id)
 			SELECT c.account_id, c.first_start, o.owners, w.won_at,
 				CASE WHEN lt.onboarding < $1 THEN lt.onboarding ELSE ob.at END,
 				CASE WHEN lt.owner < $1 THEN lt.owner ELSE ow.at END
