@@ -303,10 +303,12 @@ func measureStatement(ts []target, env measureEnv, needs measureNeeds) (string, 
 				WHERE (r.at < r.as_of OR p.at IS NOT NULL)
 					AND NOT EXISTS (SELECT FROM win WHERE win.account_id = r.account_id)`)
 		}
-		b.WriteString(`, touches AS (SELECT account_id, array_agg(team ORDER BY team) AS teams,
-				array_agg(touches30 ORDER BY team) AS touches30, array_agg(touches90 ORDER BY team) AS touches90,
-				array_agg(seconds30 ORDER BY team) AS seconds30, array_agg(seconds90 ORDER BY team) AS seconds90,
-				array_agg(last ORDER BY team) AS last, sum(outbound) AS outbound
+		// The arrays of a group take its rows in one order, whichever:
+		// their elements pair up.
+		b.WriteString(`, touches AS (SELECT account_id, array_agg(team) AS teams,
+				array_agg(touches30) AS touches30, array_agg(touches90) AS touches90,
+				array_agg(seconds30) AS seconds30, array_agg(seconds90) AS seconds90,
+				array_agg(last) AS last, sum(outbound) AS outbound
 			FROM (SELECT account_id, team, sum(touches30)::bigint AS touches30, sum(touches90)::bigint AS touches90,
 					sum(seconds30)::bigint AS seconds30, sum(seconds90)::bigint AS seconds90, max(last) AS last, sum(outbound) AS outbound
 				FROM (` + strings.Join(parts, " UNION ALL ") + `) u GROUP BY account_id, team) t
