@@ -51,8 +51,8 @@ func BenchmarkReports(b *testing.B) {
 	// The revenue reports keep the book they answer from until a sync
 	// changes its data: the first report after a change builds it anew.
 	// A statement that changes nothing still counts as a change. The
-	// engagement reports and the back-test read the account log, which a
-	// sync's writes make re-read the accounts they touched: here 1,000
+	// engagement reports and the back-test read the tables, whose
+	// triggers keep account_latest_touches as a sync writes: here 1,000
 	// accounts' activities, rewritten unchanged.
 	db, err := store.Open(context.Background(), os.Getenv(benchDB))
 	if err != nil {

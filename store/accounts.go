@@ -20,15 +20,13 @@ import (
 // rows; every query honours its context.
 type Store struct {
 	db *gorm.DB
-	// logs keeps the account log between reports.
-	logs *accountLogs
 	// estimate is the workspace's size as the API prices reports by it.
 	estimate *accountEstimate
 }
 
 // New returns a Store reading db.
 func New(db *gorm.DB) *Store {
-	return &Store{db: db, logs: &accountLogs{}, estimate: &accountEstimate{}}
+	return &Store{db: db, estimate: &accountEstimate{}}
 }
 
 // sqlText is a statement being built, with its arguments in order.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -96,70 +95,58 @@ func (s *Store) CoverageReport(ctx context.Context, q engagement.CoverageQuery) 
 		}
 	}
 	from, to := q.Period()
-	args := map[string]any{"team": q.Team}
-	owner := ""
-	if q.OwnerID != nil {
-		owner = " AND m.person_id = @owner"
-		args["owner"] = *q.OwnerID
-	}
-	// The book is tens of thousands of accounts. Its rows, only what orders
-	// and groups them, are read without gorm's reflection, beside the
-	// account log their window is counted from. The API loads the
-	// accounts asked for.
+	// The book is tens of thousands of accounts. Its rows, only what
+	// orders and groups them, are read without gorm's reflection, each
+	// with its account's activities of the period summed in the same
+	// statement. The API loads the accounts asked for.
 	var entries []engagement.BookEntry
 	var ownerIDs []uuid.UUID
-	var log *accountLog
-	err := concurrently(ctx, func(ctx context.Context) error {
-		var err error
-		log, err = s.accountLog(ctx)
-		return err
-	}, func(ctx context.Context) error {
-		rows, err := s.db.WithContext(ctx).Raw(`SELECT b.owner_id, a.id, a.name, a.tier
-			FROM (SELECT DISTINCT m.person_id AS owner_id, m.account_id
+	seen := map[uuid.UUID]bool{}
+	var e engagement.BookEntry
+	var last *time.Time
+	var sql params
+	teamArg := sql.add(q.Team)
+	// One owner's book is summed account by account, a probe of each
+	// account's activities; every book, from the period's range of
+	// activities_live_time.
+	ownerCond, restrict := "", ""
+	if q.OwnerID != nil {
+		ownerCond = " AND m.person_id = " + sql.add(*q.OwnerID)
+		restrict = " AND x.account_id IN (SELECT account_id FROM book)"
+	}
+	err := s.withConn(ctx, func(pc *pgx.Conn) error {
+		return scanRows(ctx, pc, `WITH book AS MATERIALIZED (
+				SELECT DISTINCT m.person_id AS owner_id, m.account_id
 				FROM account_team m
 				JOIN people p ON p.id = m.person_id AND p.deleted_at IS NULL
-				WHERE m.deleted_at IS NULL AND m.role = @team`+owner+`) b
-			JOIN accounts a ON a.id = b.account_id AND a.deleted_at IS NULL AND a.lifecycle <> 'churned'`, args).Rows()
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		seen := map[uuid.UUID]bool{}
-		for rows.Next() {
-			var e engagement.BookEntry
-			if err := rows.Scan(&e.OwnerID, &e.Account.ID, &e.Account.Name, &e.Account.Tier); err != nil {
-				return err
-			}
-			entries = append(entries, e)
-			if !seen[e.OwnerID] {
-				seen[e.OwnerID] = true
-				ownerIDs = append(ownerIDs, e.OwnerID)
-			}
-		}
-		return rows.Err()
+				JOIN accounts a ON a.id = m.account_id AND a.deleted_at IS NULL AND a.lifecycle <> 'churned'
+				WHERE m.deleted_at IS NULL AND m.role = `+teamArg+ownerCond+`),
+			spent AS (
+				SELECT x.account_id, sum(x.duration_seconds)::bigint AS seconds,
+					COALESCE(sum(x.duration_seconds) FILTER (WHERE x.team = `+teamArg+`), 0)::bigint AS team_seconds,
+					count(*) FILTER (WHERE x.team = `+teamArg+` AND x.kind = ANY(`+sql.add(engagement.TouchKinds)+`)) AS touches,
+					max(x.occurred_at) FILTER (WHERE x.team = `+teamArg+` AND x.kind = ANY(`+sql.add(engagement.TouchKinds)+`)) AS last
+				FROM activities x
+				WHERE x.deleted_at IS NULL AND x.occurred_at >= `+sql.add(from)+` AND x.occurred_at < `+sql.add(to)+restrict+`
+				GROUP BY x.account_id)
+			SELECT b.owner_id, a.id, a.name, a.tier, COALESCE(w.seconds, 0), COALESCE(w.team_seconds, 0), COALESCE(w.touches, 0), w.last
+			FROM book b JOIN accounts a ON a.id = b.account_id
+			LEFT JOIN spent w ON w.account_id = b.account_id`, sql,
+			[]any{&e.OwnerID, &e.Account.ID, &e.Account.Name, &e.Account.Tier, &e.TimeSpentSeconds, &e.TeamTimeSpentSeconds, &e.Touches, &last},
+			func() {
+				e.LastTouchAt = nil
+				if last != nil {
+					e.LastTouchAt = ptrTo(last.UTC())
+				}
+				entries = append(entries, e)
+				if !seen[e.OwnerID] {
+					seen[e.OwnerID] = true
+					ownerIDs = append(ownerIDs, e.OwnerID)
+				}
+			})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: coverage: %w", err)
-	}
-	team := teamIndex(q.Team)
-	start, end := micros(from), micros(to)
-	for i := range entries {
-		e := &entries[i]
-		es := log.entries(e.Account.ID, end)
-		for j := len(es) - 1; j >= 0 && es[j].at >= start; j-- {
-			x := es[j]
-			e.TimeSpentSeconds += x.seconds
-			if x.team != team {
-				continue
-			}
-			e.TeamTimeSpentSeconds += x.seconds
-			if x.touch {
-				if e.Touches == 0 {
-					e.LastTouchAt = ptrTo(time.UnixMicro(x.at).UTC())
-				}
-				e.Touches++
-			}
-		}
 	}
 	owners, err := s.People(ctx, ownerIDs)
 	if err != nil {
@@ -272,27 +259,27 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
-// HandoffGapReport answers handoffGaps(asOf, days). Three statements,
-// each a scan or two, read the won deals, the active customers and the CS
-// owners; the touches come from the account log, and the rest is joined
-// here.
+// HandoffGapReport answers handoffGaps(asOf, days). Two statements, run
+// at once, read the judged won deals with their first onboarding touch
+// since their close, and the active customers with what dates their
+// hand-off; domain/engagement judges each row as it arrives, and only the
+// gaps are kept and loaded.
 func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery) (*engagement.Handoff, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
 	grace := time.Duration(q.Days) * engagement.Day
-	var log *accountLog
-	type wonDeal struct {
+	type dealGap struct {
 		id, account uuid.UUID
 		closedAt    time.Time
+		first       *time.Time
 	}
-	var won []wonDeal
-	// firstStart is each active customer's first subscription item's
-	// start.
-	firstStart := map[uuid.UUID]time.Time{}
-	owners := map[uuid.UUID][]uuid.UUID{}
+	var dealGaps []dealGap
+	var unownedIDs []uuid.UUID
+	var csGaps []engagement.CSGap
+	var gapOwners [][]uuid.UUID
 	// Tens of thousands of rows each, read on pgx's own connections, ids
-	// as bytes.
+	// as bytes, and only the gaps kept.
 	read := func(ctx context.Context, what, sql string, args []any, dest []any, row func()) error {
 		err := s.withConn(ctx, func(pc *pgx.Conn) error { return scanRows(ctx, pc, sql, args, dest, row) })
 		if err != nil {
@@ -301,67 +288,94 @@ func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery)
 		return nil
 	}
 	err := concurrently(ctx, func(ctx context.Context) error {
-		var err error
-		log, err = s.accountLog(ctx)
-		return err
-	}, func(ctx context.Context) error {
+		// Each won deal of kind new whose window has ended, with its
+		// account's first onboarding touch since its close: the deals
+		// joined to the onboarding touches, a range of
+		// activities_live_team_time.
 		var id, account [16]byte
 		var closed time.Time
-		return read(ctx, "won deals", `SELECT d.id, d.account_id, d.closed_at
+		var first *time.Time
+		return read(ctx, "won deals", `SELECT d.id, d.account_id, d.closed_at, min(x.occurred_at)
 			FROM deals d JOIN accounts a ON a.id = d.account_id AND a.deleted_at IS NULL
-			WHERE d.deleted_at IS NULL AND d.status = 'won' AND d.kind = 'new' AND d.closed_at <= $1`,
-			[]any{q.AsOf}, []any{&id, &account, &closed}, func() { won = append(won, wonDeal{id, account, closed}) })
+			LEFT JOIN activities x ON x.account_id = d.account_id AND x.team = 'onboarding' AND x.deleted_at IS NULL
+				AND x.kind = ANY($3) AND x.occurred_at >= d.closed_at AND x.occurred_at < $1
+			WHERE d.deleted_at IS NULL AND d.status = 'won' AND d.kind = 'new' AND d.closed_at <= $2
+			GROUP BY d.id, d.account_id, d.closed_at`,
+			[]any{q.AsOf, q.JudgedUntil(), engagement.TouchKinds}, []any{&id, &account, &closed, &first}, func() {
+				if _, gap := q.OnboardingGapOf(closed, first); gap {
+					var at *time.Time
+					if first != nil {
+						at = ptrTo(first.UTC())
+					}
+					dealGaps = append(dealGaps, dealGap{id, account, closed, at})
+				}
+			})
 	}, func(ctx context.Context) error {
-		var id [16]byte
-		var start time.Time
-		return read(ctx, "customers", `SELECT i.account_id, min(i.starts_at)
-			FROM subscription_items i JOIN accounts a ON a.id = i.account_id AND a.deleted_at IS NULL
-			WHERE i.deleted_at IS NULL
-			GROUP BY i.account_id
-			HAVING bool_or(i.amount > 0 AND i.starts_at <= $1 AND (i.ends_at IS NULL OR i.ends_at > $1))`,
-			[]any{q.AsOf}, []any{&id, &start}, func() { firstStart[id] = start })
-	}, func(ctx context.Context) error {
-		var account, person [16]byte
-		return read(ctx, "CS owners", `SELECT DISTINCT m.account_id, m.person_id
-			FROM account_team m JOIN people p ON p.id = m.person_id AND p.deleted_at IS NULL
-			WHERE m.role = 'cs' AND m.deleted_at IS NULL`,
-			nil, []any{&account, &person}, func() { owners[account] = append(owners[account], person) })
+		// Each active customer with what dates its hand-off: its first
+		// subscription item's start, its latest won deal of kind new,
+		// and, when it has CS owners, its latest onboarding touch and
+		// their latest touch before asOf. Those come from
+		// account_latest_touches; only an account touched since asOf
+		// probes its activities.
+		var account [16]byte
+		var owners []uuid.UUID
+		var c engagement.CustomerHandoff
+		return read(ctx, "customers", `WITH customers AS (
+				SELECT i.account_id, min(i.starts_at) AS first_start
+				FROM subscription_items i JOIN accounts a ON a.id = i.account_id AND a.deleted_at IS NULL
+				WHERE i.deleted_at IS NULL
+				GROUP BY i.account_id
+				HAVING bool_or(i.amount > 0 AND i.starts_at <= $1 AND (i.ends_at IS NULL OR i.ends_at > $1))),
+			owners AS (
+				SELECT m.account_id, array_agg(DISTINCT m.person_id) AS owners
+				FROM account_team m JOIN people p ON p.id = m.person_id AND p.deleted_at IS NULL
+				WHERE m.role = 'cs' AND m.deleted_at IS NULL
+				GROUP BY m.account_id),
+			won AS (
+				SELECT d.account_id, max(d.closed_at) AS won_at
+				FROM deals d
+				WHERE d.deleted_at IS NULL AND d.status = 'won' AND d.kind = 'new' AND d.closed_at <= $1
+				GROUP BY d.account_id),
+			latest AS (
+				SELECT account_id, max(occurred_at) FILTER (WHERE NOT owner) AS onboarding, max(occurred_at) FILTER (WHERE owner) AS owner
+				FROM (SELECT l.account_id, l.occurred_at, false AS owner FROM account_latest_touches l
+						WHERE l.team = 'onboarding' AND l.kind = ANY($3)
+					UNION ALL
+					SELECT l.account_id, l.occurred_at, true FROM account_latest_touches l
+						JOIN account_team m ON m.account_id = l.account_id AND m.person_id = l.person_id AND m.role = 'cs' AND m.deleted_at IS NULL
+						JOIN people p ON p.id = m.person_id AND p.deleted_at IS NULL
+						WHERE l.team = ANY($2) AND l.kind = ANY($3)) t
+				GROUP BY account_id)
+			SELECT c.account_id, c.first_start, o.owners, w.won_at,
+				CASE WHEN lt.onboarding < $1 THEN lt.onboarding ELSE ob.at END,
+				CASE WHEN lt.owner < $1 THEN lt.owner ELSE ow.at END
+			FROM customers c
+			LEFT JOIN owners o ON o.account_id = c.account_id
+			LEFT JOIN won w ON w.account_id = c.account_id
+			LEFT JOIN latest lt ON lt.account_id = c.account_id
+			LEFT JOIN LATERAL (SELECT x.occurred_at AS at FROM activities x
+				WHERE lt.onboarding >= $1 AND x.account_id = c.account_id AND x.team = 'onboarding' AND x.deleted_at IS NULL
+					AND x.kind = ANY($3) AND x.occurred_at < $1
+				ORDER BY x.occurred_at DESC LIMIT 1) ob ON true
+			LEFT JOIN LATERAL (SELECT x.occurred_at AS at FROM activities x
+				WHERE lt.owner >= $1 AND x.account_id = c.account_id AND x.person_id = ANY(o.owners) AND x.deleted_at IS NULL
+					AND x.team = ANY($2) AND x.kind = ANY($3) AND x.occurred_at < $1
+				ORDER BY x.occurred_at DESC LIMIT 1) ow ON true`,
+			[]any{q.AsOf, domain.Teams, engagement.TouchKinds},
+			[]any{&account, &c.FirstSubscriptionStart, &owners, &c.LatestWonDeal, &c.LastOnboardingTouch, &c.LastOwnerTouch}, func() {
+				if len(owners) == 0 {
+					unownedIDs = append(unownedIDs, account)
+					return
+				}
+				if g, gap := q.CSGapOf(c); gap {
+					g.Account.ID = account
+					csGaps = append(csGaps, g)
+					gapOwners = append(gapOwners, slices.Clone(owners))
+				}
+			})
 	})
 	if err != nil {
 		return nil, err
-	}
-	asOf := micros(q.AsOf)
-	onboarding := teamIndex("onboarding")
-
-	// A won deal is a gap when onboarding did not touch its account in
-	// [closedAt, closedAt + days); its first onboarding touch since,
-	// before asOf, is told. Deals whose window is still open are not
-	// judged.
-	type dealGap struct {
-		wonDeal
-		first *time.Time
-	}
-	var dealGaps []dealGap
-	wonAt := map[uuid.UUID]time.Time{}
-	for _, d := range won {
-		if at, ok := wonAt[d.account]; !ok || d.closedAt.After(at) {
-			wonAt[d.account] = d.closedAt
-		}
-		if d.closedAt.Add(grace).After(q.AsOf) {
-			continue
-		}
-		es := log.entries(d.account, asOf)
-		since := len(before(es, micros(d.closedAt), func(e *logEntry) int64 { return e.at }))
-		var first *time.Time
-		for _, e := range es[since:] {
-			if e.touch && e.team == onboarding {
-				first = ptrTo(time.UnixMicro(e.at).UTC())
-				break
-			}
-		}
-		if first == nil || !first.Before(d.closedAt.Add(grace)) {
-			dealGaps = append(dealGaps, dealGap{d, first})
-		}
 	}
 	slices.SortFunc(dealGaps, func(a, b dealGap) int {
 		if c := b.closedAt.Compare(a.closedAt); c != 0 {
@@ -369,69 +383,6 @@ func (s *Store) HandoffGapReport(ctx context.Context, q engagement.HandoffQuery)
 		}
 		return bytes.Compare(a.id[:], b.id[:])
 	})
-
-	// An active customer is handed to CS at the end of onboarding: its
-	// last onboarding touch since its latest won new deal; without one,
-	// that deal's close; without such a deal, its first subscription's
-	// start. It is a gap when none of its CS owners touched it since.
-	var unownedIDs []uuid.UUID
-	var csGaps []engagement.CSGap
-	var gapOwners [][]uuid.UUID
-	var inLog []int32
-	for account, start := range firstStart {
-		ownerIDs := owners[account]
-		if len(ownerIDs) == 0 {
-			unownedIDs = append(unownedIDs, account)
-			continue
-		}
-		inLog = inLog[:0]
-		for _, o := range ownerIDs {
-			if i, ok := log.personIndex[o]; ok {
-				inLog = append(inLog, i)
-			}
-		}
-		won, hasWon := wonAt[account]
-		since := int64(math.MinInt64)
-		if hasWon {
-			since = micros(won)
-		}
-		var onboardingEnd, lastOwner *int64
-		es := log.entries(account, asOf)
-		for i := len(es) - 1; i >= 0 && (onboardingEnd == nil || lastOwner == nil); i-- {
-			e := &es[i]
-			if !e.touch {
-				continue
-			}
-			if onboardingEnd == nil && e.team == onboarding && e.at >= since {
-				onboardingEnd = &e.at
-			}
-			if lastOwner == nil && e.person >= 0 && slices.Contains(inLog, e.person) {
-				lastOwner = &e.at
-			}
-			// Before the won deal no onboarding touch counts: the
-			// owners' latest touch is all that is left to find.
-			if onboardingEnd == nil && e.at < since && lastOwner != nil {
-				break
-			}
-		}
-		gap := engagement.CSGap{Account: domain.Account{ID: account}}
-		switch {
-		case onboardingEnd != nil:
-			gap.HandoffAt, gap.Basis = time.UnixMicro(*onboardingEnd).UTC(), engagement.HandoffOnboardingEnd
-		case hasWon:
-			gap.HandoffAt, gap.Basis = won.UTC(), engagement.HandoffDealWon
-		default:
-			gap.HandoffAt, gap.Basis = start.UTC(), engagement.HandoffSubscriptionStart
-		}
-		if lastOwner != nil {
-			gap.LastOwnerTouchAt = ptrTo(time.UnixMicro(*lastOwner).UTC())
-		}
-		due := !gap.HandoffAt.Add(grace).After(q.AsOf)
-		if due && (gap.LastOwnerTouchAt == nil || gap.LastOwnerTouchAt.Before(gap.HandoffAt)) {
-			csGaps = append(csGaps, gap)
-			gapOwners = append(gapOwners, ownerIDs)
-		}
-	}
 
 	accountIDs := slices.Clone(unownedIDs)
 	var personIDs, dealIDs []uuid.UUID

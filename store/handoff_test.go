@@ -73,6 +73,14 @@ func TestHandoffCSGaps(t *testing.T) {
 			touch: []touch{{"cid", "2026-03-01T00:00:00Z", ""}},
 			gap:   true, basis: engagement.HandoffDealWon, at: "2026-01-01T00:00:00Z"},
 		{name: "still in its grace days", start: "2025-06-01T00:00:00Z", won: "2026-02-25T00:00:00Z"},
+		{name: "onboarding again after asOf", start: "2025-06-01T00:00:00Z", won: "2026-01-01T00:00:00Z",
+			touch: []touch{{"cid", "2026-01-05T00:00:00Z", ""}, {"olly", "2026-01-10T00:00:00Z", ""}, {"olly", "2026-03-05T00:00:00Z", ""}},
+			gap:   true, basis: engagement.HandoffOnboardingEnd, at: "2026-01-10T00:00:00Z", last: "2026-01-05T00:00:00Z",
+			reason: "the latest onboarding touch kept is after asOf: the one before it dates the hand-off"},
+		{name: "owner again after asOf", start: "2025-06-01T00:00:00Z", won: "2026-01-15T00:00:00Z",
+			touch: []touch{{"cid", "2026-01-12T00:00:00Z", ""}, {"cid", "2026-03-02T00:00:00Z", ""}},
+			gap:   true, basis: engagement.HandoffDealWon, at: "2026-01-15T00:00:00Z", last: "2026-01-12T00:00:00Z",
+			reason: "the owner's latest touch kept is after asOf: the one before it is told"},
 	}
 	people := map[string]domain.Person{"cid": {ID: cid, Team: "cs"}, "olly": {ID: olly, Team: "onboarding"}, "zed": {ID: zed, Team: "cs"}}
 	n := 100

@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"runtime"
 	"slices"
 	"strings"
-	gosync "sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,7 +18,6 @@ import (
 	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/domain/engagement"
 	"github.com/pulseproject/pulse/domain/health"
-	"github.com/pulseproject/pulse/domain/retention"
 	"github.com/pulseproject/pulse/events"
 )
 
@@ -97,357 +94,9 @@ func (n measureNeeds) any(ids ...health.MeasureID) bool {
 	return slices.ContainsFunc(ids, func(id health.MeasureID) bool { return n.measures[id] })
 }
 
-// measure takes the measures the scorecards cards use of the targets,
-// each at its instant, leaving out soft-deleted accounts. Touches, tickets
-// and survey responses come from the account log, MRR from the revenue
-// book, and the rest from a few statements whatever the number of
-// targets; a statement whose measures no scorecard weighs is not run.
-func (s *Store) measure(ctx context.Context, ts []target, env measureEnv, cards []health.Scorecard) (map[uuid.UUID]*health.Inputs, error) {
-	needs := needsOf(cards)
-	out := make(map[uuid.UUID]*health.Inputs, len(ts))
-	if len(ts) == 0 {
-		return out, nil
-	}
-	for _, t := range ts {
-		out[t.id] = &health.Inputs{AccountID: t.id, AsOf: t.at, Today: dayOf(t.at, env.loc), Teams: map[string]health.TeamActivity{}}
-	}
-	// The statements take the targets in the order of their ids, which is
-	// the order of their rows in the tables: each account's rows are
-	// probed on its index, and neighbours share pages.
-	ts = slices.Clone(ts)
-	sortTargets(ts)
-	with, args := keptSelection(ts, map[string]any{"teams": domain.Teams, "kinds": engagement.TouchKinds, "tz": env.loc.String(), "cap": env.cap})
-	run := func(ctx context.Context, what, sql string, dest any) error {
-		rows, err := s.db.WithContext(ctx).Raw(with+sql, args).Rows()
-		if err == nil {
-			err = scanInto(rows, dest)
-		}
-		if err != nil {
-			return fmt.Errorf("store: measure health: %s: %w", what, err)
-		}
-		return nil
-	}
-
-	// The jobs below are independent of each other: they run at once, the
-	// statements each on a connection of its own, and their rows are
-	// applied once all are read. Only the account log's job writes the
-	// inputs meanwhile, fields no other job reads.
-	var jobs []func(context.Context) error
-	start := func(needed bool, job func(context.Context) error) {
-		if needed {
-			jobs = append(jobs, job)
-		}
-	}
-	// The accounts soft-deleted are left out once all are read.
-	var accounts []struct {
-		AccountID   uuid.UUID
-		Segment     string
-		RenewalDate *time.Time
-	}
-	start(true, func(ctx context.Context) error {
-		return run(ctx, "accounts", `SELECT s.account_id, a.segment, a.renewal_date
-			FROM sel s JOIN accounts a ON a.id = s.account_id AND a.deleted_at IS NULL`, &accounts)
-	})
-	var pressure []struct {
-		AccountID     uuid.UUID
-		SaturatedDays int
-	}
-	// Touches, tickets and survey responses come from the account log.
-	start(true, func(ctx context.Context) error {
-		ids := make([]uuid.UUID, len(ts))
-		for i, t := range ts {
-			ids[i] = t.id
-		}
-		log, err := s.logOf(ctx, ids)
-		if err != nil {
-			return err
-		}
-		busy := measureActivity(log, out, needs.lastTouchTeams, env.cap)
-		measureTickets(log, out)
-		measureSurveys(log, out)
-		if !needs.any(health.ContactPressureDays) {
-			return nil
-		}
-		return s.measurePressure(ctx, busy, args, &pressure)
-	})
-
-	// MRR comes from the histories kept for the revenue reports: the
-	// same figures, without pricing every item again.
-	var mrr map[uuid.UUID]retention.History
-	start(needs.any(health.MRRChange90d), func(ctx context.Context) error {
-		ids := make([]uuid.UUID, len(ts))
-		for i, t := range ts {
-			ids[i] = t.id
-		}
-		var err error
-		mrr, err = s.histories(ctx, ids)
-		return err
-	})
-
-	var objectives []struct {
-		AccountID uuid.UUID
-		Status    string
-		DueDate   *time.Time
-	}
-	start(needs.any(health.ObjectivesAtRisk), func(ctx context.Context) error {
-		return run(ctx, "success plans", `SELECT s.account_id, o.status, o.due_date
-		FROM sel s JOIN success_plan_objectives o ON o.account_id = s.account_id
-		WHERE o.created_at < s.as_of`, &objectives)
-	})
-
-	if err := concurrently(ctx, jobs...); err != nil {
-		return nil, err
-	}
-	live := make(map[uuid.UUID]*health.Inputs, len(accounts))
-	for _, a := range accounts {
-		if in := out[a.AccountID]; in != nil {
-			in.Segment, in.RenewalDate = a.Segment, a.RenewalDate
-			live[a.AccountID] = in
-		}
-	}
-	out = live
-	if mrr != nil {
-		for _, in := range out {
-			h := mrr[in.AccountID]
-			in.MRRNow = h.MRR(in.AsOf).InexactFloat64()
-			in.MRR90dAgo = h.MRR(in.AsOf.Add(-health.MRRWindowDays * engagement.Day)).InexactFloat64()
-		}
-	}
-	for _, o := range objectives {
-		if in := out[o.AccountID]; in != nil {
-			in.Objectives++
-			if (health.Objective{Status: health.ObjectiveStatus(o.Status), DueDate: o.DueDate}).IsAtRisk(in.Today) {
-				in.ObjectivesAtRisk++
-			}
-		}
-	}
-	for _, p := range pressure {
-		if in := out[p.AccountID]; in != nil {
-			in.SaturatedDays = p.SaturatedDays
-		}
-	}
-	return out, nil
-}
-
 // sortTargets orders targets by account id.
 func sortTargets(ts []target) {
 	slices.SortFunc(ts, func(a, b target) int { return bytes.Compare(a.id[:], b.id[:]) })
-}
-
-// keptSelection is the CTE sel (account_id, as_of) of the targets, and
-// base's arguments with its own: two array literals, two parameters
-// whatever their number.
-func keptSelection(ts []target, base map[string]any) (string, map[string]any) {
-	ids := make([]string, len(ts))
-	ats := make([]string, len(ts))
-	for i, t := range ts {
-		ids[i] = t.id.String()
-		ats[i] = t.at.UTC().Format(time.RFC3339Nano)
-	}
-	args := maps.Clone(base)
-	args["sel_ids"] = "{" + strings.Join(ids, ",") + "}"
-	args["sel_ats"] = "{" + strings.Join(ats, ",") + "}"
-	return `WITH sel AS (SELECT s.account_id, s.as_of
-		FROM unnest(CAST(@sel_ids AS uuid[]), CAST(@sel_ats AS timestamptz[])) AS s(account_id, as_of)) `, args
-}
-
-// measureActivity fills in each input's touches of the last 30 and 90
-// days by team, with the latest of each team's, from the account log;
-// and, for each team of lastTouchTeams ("" for any team) that an input
-// has no touch of in that window, its latest touch before. It returns
-// the accounts with more than cap outbound touches of a contact in the
-// contact pressure window: a saturated day is more than cap touches of
-// one contact, so only those can have one.
-func measureActivity(log *accountLog, out map[uuid.UUID]*health.Inputs, lastTouchTeams map[string]bool, cap int) []target {
-	const day = int64(engagement.Day / time.Microsecond)
-	// The teams whose latest touch is wanted, by index in domain.Teams;
-	// -1 for any team's, which comes first.
-	var wanted []int8
-	for _, team := range slices.Sorted(maps.Keys(lastTouchTeams)) {
-		wanted = append(wanted, teamIndex(team))
-	}
-	// Each team's figures are summed here, then kept in the inputs once.
-	type sums struct {
-		health.TeamActivity
-		last    int64
-		hasLast bool
-	}
-	acc := make([]sums, len(domain.Teams))
-	var busy []target
-	for id, in := range out {
-		clear(acc)
-		asOf := micros(in.AsOf)
-		es := log.entries(id, asOf)
-		outbound := 0
-		i := len(es) - 1
-		for ; i >= 0 && es[i].at >= asOf-90*day; i-- {
-			e := &es[i]
-			if !e.touch {
-				continue
-			}
-			t := &acc[e.team]
-			if !t.hasLast {
-				t.last, t.hasLast = e.at, true
-			}
-			t.Touches90d++
-			t.Seconds90d += e.seconds
-			if e.at >= asOf-30*day {
-				t.Touches30d++
-				t.Seconds30d += e.seconds
-			}
-			if e.outbound && e.at >= asOf-health.PressureWindowDays*day {
-				outbound++
-			}
-		}
-		if outbound > cap {
-			busy = append(busy, target{id, in.AsOf})
-		}
-		// A team's latest touch before the window, when it has none in
-		// it (nor, for any team's, does another team).
-		for _, team := range wanted {
-			has := false
-			for ti := range acc {
-				has = has || (acc[ti].hasLast && (team < 0 || int8(ti) == team))
-			}
-			for j := i; j >= 0 && !has; j-- {
-				if e := &es[j]; e.touch && (team < 0 || e.team == team) {
-					acc[e.team].last, acc[e.team].hasLast = e.at, true
-					has = true
-				}
-			}
-		}
-		for ti := range acc {
-			if t := &acc[ti]; t.hasLast {
-				t.LastTouchAt = ptrTo(time.UnixMicro(t.last).UTC())
-				in.Teams[domain.Teams[ti]] = t.TeamActivity
-			}
-		}
-	}
-	return busy
-}
-
-// measureTickets fills in each input's ticket measures from the account
-// log. A ticket is open at as_of when opened before it and not resolved
-// by then; one solved or closed without a resolution time counts as
-// resolved, having no instant to say otherwise. Medians interpolate, as
-// percentile_cont(0.5) does.
-func measureTickets(log *accountLog, out map[uuid.UUID]*health.Inputs) {
-	const day = int64(engagement.Day / time.Microsecond)
-	var firstResponse, resolution []float64
-	for id, in := range out {
-		asOf := micros(in.AsOf)
-		ticketFrom, csatFrom := asOf-health.TicketWindowDays*day, asOf-health.CSATWindowDays*day
-		firstResponse, resolution = firstResponse[:0], resolution[:0]
-		for _, t := range log.tickets(id, asOf) {
-			if (t.resolved == noTime || t.resolved >= asOf) && !t.closedUntimed {
-				in.OpenTickets++
-				if t.urgent {
-					in.UrgentOpenTickets++
-				}
-			}
-			if t.opened >= ticketFrom && t.timedResponse && t.firstResponse < asOf {
-				firstResponse = append(firstResponse, t.firstResponseHours)
-			}
-			if t.timedResolution && t.resolved >= ticketFrom && t.resolved < asOf {
-				resolution = append(resolution, t.resolutionHours)
-			}
-			rated := t.resolved
-			if rated == noTime {
-				rated = t.opened
-			}
-			if t.csat > 0 && rated >= csatFrom && rated < asOf {
-				in.CSATRated++
-				if t.csat >= 4 {
-					in.CSATPositive++
-				}
-			}
-		}
-		in.MedianFirstResponseHours, in.MedianResolutionHours = median(firstResponse), median(resolution)
-	}
-}
-
-// median is the median of xs, the mean of the middle two when their
-// number is even, as percentile_cont(0.5) takes it; nil when there are
-// none. It sorts xs.
-func median(xs []float64) *float64 {
-	if len(xs) == 0 {
-		return nil
-	}
-	slices.Sort(xs)
-	m := xs[(len(xs)-1)/2]
-	if len(xs)%2 == 0 {
-		m += (xs[len(xs)/2] - m) * 0.5
-	}
-	return &m
-}
-
-// measureSurveys fills in each input's NPS and CSAT survey measures from
-// the account log: the latest NPS (by time, then id), the mean NPS of the
-// NPS window, and CSAT responses of the CSAT window, those of 4 or 5
-// positive.
-func measureSurveys(log *accountLog, out map[uuid.UUID]*health.Inputs) {
-	const day = int64(engagement.Day / time.Microsecond)
-	// Sums and counts repeat from account to account: each mean is
-	// divided once.
-	means := map[[2]int]float64{}
-	for id, in := range out {
-		asOf := micros(in.AsOf)
-		npsFrom, csatFrom := asOf-health.NPSWindowDays*day, asOf-health.CSATWindowDays*day
-		var sum, n int
-		for _, r := range log.surveys(id, asOf) {
-			switch r.kind {
-			case npsSurvey:
-				in.LastNPS = ptrTo(int(r.score))
-				if r.at >= npsFrom {
-					sum += int(r.score)
-					n++
-				}
-			case csatSurvey:
-				if r.at >= csatFrom {
-					in.CSATRated++
-					if r.score >= 4 {
-						in.CSATPositive++
-					}
-				}
-			}
-		}
-		if n > 0 {
-			m, ok := means[[2]int{sum, n}]
-			if !ok {
-				m = pgAvg(sum, n)
-				means[[2]int{sum, n}] = m
-			}
-			in.AverageNPS = ptrTo(m)
-		}
-	}
-}
-
-// measurePressure counts the days of the contact pressure window on which
-// a contact of each of the targets had more than cap outbound touches.
-// Each account's touches of the window are grouped on their own, a probe
-// of its index: joined as a whole, the planner reads every activity.
-func (s *Store) measurePressure(ctx context.Context, ts []target, base map[string]any, dest any) error {
-	if len(ts) == 0 {
-		return nil
-	}
-	sortTargets(ts)
-	with, args := keptSelection(ts, base)
-	rows, err := s.db.WithContext(ctx).Raw(with+`SELECT s.account_id, count(DISTINCT d.day) AS saturated_days
-		FROM sel s CROSS JOIN LATERAL (
-			SELECT x.contact_id, (x.occurred_at AT TIME ZONE @tz)::date AS day
-			FROM activities x
-			WHERE x.account_id = s.account_id AND x.deleted_at IS NULL AND x.team IN @teams AND x.kind IN @kinds
-				AND x.direction = 'outbound' AND x.contact_id IS NOT NULL
-				AND x.occurred_at >= s.as_of - `+hours(health.PressureWindowDays)+` AND x.occurred_at < s.as_of
-			GROUP BY 1, 2 HAVING count(*) > @cap) d
-		GROUP BY s.account_id`, args).Rows()
-	if err == nil {
-		err = scanInto(rows, dest)
-	}
-	if err != nil {
-		return fmt.Errorf("store: measure health: contact pressure: %w", err)
-	}
-	return nil
 }
 
 // itemYearly is, for a subscription item i, its price for a year in the
@@ -767,20 +416,26 @@ const rowsPerInsert = 5000
 // latest score before is announced on events.Health, by the same
 // statement, so the event leaves when the scores are stored.
 func (s *Store) scoreAndKeep(ctx context.Context, ts []target, env measureEnv, cards []health.Scorecard, day, computedAt time.Time, announce bool) (int, error) {
-	inputs, err := s.measure(ctx, ts, env, cards)
-	if err != nil {
-		return 0, err
+	// Rows are kept a chunk at a time as the measures arrive.
+	var rows []healthRow
+	kept := 0
+	flush := func() error {
+		if err := s.keepScores(ctx, rows, announce); err != nil {
+			return err
+		}
+		kept += len(rows)
+		rows = rows[:0]
+		return nil
 	}
-	rows := make([]healthRow, 0, len(inputs))
-	for _, in := range inputs {
+	err := s.measureEach(ctx, ts, env, cards, func(in *health.Inputs) error {
 		sc, applied, ok := health.Choose(cards, in.Segment)
 		if !ok {
-			return 0, fmt.Errorf("store: rescore: no scorecard applies to segment %q", in.Segment)
+			return fmt.Errorf("store: rescore: no scorecard applies to segment %q", in.Segment)
 		}
 		r := health.Score(sc, *in)
 		factors, err := json.Marshal(r.Factors)
 		if err != nil {
-			return 0, fmt.Errorf("store: rescore: %w", err)
+			return fmt.Errorf("store: rescore: %w", err)
 		}
 		at := computedAt
 		if at.IsZero() {
@@ -789,11 +444,26 @@ func (s *Store) scoreAndKeep(ctx context.Context, ts []target, env measureEnv, c
 		rows = append(rows, healthRow{AccountID: in.AccountID, Day: day, Score: r.Score, Band: string(r.Band), Factors: factors,
 			ScorecardName: applied.Name, ScorecardVersion: applied.Version, ScorecardMatch: string(applied.Match),
 			AccountSegment: in.Segment, ComputedAt: at})
+		if len(rows) == rowsPerInsert {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	return kept, err
+}
+
+// keepScores keeps rows, announcing band changes when announce is set.
+func (s *Store) keepScores(ctx context.Context, rows []healthRow, announce bool) error {
+	if len(rows) == 0 {
+		return nil
 	}
 	for chunk := range slices.Chunk(rows, rowsPerInsert) {
 		doc, err := json.Marshal(chunk)
 		if err != nil {
-			return 0, fmt.Errorf("store: rescore: %w", err)
+			return fmt.Errorf("store: rescore: %w", err)
 		}
 		err = s.db.WithContext(ctx).Exec(`WITH r AS (
 				SELECT * FROM jsonb_to_recordset(CAST(? AS jsonb)) AS r(account_id uuid, day date, score numeric,
@@ -814,10 +484,10 @@ func (s *Store) scoreAndKeep(ctx context.Context, ts []target, env measureEnv, c
 			FROM kept k JOIN accounts a ON a.id = k.account_id LEFT JOIN prev p USING (account_id)
 			WHERE ? AND p.band IS DISTINCT FROM k.band`, string(doc), string(events.Health), announce).Error
 		if err != nil {
-			return 0, fmt.Errorf("store: keep health scores: %w", err)
+			return fmt.Errorf("store: keep health scores: %w", err)
 		}
 	}
-	return len(rows), nil
+	return nil
 }
 
 // HealthBacktest scores the accounts active at q.From as of q.LeadDays
@@ -878,11 +548,29 @@ func (s *Store) HealthBacktest(ctx context.Context, q health.BacktestQuery) (*he
 		// The churned accounts, which the answer lists, are read while
 		// the cohort is measured.
 		churnedIDs := slices.Collect(maps.Keys(churnedAt))
-		var inputs map[uuid.UUID]*health.Inputs
 		var accounts map[uuid.UUID]domain.Account
-		err := concurrently(ctx, func(ctx context.Context) (err error) {
-			inputs, err = s.measure(ctx, ts, env, []health.Scorecard{*sc})
-			return err
+		type scored struct {
+			id    uuid.UUID
+			asOf  time.Time
+			score *float64
+			band  health.Band
+		}
+		// Only the churned accounts' scores are kept until their
+		// accounts are read; the others are counted as they arrive.
+		var churned []scored
+		err := concurrently(ctx, func(ctx context.Context) error {
+			return s.measureEach(ctx, ts, env, []health.Scorecard{*sc}, func(in *health.Inputs) error {
+				r := health.Score(*sc, *in)
+				_, isChurned := churnedAt[in.AccountID]
+				out.Cohort++
+				out.Add(r.Band == health.BandRed, isChurned)
+				byBand[r.Band].Accounts++
+				if isChurned {
+					byBand[r.Band].Churned++
+					churned = append(churned, scored{in.AccountID, in.AsOf, r.Score, r.Band})
+				}
+				return nil
+			})
 		}, func(ctx context.Context) (err error) {
 			accounts, err = s.AccountsByID(ctx, churnedIDs)
 			return err
@@ -890,24 +578,14 @@ func (s *Store) HealthBacktest(ctx context.Context, q health.BacktestQuery) (*he
 		if err != nil {
 			return nil, err
 		}
-		list := slices.Collect(maps.Values(inputs))
-		results := scoreAll(*sc, list)
-		for i, in := range list {
-			r := results[i]
-			at, churned := churnedAt[in.AccountID]
-			out.Cohort++
-			out.Add(r.Band == health.BandRed, churned)
-			byBand[r.Band].Accounts++
-			if churned {
-				byBand[r.Band].Churned++
-				a, ok := accounts[in.AccountID]
-				if !ok {
-					// Deleted between the measures and this read.
-					return nil, fmt.Errorf("store: back-test: churned account %s: %w", in.AccountID, domain.ErrNotFound)
-				}
-				out.Churned = append(out.Churned, health.BacktestAccount{AccountID: in.AccountID, Account: a,
-					ChurnedAt: at, ScoredAt: in.AsOf.UTC(), Score: r.Score, Band: r.Band})
+		for _, c := range churned {
+			a, ok := accounts[c.id]
+			if !ok {
+				// Deleted between the measures and this read.
+				return nil, fmt.Errorf("store: back-test: churned account %s: %w", c.id, domain.ErrNotFound)
 			}
+			out.Churned = append(out.Churned, health.BacktestAccount{AccountID: c.id, Account: a,
+				ChurnedAt: churnedAt[c.id], ScoredAt: c.asOf.UTC(), Score: c.score, Band: c.band})
 		}
 	}
 	slices.SortFunc(out.Churned, func(a, b health.BacktestAccount) int {
@@ -920,25 +598,6 @@ func (s *Store) HealthBacktest(ctx context.Context, q health.BacktestQuery) (*he
 		out.ByBand = append(out.ByBand, *byBand[b])
 	}
 	return out, nil
-}
-
-// scoreAll scores each of inputs by sc, on every CPU: a back-test scores
-// tens of thousands of accounts once its statements are done.
-func scoreAll(sc health.Scorecard, inputs []*health.Inputs) []health.Result {
-	out := make([]health.Result, len(inputs))
-	workers := runtime.GOMAXPROCS(0)
-	var wg gosync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(inputs); i += workers {
-				out[i] = health.Score(sc, *inputs[i])
-			}
-		}()
-	}
-	wg.Wait()
-	return out
 }
 
 // Renewals returns the renewals of q (health.RenewalWindow.Listed): the

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/domain/health"
+	"github.com/pulseproject/pulse/store"
 )
 
 func fl(v float64) *float64 { return &v }
@@ -116,6 +117,16 @@ func TestHealthScoring(t *testing.T) {
 	// 100 twice, no saturated day → 100: (0×2 + 100×2 + 100×1 + 100×1) / 6 = 66.7.
 	require.Equal(t, fl(66.7), got[bare].Score)
 	require.Equal(t, health.NoData, got[bare].Factors[0].Note)
+
+	// Many accounts measured at one instant read the window by time
+	// rather than account by account: the same figures.
+	restore := store.ReadWindowsByTimeFrom(1)
+	_, err = s.Rescore(ctx, health.RescoreRequest{All: true, AsOf: asOf})
+	restore()
+	require.NoError(t, err)
+	byTime, err := s.LatestHealth(ctx, []uuid.UUID{acme, bare})
+	require.NoError(t, err)
+	require.Equal(t, got, byTime)
 
 	t.Run("scorecards", func(t *testing.T) {
 		_, err := s.SaveScorecard(ctx, health.DefaultScorecard().Source, asOf)

@@ -7,8 +7,9 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Measures computed from the account log must equal, to the last bit,
-// those PostgreSQL computed: a sub-score rounded to one place can turn on
+// Medians and means the health measures compute in Go, from the rows
+// PostgreSQL returns, must equal, to the last bit, those PostgreSQL
+// would compute: a sub-score rounded to one place can turn on
 // it. PostgreSQL divides numerics to a scale of its choosing, rounding
 // half away from zero, and then reads the quotient as a float8; pgDiv does
 // the same.

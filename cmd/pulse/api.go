@@ -64,16 +64,12 @@ func (a apiSyncs) Start(_ context.Context, src *domain.Source, trigger string) (
 
 var _ graph.SyncRunner = apiSyncs{}
 
-// warmReports keeps what the reports read ready: it builds the account
-// log and prices the accounts marked since at once, and whenever a sync run of any Pulse process on the
-// database ends, it patches the log and prices again the accounts whose
-// MRR the sync changed, so that the first report after a sync does not
-// wait for them.
+// warmReports keeps what the reports read ready: it prices the accounts
+// marked since at once, and whenever a sync run of any Pulse process on
+// the database ends, it prices again the accounts whose MRR the sync
+// changed, so that the first report after a sync does not wait for them.
 // Notifications that arrive meanwhile are taken together.
 func warmReports(ctx context.Context, e *env, st *store.Store) {
-	if err := st.WarmAccountLog(ctx); err != nil && ctx.Err() == nil {
-		e.logger.Warn("account log: not built ahead", "err", err)
-	}
 	if _, err := st.RefreshRevenue(ctx); err != nil && ctx.Err() == nil {
 		e.logger.Warn("revenue: not priced ahead", "err", err)
 	}
@@ -98,9 +94,6 @@ func warmReports(ctx context.Context, e *env, st *store.Store) {
 			default:
 				drained = true
 			}
-		}
-		if err := st.WarmAccountLog(ctx); err != nil && ctx.Err() == nil {
-			e.logger.Warn("account log: warm after sync", "err", err)
 		}
 		priced, err := st.RefreshRevenue(ctx)
 		e.metrics.RevenuePriced(priced)

@@ -37,7 +37,7 @@ type env struct {
 	sources *sources.Service
 	engine  *sync.Engine
 	// store is the one store of the process, so that the API, the sync
-	// feed and the rescoring after syncs share the account log it keeps.
+	// feed and the rescoring after syncs share it.
 	store  *store.Store
 	logger *slog.Logger
 	// url is the database's, for the events Listener's own connection.

@@ -74,7 +74,7 @@ default.`,
 				}
 			}
 			// The process's one store behind the whole API, so that its
-			// reports share the account log it keeps.
+			// reports share it.
 			reports := e.store
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {

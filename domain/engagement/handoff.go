@@ -79,3 +79,65 @@ func HandoffRules(q HandoffQuery) Rules {
 		},
 	}
 }
+
+// OnboardingGapOf judges a won deal of kind new closed at closedAt, whose
+// account's first onboarding touch at or after closedAt and before asOf
+// was firstTouch (nil when none): judged is false while the deal's window
+// [closedAt, closedAt + Days) is still open at asOf; gap is true when
+// onboarding did not touch the account in that window.
+func (q HandoffQuery) OnboardingGapOf(closedAt time.Time, firstTouch *time.Time) (judged, gap bool) {
+	if closedAt.After(q.JudgedUntil()) {
+		return false, false
+	}
+	return true, firstTouch == nil || !firstTouch.Before(q.dueBy(closedAt))
+}
+
+// JudgedUntil is the latest close of a deal whose onboarding window has
+// ended by asOf: Days before it.
+func (q HandoffQuery) JudgedUntil() time.Time {
+	return q.AsOf.Add(-time.Duration(q.Days) * Day)
+}
+
+// dueBy is the end of the window a touch was due in after start.
+func (q HandoffQuery) dueBy(start time.Time) time.Time {
+	return start.Add(time.Duration(q.Days) * Day)
+}
+
+// CustomerHandoff is what dates an active customer's hand-off to CS and
+// tells whether CS dropped it, as of the query's instant.
+type CustomerHandoff struct {
+	// LastOnboardingTouch is the latest onboarding touch before asOf;
+	// nil when there is none.
+	LastOnboardingTouch *time.Time
+	// LatestWonDeal is the close of the latest won deal of kind new
+	// closed at or before asOf; nil when there is none.
+	LatestWonDeal *time.Time
+	// FirstSubscriptionStart is the start of the account's first
+	// subscription item.
+	FirstSubscriptionStart time.Time
+	// LastOwnerTouch is the latest touch of one of the CS owners before
+	// asOf; nil when there is none.
+	LastOwnerTouch *time.Time
+}
+
+// CSGapOf dates the hand-off of an active customer with a CS owner (see
+// HandoffRules) and says whether it is a CS gap: handed off at least Days
+// before asOf, with no touch of an owner since. The gap's account and
+// owners are left for the caller to fill in.
+func (q HandoffQuery) CSGapOf(c CustomerHandoff) (CSGap, bool) {
+	var g CSGap
+	switch {
+	case c.LastOnboardingTouch != nil && (c.LatestWonDeal == nil || !c.LastOnboardingTouch.Before(*c.LatestWonDeal)):
+		g.HandoffAt, g.Basis = c.LastOnboardingTouch.UTC(), HandoffOnboardingEnd
+	case c.LatestWonDeal != nil:
+		g.HandoffAt, g.Basis = c.LatestWonDeal.UTC(), HandoffDealWon
+	default:
+		g.HandoffAt, g.Basis = c.FirstSubscriptionStart.UTC(), HandoffSubscriptionStart
+	}
+	if c.LastOwnerTouch != nil {
+		t := c.LastOwnerTouch.UTC()
+		g.LastOwnerTouchAt = &t
+	}
+	due := !q.dueBy(g.HandoffAt).After(q.AsOf)
+	return g, due && (g.LastOwnerTouchAt == nil || g.LastOwnerTouchAt.Before(g.HandoffAt))
+}

@@ -105,9 +105,13 @@ func (c CSATCounts) Score() *float64 {
 	return &s
 }
 
-func (c *CSATCounts) add(score, n int) {
+// PositiveCSAT says whether a CSAT rating (1–5) is positive: 4 or 5.
+func PositiveCSAT(score int) bool { return score >= 4 }
+
+// Add counts n ratings of score.
+func (c *CSATCounts) Add(score, n int) {
 	c.Rated += n
-	if score >= 4 {
+	if PositiveCSAT(score) {
 		c.Positive += n
 	}
 }
@@ -154,8 +158,8 @@ func NewCSAT(q PeriodQuery, counts []ScoreCount) *CSAT {
 		if c.Group == CSATFromTicket {
 			i = 1
 		}
-		out.add(c.Score, c.N)
-		out.BySource[i].add(c.Score, c.N)
+		out.Add(c.Score, c.N)
+		out.BySource[i].Add(c.Score, c.N)
 	}
 	return out
 }
