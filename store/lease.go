@@ -137,10 +137,12 @@ func RenewLease(ctx context.Context, db *gorm.DB, run uuid.UUID, worker string, 
 }
 
 // ReapRuns ends interrupted every running run whose lease has expired or
-// whose worker gone reports gone, and returns them. A run in the middle of
-// a batch is passed by: its process is alive.
+// whose worker gone reports gone, hands the River jobs they were made for
+// back to the queue, and returns them. A run in the middle of a batch is
+// passed by: its process is alive.
 func ReapRuns(ctx context.Context, db *gorm.DB, gone func(worker string) bool) ([]domain.SyncRun, error) {
 	var ended []domain.SyncRun
+	var jobs []int64
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var held []holder
 		if err := tx.Raw(`SELECT id, worker, job_id, lease_expires_at, lease_expires_at IS NULL OR lease_expires_at < clock_timestamp() AS expired
@@ -157,6 +159,20 @@ func ReapRuns(ctx context.Context, db *gorm.DB, gone func(worker string) bool) (
 				return err
 			}
 			ended = append(ended, r)
+			if h.JobID != nil {
+				jobs = append(jobs, *h.JobID)
+			}
+		}
+		if len(jobs) == 0 {
+			return nil
+		}
+		// The job its dead process was working is handed back to the
+		// queue at once, for a worker to resume the run: River rescues a
+		// job only by its age, which says nothing of a sync, long or not;
+		// the lease does. A job that has moved on is left alone.
+		if err := tx.Exec(`UPDATE river_job SET state = 'available', scheduled_at = now()
+			WHERE id IN ? AND state = 'running'`, jobs).Error; err != nil {
+			return fmt.Errorf("hand back the jobs of gone runs: %w", err)
 		}
 		return nil
 	})

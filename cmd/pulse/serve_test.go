@@ -186,7 +186,7 @@ func TestScheduleWaitsOutAPauseThenResumes(t *testing.T) {
 }
 
 // TestRevenueBooksAreWarmedAfterASync: once a revenue report has been
-// asked for, a sync by another process that changes its data makes serve
+// asked for, a sync by another process (serve works no jobs here) that changes its data makes serve
 // build the report's book anew, ahead of the next report, which answers
 // from the new data. (That the report then builds nothing itself is
 // store's TestRevenueBooksAreKeptUntilTheirDataChanges.)
@@ -200,7 +200,8 @@ func TestRevenueBooksAreWarmedAfterASync(t *testing.T) {
 	write("subscriptions.csv", "id,account_id,plan,amount,currency,interval,starts_at\ns-1,acc-1,Pro,100,USD,month,2025-01-01\n")
 	c.ok(t, "source", "add", "csv", "exports", "path="+exports)
 	c.ok(t, "sync", "exports")
-	s := startServe(t, c.env)
+	// An API-only serve: the sync runs in the CLI's own process.
+	s := startServe(t, c.env, "--workers", "0")
 	const report = `{ retention(from: "2025-06-01", to: "2025-07-01") { endMrr } }`
 	endMRR := func() any { return s.query(t, report)["retention"].(map[string]any)["endMrr"] }
 	warmed := func() string {
