@@ -192,3 +192,49 @@ func TestAStoppedWorkersSyncResumesOnAnother(t *testing.T) {
 		})
 	}
 }
+
+// TestARunThatLostItsLeaseStopsAndItsJobResumes: mid-run, the worker's
+// run is taken from it in SQL, as a process that found its lease lapsed
+// would: the run stops before its next write (no duplicate key, nothing
+// failed), and its job, retried, resumes from the checkpoint to data equal
+// to a clean run's.
+func TestARunThatLostItsLeaseStopsAndItsJobResumes(t *testing.T) {
+	clean := newCLI(t)
+	clean.ok(t, demoSource...)
+	clean.ok(t, "sync", "d")
+	want := snapshot(t, clean.url)
+
+	c := newCLI(t)
+	c.ok(t, demoSource...)
+	w := startWorker(t, c.env, append([]string{"--workers", "1", "--name", "w"}, fastJobs...)...)
+	follow := exec.Command(pulseBin, "sync", "d")
+	follow.Env = c.env
+	var out lockedBuffer
+	follow.Stdout, follow.Stderr = &out, &out
+	require.NoError(t, follow.Start())
+	followed := make(chan error, 1)
+	go func() { followed <- follow.Wait() }()
+
+	db := openSQL(t, c.url)
+	require.Eventually(t, func() bool {
+		res, err := db.Exec(`UPDATE sync_runs SET status = 'interrupted', error = 'interrupted: taken by the test', finished_at = now()
+			WHERE status = 'running' AND EXISTS (SELECT 1 FROM sync_run_streams s WHERE s.run_id = sync_runs.id AND s.stream = 'activities' AND s.records_read > 0)`)
+		require.NoError(t, err)
+		n, err := res.RowsAffected()
+		require.NoError(t, err)
+		return n == 1
+	}, 2*time.Minute, 20*time.Millisecond)
+
+	select {
+	case err := <-followed:
+		require.NoError(t, err, out.String())
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("the sync did not resume:\n%s", out.String())
+	}
+	require.Equal(t, want, snapshot(t, c.url))
+	var statuses string
+	require.NoError(t, db.QueryRow(`SELECT string_agg(status, ',' ORDER BY started_at) FROM sync_runs`).Scan(&statuses))
+	require.Equal(t, "interrupted,succeeded", statuses)
+	require.NotContains(t, w.logs.String(), "duplicate key")
+	require.Zero(t, overlaps(t, db))
+}
