@@ -67,7 +67,13 @@ type SyncRun struct {
 	// PausedUntil is, for a paused run, when the vendor said it may be
 	// asked again; nil when it named no time.
 	PausedUntil *time.Time
-	Streams     []SyncRunStream `gorm:"foreignKey:RunID"`
+	// Worker names the process that ran it: its host and pid, or the
+	// name it was given.
+	Worker string
+	// JobID is the background job the run was made for; nil for a run
+	// the CLI made itself.
+	JobID   *int64
+	Streams []SyncRunStream `gorm:"foreignKey:RunID"`
 }
 
 // SyncRunStream is one stream's share of a run.
@@ -110,4 +116,27 @@ type StreamState struct {
 	Stream    string    `gorm:"primaryKey"`
 	State     []byte
 	UpdatedAt time.Time
+}
+
+// NextSyncAt is when src's schedule makes it due, given its last run (nil
+// when it never ran): a source that never ran is due at once (at now); a
+// source whose last run was paused until a time the vendor named is due
+// exactly at that time, to resume from its checkpoint as soon as it may;
+// any other is due its schedule after its last run started. ok is false
+// for a source with no schedule, or one that cannot be read.
+func NextSyncAt(src Source, last *SyncRun, now time.Time) (at time.Time, ok bool) {
+	if src.Schedule == "" {
+		return time.Time{}, false
+	}
+	every, err := time.ParseDuration(src.Schedule)
+	if err != nil || every <= 0 {
+		return time.Time{}, false
+	}
+	switch {
+	case last == nil || last.Status == "":
+		return now, true
+	case last.Status == RunPaused && last.PausedUntil != nil:
+		return *last.PausedUntil, true
+	}
+	return last.StartedAt.Add(every), true
 }

@@ -903,6 +903,7 @@ type ComplexityRoot struct {
 		Status          func(childComplexity int) int
 		Streams         func(childComplexity int) int
 		Trigger         func(childComplexity int) int
+		Worker          func(childComplexity int) int
 	}
 
 	SyncRunConnection struct {
@@ -5023,6 +5024,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SyncRun.Trigger(childComplexity), true
+	case "SyncRun.worker":
+		if e.ComplexityRoot.SyncRun.Worker == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncRun.Worker(childComplexity), true
 
 	case "SyncRunConnection.edges":
 		if e.ComplexityRoot.SyncRunConnection.Edges == nil {
@@ -7059,6 +7066,8 @@ func (ec *executionContext) childFields_SyncRun(ctx context.Context, field graph
 		return ec.fieldContext_SyncRun_status(ctx, field)
 	case "trigger":
 		return ec.fieldContext_SyncRun_trigger(ctx, field)
+	case "worker":
+		return ec.fieldContext_SyncRun_worker(ctx, field)
 	case "startedAt":
 		return ec.fieldContext_SyncRun_startedAt(ctx, field)
 	case "finishedAt":
@@ -24657,6 +24666,29 @@ func (ec *executionContext) fieldContext_SyncRun_trigger(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("SyncRun", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _SyncRun_worker(ctx context.Context, field graphql.CollectedField, obj *domain.SyncRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncRun_worker(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Worker, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncRun_worker(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncRun", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _SyncRun_startedAt(ctx context.Context, field graphql.CollectedField, obj *domain.SyncRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -36296,6 +36328,11 @@ func (ec *executionContext) _SyncRun(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "trigger":
 			out.Values[i] = ec._SyncRun_trigger(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "worker":
+			out.Values[i] = ec._SyncRun_worker(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -89,6 +90,33 @@ func Open(ctx context.Context, url string, pool ...Pool) (*gorm.DB, error) {
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
 	return db, nil
+}
+
+// OpenPool opens a pgx pool on the database at url, with the session
+// defaults Open gives its connections, of at most maxConns connections;
+// for what speaks pgx itself, such as the job queue.
+func OpenPool(ctx context.Context, url string, maxConns int) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("store: open pool: %w", err)
+	}
+	for k, v := range sessionDefaults {
+		if _, set := cfg.ConnConfig.RuntimeParams[k]; !set {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = int32(maxConns)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open pool: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	return pool, nil
 }
 
 // timeouts is PostgreSQL's dialect, its errors translated as gorm's are,

@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +21,7 @@ import (
 	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/secrets"
 	"github.com/pulseproject/pulse/sources"
+	"github.com/pulseproject/pulse/store"
 )
 
 // MaxIssuesPerRun bounds how many record-level issues one run lists; the
@@ -73,6 +73,12 @@ type Engine struct {
 	// its last commit, and reads it again from that checkpoint. Zero
 	// writes each batch as it comes and commits every checkpoint.
 	CommitEvery int
+	// Worker names this process on the runs it makes; default host:pid
+	// (see ProcessName).
+	Worker string
+	// Lease is how long a run holds its source without renewing;
+	// default DefaultLease.
+	Lease time.Duration
 
 	// runs counts the runs Start carries out, for Wait.
 	runs gosync.WaitGroup
@@ -147,24 +153,32 @@ func (e *Engine) Run(ctx context.Context, src *domain.Source, trigger string) (*
 // as ctx lasts; done delivers Run's error when it ends. The returned run is
 // the row as created; read it again for its outcome.
 func (e *Engine) Start(ctx context.Context, src *domain.Source, trigger string) (run *domain.SyncRun, done <-chan error, err error) {
-	unlock, err := e.lock(ctx, src)
-	if err != nil {
-		return nil, nil, err
-	}
-	// Holding the lock, no run of src can be going: a run still marked
-	// running was cut off with its process, and says so.
-	if err := e.DB.WithContext(ctx).Model(&domain.SyncRun{}).
-		Where("source_id = ? AND status = ?", src.ID, domain.RunRunning).
-		Updates(map[string]any{"status": domain.RunInterrupted, "error": "interrupted: the process running it stopped", "finished_at": time.Now().UTC()}).Error; err != nil {
-		unlock()
-		return nil, nil, fmt.Errorf("sync %s: close interrupted runs: %w", src.Name, err)
-	}
+	return e.StartJob(ctx, src, trigger, nil)
+}
+
+// StartJob is Start for a run made for the background job jobID (nil for
+// none), which the run records.
+//
+// The run takes its source by a lease on its row (see store.TakeSource):
+// if a live run holds it, StartJob returns an error wrapping ErrBusy and
+// a *store.HeldError naming that run. A run whose process is gone is
+// ended interrupted first, and told through OnRun.
+func (e *Engine) StartJob(ctx context.Context, src *domain.Source, trigger string, jobID *int64) (run *domain.SyncRun, done <-chan error, err error) {
 	// The goroutine keeps its own pointer: the named result run is set
 	// again by the return below, while it reads it.
-	running := &domain.SyncRun{ID: uuid.Must(uuid.NewV7()), SourceID: src.ID, Status: domain.RunRunning, Trigger: trigger, StartedAt: time.Now().UTC()}
-	if err := e.DB.WithContext(ctx).Omit(clause.Associations).Create(running).Error; err != nil {
-		unlock()
-		return nil, nil, fmt.Errorf("sync %s: create run: %w", src.Name, err)
+	running := &domain.SyncRun{ID: uuid.Must(uuid.NewV7()), SourceID: src.ID, Status: domain.RunRunning, Trigger: trigger,
+		StartedAt: time.Now().UTC(), Worker: e.worker(), JobID: jobID}
+	ended, err := store.TakeSource(ctx, e.DB, running, e.lease(), Gone)
+	if err != nil {
+		if errors.Is(err, domain.ErrConflict) {
+			return nil, nil, fmt.Errorf("sync %s: %w: %w", src.Name, ErrBusy, err)
+		}
+		return nil, nil, fmt.Errorf("sync %s: %w", src.Name, err)
+	}
+	if e.OnRun != nil {
+		for _, r := range ended {
+			e.OnRun(r)
+		}
 	}
 	created := *running
 	if e.OnRun != nil {
@@ -174,19 +188,23 @@ func (e *Engine) Start(ctx context.Context, src *domain.Source, trigger string) 
 	e.runs.Add(1)
 	go func() {
 		defer e.runs.Done()
+		runCtx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
 		r := &runner{Engine: e, src: src, run: running, streams: map[string]*domain.SyncRunStream{}, stored: map[string]int64{}, analyzeAt: map[string]int64{},
 			states: map[string]*connectorpb.StateCheckpoint{}, unsaved: map[string]bool{}}
 		r.redact = r.redactor()
-		runErr := r.execute(ctx)
-		if runErr != nil && ctx.Err() != nil {
+		stopBeat := r.heartbeat(runCtx, cancel)
+		runErr := r.execute(runCtx)
+		stopBeat()
+		if runErr != nil && runCtx.Err() != nil {
 			// Whatever broke once ctx ended (a cancelled statement, a
 			// closed plugin stream) is the interruption, not a failure.
-			runErr = &interruptedError{cause: context.Cause(ctx)}
+			runErr = &interruptedError{cause: context.Cause(runCtx)}
+		}
+		if errors.Is(runErr, store.ErrLeaseLost) {
+			runErr = &interruptedError{cause: store.ErrLeaseLost}
 		}
 		err := r.finish(runErr)
-		// The lock goes before the outcome is told, so that whoever hears
-		// it may start the next run of src at once.
-		unlock()
 		if err != nil {
 			ch <- err
 			return
@@ -198,6 +216,59 @@ func (e *Engine) Start(ctx context.Context, src *domain.Source, trigger string) 
 		ch <- runOutcome(src.Name, runErr, r.redact)
 	}()
 	return &created, ch, nil
+}
+
+// worker is the name the engine's runs record.
+func (e *Engine) worker() string {
+	if e.Worker == "" {
+		return ProcessName("")
+	}
+	return e.Worker
+}
+
+func (e *Engine) lease() time.Duration {
+	if e.Lease <= 0 {
+		return DefaultLease
+	}
+	return e.Lease
+}
+
+// heartbeat renews the run's lease every third of it while the connector
+// is slow between batches, and cancels the run, with ErrLeaseLost as the
+// cause, once another process has taken the source. The returned func
+// stops it.
+func (r *runner) heartbeat(ctx context.Context, cancel context.CancelCauseFunc) func() {
+	every := r.lease() / 3
+	stop := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			err := store.RenewLease(ctx, r.DB, r.run.ID, r.worker(), r.lease())
+			switch {
+			case errors.Is(err, store.ErrLeaseLost):
+				cancel(store.ErrLeaseLost)
+				return
+			case err != nil && ctx.Err() == nil:
+				// A commit renews it too, and checks it: the run stops
+				// there if the lease was lost meanwhile.
+				r.log().Warn("renew lease", "err", err)
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		<-stopped
+	}
 }
 
 // runOutcome is the error Run returns for a run that ended with runErr,
@@ -222,65 +293,10 @@ type interruptedError struct{ cause error }
 
 func (i *interruptedError) Error() string { return "interrupted: " + i.cause.Error() }
 
-// ErrBusy is returned when a sync of the same source is already running,
-// in this process or another one sharing the database.
+// ErrBusy is returned when a live run of the same source holds it, in
+// this process or another one sharing the database.
 // It wraps domain.ErrConflict.
 var ErrBusy = fmt.Errorf("a sync of this source is already running: %w", domain.ErrConflict)
-
-// lock takes a session-level advisory lock on the source for the length of
-// the run, so that serve's scheduler, a CLI sync and other replicas never
-// read one source twice at once.
-func (e *Engine) lock(ctx context.Context, src *domain.Source) (func(), error) {
-	sqlDB, err := e.DB.DB()
-	if err != nil {
-		return nil, fmt.Errorf("sync %s: %w", src.Name, err)
-	}
-	conn, err := sqlDB.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("sync %s: lock: %w", src.Name, err)
-	}
-	var ok bool
-	key := src.ID.String()
-	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", key).Scan(&ok); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("sync %s: lock: %w", src.Name, err)
-	}
-	if !ok {
-		// A run that has just ended holds the lock for the moment between
-		// storing its outcome and letting go: one who saw that outcome and
-		// asks for the next run waits that moment out rather than being
-		// told the source is busy. A run still going is refused at once.
-		ok = e.waitFinishingRun(ctx, conn, src, key)
-	}
-	if !ok {
-		conn.Close()
-		return nil, fmt.Errorf("sync %s: %w", src.Name, ErrBusy)
-	}
-	return func() {
-		_, _ = conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(hashtextextended($1, 0))", key)
-		conn.Close()
-	}, nil
-}
-
-// finishingWait bounds how long Start waits for a run that has stored its
-// outcome to let go of its source.
-const finishingWait = "5s"
-
-// waitFinishingRun takes src's lock on conn once its holder lets go,
-// provided no run of src is stored as running (its holder is ending), and
-// within finishingWait; it reports whether it took it.
-func (e *Engine) waitFinishingRun(ctx context.Context, conn *sql.Conn, src *domain.Source, key string) bool {
-	var running bool
-	if err := conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM sync_runs WHERE source_id = $1 AND status = $2)", src.ID, domain.RunRunning).Scan(&running); err != nil || running {
-		return false
-	}
-	if _, err := conn.ExecContext(ctx, "SELECT set_config('lock_timeout', $1, false)", finishingWait); err != nil {
-		return false
-	}
-	_, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(hashtextextended($1, 0))", key)
-	_, _ = conn.ExecContext(context.Background(), "RESET lock_timeout")
-	return err == nil
-}
 
 // runner is the state of one run.
 type runner struct {
@@ -577,6 +593,26 @@ func (r *runner) addIssues(is ...issue) {
 	}
 }
 
+// begin opens the transaction of the next batches, whose first statement
+// renews the run's lease: a run that lost its source stops before it
+// writes, and the run's row stays locked until the batch commits, so no
+// one takes the source in the middle of it.
+func (r *runner) begin(ctx context.Context) error {
+	if r.tx != nil {
+		return nil
+	}
+	tx := r.DB.WithContext(ctx).Begin()
+	if tx.Error != nil {
+		return fmt.Errorf("begin: %w", tx.Error)
+	}
+	if err := store.RenewLease(ctx, tx, r.run.ID, r.worker(), r.lease()); err != nil {
+		tx.Rollback()
+		return err
+	}
+	r.tx = tx
+	return nil
+}
+
 // batch gathers the records of b, and writes what is gathered once it
 // reaches CommitEvery records. Records of another stream, or of a file of
 // other columns, are written first: one write is of one stream.
@@ -605,13 +641,8 @@ func (r *runner) write(ctx context.Context) error {
 	if len(r.gathered) == 0 {
 		return nil
 	}
-	if r.tx == nil {
-		r.tx = r.DB.WithContext(ctx).Begin()
-		if r.tx.Error != nil {
-			err := r.tx.Error
-			r.tx = nil
-			return fmt.Errorf("begin: %w", err)
-		}
+	if err := r.begin(ctx); err != nil {
+		return err
 	}
 	recs, stream, columns := r.gathered, r.gatheredStream, r.gatheredColumns
 	r.gathered, r.gatheredColumns = nil, nil
@@ -706,13 +737,8 @@ func (r *runner) commit(ctx context.Context) error {
 	if len(r.states) == 0 && r.tx == nil {
 		return nil
 	}
-	if r.tx == nil {
-		r.tx = r.DB.WithContext(ctx).Begin()
-		if r.tx.Error != nil {
-			err := r.tx.Error
-			r.tx = nil
-			return fmt.Errorf("begin: %w", err)
-		}
+	if err := r.begin(ctx); err != nil {
+		return err
 	}
 	tx := r.tx
 	r.tx = nil
@@ -841,6 +867,9 @@ func (r *runner) retryDeferred(ctx context.Context) error {
 		return nil
 	}
 	return r.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := store.RenewLease(ctx, tx, r.run.ID, r.worker(), r.lease()); err != nil {
+			return err
+		}
 		a := &applier{tx: tx, sourceID: r.src.ID, now: time.Now().UTC()}
 		byStream := map[string][]*connectorpb.Record{}
 		var order []string
@@ -931,8 +960,15 @@ func (r *runner) finish(runErr error) error {
 		s.FinishedAt = &now
 	}
 	return r.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(r.run).Select("status", "error", "finished_at", "paused_until").Updates(r.run).Error; err != nil {
-			return fmt.Errorf("sync: finish run: %w", err)
+		// Only the run's holder stores its outcome: a run whose source was
+		// taken was ended by the taker, and stays as it left it.
+		res := tx.Model(r.run).Where("status = ? AND worker = ?", domain.RunRunning, r.worker()).
+			Select("status", "error", "finished_at", "paused_until").Updates(r.run)
+		if res.Error != nil {
+			return fmt.Errorf("sync: finish run: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return tx.Take(r.run, "id = ?", r.run.ID).Error
 		}
 		if err := r.saveCounts(tx, true); err != nil {
 			return fmt.Errorf("sync: finish run: %w", err)

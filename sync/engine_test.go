@@ -325,44 +325,6 @@ func TestOneSyncOfASourceAtATime(t *testing.T) {
 	<-done
 }
 
-// TestNextRunWaitsForOneEnding: a run that has stored its outcome still
-// holds its source for a moment; one who saw the outcome and asks for the
-// next run gets it once that moment ends, rather than "already running".
-func TestNextRunWaitsForOneEnding(t *testing.T) {
-	f := newFixture(t, host.Options{IdleTimeout: 5 * time.Second})
-	ctx := context.Background()
-	src := f.source(t, "testkit", "kit", map[string]any{"accounts": 3})
-	sqlDB, err := f.db.DB()
-	require.NoError(t, err)
-	// The ending run: its lock held, no run of src stored as running.
-	holder, err := sqlDB.Conn(ctx)
-	require.NoError(t, err)
-	defer holder.Close()
-	_, err = holder.ExecContext(ctx, "SELECT pg_advisory_lock(hashtextextended($1, 0))", src.ID.String())
-	require.NoError(t, err)
-
-	type started struct {
-		done <-chan error
-		err  error
-	}
-	next := make(chan started, 1)
-	go func() {
-		_, done, err := f.engine.Start(ctx, src, "test")
-		next <- started{done, err}
-	}()
-	// Once the next run waits on the lock, the ending run lets go.
-	require.Eventually(t, func() bool {
-		var waiting bool
-		require.NoError(t, sqlDB.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted)").Scan(&waiting))
-		return waiting
-	}, 10*time.Second, 20*time.Millisecond)
-	_, err = holder.ExecContext(ctx, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", src.ID.String())
-	require.NoError(t, err)
-	got := <-next
-	require.NoError(t, got.err)
-	require.NoError(t, <-got.done)
-}
-
 // TestCheckCrashNeverShowsTheToken: a connector that crashes while it
 // checks a config, printing its token, gives an error that names the
 // crash and not the token.

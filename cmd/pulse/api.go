@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/events"
 	"github.com/pulseproject/pulse/graph"
+	"github.com/pulseproject/pulse/jobs"
 	"github.com/pulseproject/pulse/store"
 )
 
@@ -21,9 +24,9 @@ type apiOptions struct {
 // sources and engine, within o's limits (zero fields take their
 // defaults). Syncs started through the API run under ctx, the server's
 // life, not the request's.
-func newAPI(ctx context.Context, e *env, o apiOptions, st *store.Store) http.Handler {
+func newAPI(ctx context.Context, e *env, o apiOptions, st *store.Store, queue *jobs.Queue) http.Handler {
 	keys := store.NewKeys(e.db)
-	return graph.NewHandler(st, e.sources, apiSyncs{ctx: ctx, e: e}, graph.Options{
+	return graph.NewHandler(st, e.sources, apiSyncs{e: e, queue: queue}, graph.Options{
 		Logger:      e.logger,
 		Keys:        keys,
 		Limiter:     store.NewAllowances(e.db),
@@ -41,25 +44,47 @@ func newAPI(ctx context.Context, e *env, o apiOptions, st *store.Store) http.Han
 	})
 }
 
-// apiSyncs starts the syncs the API asks for.
+// apiSyncs starts the syncs the API asks for, as jobs.
 type apiSyncs struct {
-	ctx context.Context
-	e   *env
+	e     *env
+	queue *jobs.Queue
 }
 
-// Start begins a run of src and returns it as created; the run goes on in
-// the background and its outcome is read from its record.
-func (a apiSyncs) Start(_ context.Context, src *domain.Source, trigger string) (*domain.SyncRun, error) {
-	run, done, err := a.e.engine.Start(a.ctx, src, trigger)
+// startWait bounds how long runSync waits for a worker to start the run
+// it asked for.
+const startWait = 10 * time.Second
+
+// Start enqueues a sync of src, or finds the one already queued or
+// running (bringing a queued one forward to now), and returns its run
+// once a worker has started it; the run goes on in the background and its
+// outcome is read from its record.
+func (a apiSyncs) Start(ctx context.Context, src *domain.Source, trigger string) (*domain.SyncRun, error) {
+	asked := time.Now()
+	enq, err := a.queue.EnqueueSync(ctx, src, trigger)
 	if err != nil {
 		return nil, err
 	}
-	go func() {
-		if err := <-done; err != nil {
-			logRunEnd(a.e.logger.With("run", run.ID), "sync", src.Name, err)
+	ctx, cancel := context.WithTimeout(ctx, startWait)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		runs, err := a.e.store.JobRuns(ctx, enq.Job.ID)
+		if err != nil && ctx.Err() == nil {
+			return nil, err
 		}
-	}()
-	return run, nil
+		// The job's run: the one going, or one started since it was
+		// asked for (an earlier one of a resumed job is not it).
+		if len(runs) > 0 && (runs[0].Status == domain.RunRunning || !runs[0].StartedAt.Before(asked.Add(-time.Second))) {
+			return &runs[0], nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("sync %s: queued as job %d, but no worker started it within %s: is a pulse worker, or a serve with --workers above 0, running?",
+				src.Name, enq.Job.ID, startWait)
+		case <-tick.C:
+		}
+	}
 }
 
 var _ graph.SyncRunner = apiSyncs{}

@@ -119,7 +119,7 @@ func (g *globals) open(ctx context.Context, logger *slog.Logger) (*env, error) {
 	e.host = host.New(opts)
 	e.sources = &sources.Service{DB: e.db, Host: e.host, Box: box}
 	e.store = store.New(e.db)
-	e.engine = &sync.Engine{DB: e.db, Host: e.host, Sources: e.sources, Logger: logger, AfterRun: e.rescoreTouched, CommitEvery: sync.DefaultCommitEvery}
+	e.engine = &sync.Engine{DB: e.db, Host: e.host, Sources: e.sources, Logger: logger, AfterRun: e.rescoreTouched, CommitEvery: sync.DefaultCommitEvery, Worker: sync.ProcessName("")}
 	sqlDB, err := e.db.DB()
 	if err != nil {
 		e.Close()

@@ -63,6 +63,7 @@ func newRoot() *cobra.Command {
 	f.StringSliceVar(&g.pluginDirs, "plugin-dir", nil, "extra folder to find connector plugins in (also $PULSE_PLUGIN_DIR)")
 	root.AddCommand(
 		newServeCmd(g),
+		newWorkerCmd(g),
 		newMigrateCmd(g),
 		newSyncCmd(g),
 		newSourceCmd(g),

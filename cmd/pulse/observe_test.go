@@ -40,7 +40,8 @@ func (s *server) subscribe(t *testing.T, q string, vars map[string]any) *websock
 	return conn
 }
 
-// TestReplicasDeliverSyncRunEvents runs two `pulse serve` on one database:
+// TestReplicasDeliverSyncRunEvents runs two `pulse serve` on one database,
+// B with no workers:
 // a client subscribed on B sees the run started through A, from RUNNING
 // to SUCCEEDED. A's /metrics then count the query, the run, its records
 // and the plugin it launched.
@@ -48,7 +49,8 @@ func TestReplicasDeliverSyncRunEvents(t *testing.T) {
 	c := newCLI(t)
 	c.ok(t, demoSource...)
 	a := startServe(t, c.env)
-	b := startServe(t, c.env)
+	// B serves the API only: the run is A's, its events reach B.
+	b := startServe(t, c.env, "--workers", "0")
 	src := a.query(t, `{ sources { id } }`)["sources"].([]any)[0].(map[string]any)["id"].(string)
 
 	conn := b.subscribe(t, `subscription($id: ID!) { syncRunUpdated(sourceId: $id) { id status recordsRead } }`, map[string]any{"id": src})

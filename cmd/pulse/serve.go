@@ -12,10 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/graph"
+	"github.com/pulseproject/pulse/jobs"
 	"github.com/pulseproject/pulse/store"
-	"github.com/pulseproject/pulse/sync"
 )
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -23,14 +22,17 @@ func newServeCmd(g *globals) *cobra.Command {
 	var demo bool
 	var demoSize int
 	var jsonLogs, production bool
-	var tick, saturatedAfter time.Duration
+	var saturatedAfter time.Duration
+	var q queueFlags
 	var limits graph.Limits
 	var corsOrigins []string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the GraphQL API (GraphiQL at /, the endpoint at /query) and run scheduled syncs",
 		Long: `Serve the GraphQL API at /query, GraphiQL at / (not with --production), and
-run scheduled syncs.
+run background jobs — scheduled syncs, and those asked for — as a worker
+does (see pulse worker), up to --workers at once; --workers 0 serves the
+API only, for replicas behind a load balancer with workers elsewhere.
 
 A frontend on another origin may call /query from a browser once its origin
 is listed with --cors-origin (repeat it for each origin): its preflights are
@@ -48,6 +50,9 @@ default.`,
 				if err := checkOrigin(o); err != nil {
 					return &usageError{cmd, err.Error()}
 				}
+			}
+			if err := q.check(); err != nil {
+				return err
 			}
 			if g.pool.StatementTimeout < 0 {
 				return fmt.Errorf("--statement-timeout must not be negative, got %s", g.pool.StatementTimeout)
@@ -73,6 +78,11 @@ default.`,
 					return err
 				}
 			}
+			queue, err := e.openQueue(ctx, q)
+			if err != nil {
+				return err
+			}
+			defer queue.Close()
 			// The process's one store behind the whole API, so that its
 			// reports share it.
 			reports := e.store
@@ -86,10 +96,12 @@ default.`,
 			}
 			pool := &poolWatch{db: sqlDB, bound: saturatedAfter}
 			go pool.watch(ctx)
-			srv := graph.NewServer(newMux(ctx, e, apiOptions{production: production, limits: limits, corsOrigins: corsOrigins}, reports, pool), limits)
+			srv := graph.NewServer(newMux(ctx, e, apiOptions{production: production, limits: limits, corsOrigins: corsOrigins}, reports, pool, queue), limits)
 			srv.BaseContext = func(net.Listener) context.Context { return ctx }
 			ln = graph.Listen(ln, limits)
-			go schedule(ctx, e, tick)
+			if err := queue.Start(ctx); err != nil {
+				return err
+			}
 			go warmReports(ctx, e, reports)
 			base := "http://" + ln.Addr().String()
 			fmt.Fprintf(cmd.OutOrStdout(), "Pulse is serving on %s\n", base)
@@ -121,8 +133,12 @@ default.`,
 			if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("shutdown: %w", err)
 			}
-			// The runs going are cancelled with ctx: their connectors
-			// stop before the process does.
+			// The runs going stop at their last checkpoint and their jobs
+			// go back to the queue; their connectors stop before the
+			// process does.
+			if err := queue.Stop(shutdownCtx); err != nil {
+				return fmt.Errorf("shutdown: %w", err)
+			}
 			if err := e.engine.Wait(shutdownCtx); err != nil {
 				return fmt.Errorf("shutdown: %w", err)
 			}
@@ -143,85 +159,16 @@ default.`,
 	f.DurationVar(&g.pool.StatementTimeout, "statement-timeout", 15*time.Second, "longest a SQL statement may run, server-side (0: no limit); a request cut by it answers TIMEOUT")
 	f.DurationVar(&saturatedAfter, "saturated-after", 5*time.Second, "how long the database pool may have no free connection before /readyz answers 503")
 	f.StringArrayVar(&corsOrigins, "cors-origin", nil, "an origin, such as https://app.example.com, whose pages may call /query from a browser (repeatable; default none)")
-	f.DurationVar(&tick, "scheduler-tick", 30*time.Second, "how often to look for sources due to sync")
-	_ = f.MarkHidden("scheduler-tick")
+	q.register(f, "syncs this process runs at once (0: serve the API only)")
 	return cmd
 }
 
-// schedule runs each source with a schedule once it is due, looking every
-// tick. The engine's per-source lock keeps replicas and CLI runs from
-// reading a source twice.
-func schedule(ctx context.Context, e *env, tick time.Duration) {
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		due, err := dueSources(ctx, e)
-		if err != nil {
-			e.logger.Error("scheduler", "err", err)
-			continue
-		}
-		for i := range due {
-			src := due[i]
-			_, done, err := e.engine.Start(ctx, &src, "schedule")
-			if errors.Is(err, sync.ErrBusy) {
-				continue
-			}
-			if err != nil {
-				e.logger.Error("scheduled sync", "source", src.Name, "err", err)
-				continue
-			}
-			if err := <-done; err != nil {
-				logRunEnd(e.logger, "scheduled sync", src.Name, err)
-			}
-		}
-	}
-}
-
-// dueSources are the scheduled sources whose last run started longer ago
-// than their schedule, or that never ran; but a source whose last run was
-// paused until a time the vendor named is due exactly from that time, to
-// resume from its checkpoint as soon as it may.
-func dueSources(ctx context.Context, e *env) ([]domain.Source, error) {
-	all, err := e.sources.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var due []domain.Source
-	for _, s := range all {
-		if s.Schedule == "" {
-			continue
-		}
-		every, err := time.ParseDuration(s.Schedule)
-		if err != nil {
-			continue
-		}
-		var last domain.SyncRun
-		if err := e.db.WithContext(ctx).Where("source_id = ?", s.ID).Order("started_at DESC").Limit(1).Find(&last).Error; err != nil {
-			return nil, fmt.Errorf("scheduler: %w", err)
-		}
-		switch {
-		case last.Status == domain.RunPaused && last.PausedUntil != nil:
-			if !time.Now().Before(*last.PausedUntil) {
-				due = append(due, s)
-			}
-		case last.Status == "" || time.Since(last.StartedAt) >= every:
-			due = append(due, s)
-		}
-	}
-	return due, nil
-}
-
-func newMux(ctx context.Context, e *env, o apiOptions, st *store.Store, pool *poolWatch) *http.ServeMux {
+func newMux(ctx context.Context, e *env, o apiOptions, st *store.Store, pool *poolWatch, queue *jobs.Queue) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", pool.readyz)
 	mux.Handle("GET /metrics", e.metrics.Handler())
-	api := newAPI(ctx, e, o, st)
+	api := newAPI(ctx, e, o, st, queue)
 	mux.Handle("/", api)
 	return mux
 }

@@ -185,7 +185,7 @@ func TestScheduleWaitsOutAPauseThenResumes(t *testing.T) {
 	s.stop(t)
 }
 
-// TestRevenueIsPricedAfterASync: a sync by another process that changes
+// TestRevenueIsPricedAfterASync: a sync by another process (serve works no jobs here) that changes
 // a report's data leaves no account for the next report to price: the
 // sync's rescoring, or serve once told the run ended, prices it ahead,
 // and the report answers from the new data. (That each write marks the
@@ -200,7 +200,8 @@ func TestRevenueIsPricedAfterASync(t *testing.T) {
 	write("subscriptions.csv", "id,account_id,plan,amount,currency,interval,starts_at\ns-1,acc-1,Pro,100,USD,month,2025-01-01\n")
 	c.ok(t, "source", "add", "csv", "exports", "path="+exports)
 	c.ok(t, "sync", "exports")
-	s := startServe(t, c.env)
+	// An API-only serve: the sync runs in the CLI's own process.
+	s := startServe(t, c.env, "--workers", "0")
 	db, err := sql.Open("pgx", c.url)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })

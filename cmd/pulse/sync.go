@@ -31,6 +31,13 @@ const syncHelp = `Run one sync of the source NAME, showing each stream's progres
 table of what each stream read, wrote, deleted, deferred and rejected, and
 the run's issues.
 
+When a worker is running on the database (pulse worker, or serve with
+--workers above 0), the sync is a job of the queue, run by whichever
+worker is free, and this command follows it there; if a sync of NAME is
+already queued or running, it follows that one (a queued one is brought
+forward to now) rather than starting a second. With no worker running,
+it runs the sync itself. Either way Ctrl-C stops the sync.
+
 Exit codes, one per way a run ends:
   0    succeeded: every stream read, every record stored
   1    failed: an error stopped the run (what it committed stays);
@@ -59,7 +66,7 @@ func newSyncCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			run, err := runWithProgress(cmd, e, src)
+			run, err := syncSource(cmd, e, src)
 			if run == nil {
 				return err
 			}

@@ -52,6 +52,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"health rescore now", `unexpected argument "now": pulse health rescore takes no arguments`, "pulse health rescore [flags]"},
 		{"migrate up", `unexpected argument "up": pulse migrate takes no arguments`, "pulse migrate [flags]"},
 		{"serve 8080", `unexpected argument "8080": pulse serve takes no arguments`, "pulse serve [flags]"},
+		{"worker 3", `unexpected argument "3": pulse worker takes no arguments`, "pulse worker [flags]"},
 		{"demo 100", `unexpected argument "100": pulse demo takes no arguments`, "pulse demo [flags]"},
 
 		{"serve --nosuch", "unknown flag: --nosuch", "pulse serve [flags]"},
