@@ -111,7 +111,9 @@ func NewRescoreWorker(db *gorm.DB, cfg RescoreConfig) *RescoreWorker {
 }
 
 // Timeout bounds a job: its slice, and the chunk begun last.
-func (w *RescoreWorker) Timeout(*river.Job[RescoreArgs]) time.Duration { return w.cfg.Slice + 10*time.Minute }
+func (w *RescoreWorker) Timeout(*river.Job[RescoreArgs]) time.Duration {
+	return w.cfg.Slice + 10*time.Minute
+}
 
 // Work rescores chunks of marks until none is left to claim, then ends;
 // at the end of its slice, or when its process stops, it snoozes, back to
