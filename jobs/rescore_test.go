@@ -83,7 +83,7 @@ func scores(t *testing.T, db *gorm.DB) map[string]string {
 
 // startWorkers runs a River client working the rescore queue with
 // workers goroutines, as pulse serve and pulse worker do.
-func startWorkers(t *testing.T, db *gorm.DB, url string, cfg jobs.RescoreConfig, workers int) *river.Client[pgx.Tx] {
+func startWorkers(t *testing.T, db *gorm.DB, url string, cfg jobs.RescoreConfig, workers int, periodic ...*river.PeriodicJob) *river.Client[pgx.Tx] {
 	t.Helper()
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, url)
@@ -92,8 +92,9 @@ func startWorkers(t *testing.T, db *gorm.DB, url string, cfg jobs.RescoreConfig,
 	ws := river.NewWorkers()
 	river.AddWorker(ws, jobs.NewRescoreWorker(db, cfg))
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workers}},
-		Workers: ws,
+		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workers}},
+		Workers:      ws,
+		PeriodicJobs: periodic,
 		// The test polls for what it awaits; River need not wait for its
 		// notifications to reach it.
 		FetchCooldown:     10 * time.Millisecond,
@@ -199,4 +200,15 @@ measures: [{measure: last_nps, weight: 1, thresholds: [{value: 0, score: 0}, {va
 	require.NoError(t, db.Raw(`SELECT DISTINCT a.segment, h.scorecard_name AS scorecard FROM account_health h JOIN accounts a ON a.id = h.account_id
 		WHERE h.computed_at > ? ORDER BY 1`, before).Scan(&cards).Error)
 	require.Equal(t, []struct{ Segment, Scorecard string }{{"enterprise", "enterprise"}}, cards)
+}
+
+// TestRescoreSweepScoresMarksNobodyAskedFor leaves marks as a writer that
+// died before it enqueued would, and starts workers with the sweep: its
+// first job, on start, scores them.
+func TestRescoreSweepScoresMarksNobodyAskedFor(t *testing.T) {
+	db, url := migrated(t)
+	seed(t, db, 30)
+	startWorkers(t, db, url, jobs.RescoreConfig{}, 2, jobs.RescoreSweep(time.Hour))
+	settled(t, db)
+	require.Len(t, scores(t, db), 30)
 }
