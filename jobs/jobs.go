@@ -34,11 +34,17 @@ import (
 
 // Queues: syncs run in QueueSync, as many at once as a process has
 // workers; the schedule runs in QueueSchedule, one at a time, so that
-// long syncs never hold it up.
+// long syncs never hold it up; rescores run in River's default queue, one
+// at a time a process (a backlog opens lanes that other processes take).
 const (
 	QueueSync     = "sync"
 	QueueSchedule = "schedule"
 )
+
+// RescoreSweepEvery is how often the leader enqueues a rescore whatever
+// asked for one, so that marks left by a process that died between its
+// commit and its EnqueueRescore are scored too.
+const RescoreSweepEvery = time.Minute
 
 // Defaults of Config.
 const (
@@ -129,13 +135,18 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &SyncWorker{q: q})
 		river.AddWorker(workers, &ScheduleWorker{q: q})
+		river.AddWorker(workers, NewRescoreWorker(cfg.DB, RescoreConfig{Logger: cfg.Logger}))
 		rc.Workers = workers
 		rc.Queues = map[string]river.QueueConfig{
-			QueueSync:     {MaxWorkers: cfg.Workers},
-			QueueSchedule: {MaxWorkers: 1},
+			QueueSync:          {MaxWorkers: cfg.Workers},
+			QueueSchedule:      {MaxWorkers: 1},
+			river.QueueDefault: {MaxWorkers: 1},
 		}
-		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.Tick),
-			func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}
+		rc.PeriodicJobs = []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.Tick),
+				func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+			RescoreSweep(RescoreSweepEvery),
+		}
 	}
 	q.client, err = river.NewClient(riverpgxv5.New(pool), rc)
 	if err != nil {
@@ -172,6 +183,13 @@ func (q *Queue) Stop(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Works reports whether this queue works jobs (was opened with workers).
+func (q *Queue) Works() bool { return q.cfg.Workers > 0 }
+
+// EnqueueRescore asks for the accounts marked dirty to be scored again by
+// whichever process works rescores; see the package's EnqueueRescore.
+func (q *Queue) EnqueueRescore(ctx context.Context) error { return EnqueueRescore(ctx, q.client) }
 
 // Close releases the queue's pool; Stop it first.
 func (q *Queue) Close() { q.pool.Close() }

@@ -174,7 +174,8 @@ func (s *Store) scorecards(ctx context.Context, latestOnly bool) ([]health.Score
 // SaveScorecard keeps a new version of a scorecard read from YAML. It is
 // refused with a *domain.InputError naming every problem: those of the
 // document, a version not above the latest kept, and a segment another
-// scorecard already scores.
+// scorecard already scores. It marks dirty, with the save, the accounts
+// whose scorecard it changes: RescoreDirty scores them by it.
 func (s *Store) SaveScorecard(ctx context.Context, src string, now time.Time) (*health.Scorecard, error) {
 	sc, err := health.Parse(src)
 	if err != nil {
@@ -199,14 +200,22 @@ func (s *Store) SaveScorecard(ctx context.Context, src string, now time.Time) (*
 		return nil, &domain.InputError{Problems: problems}
 	}
 	sc.CreatedAt = now.UTC()
-	res := s.db.WithContext(ctx).Exec(`INSERT INTO health_scorecards (name, version, segment, source, created_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, sc.Name, sc.Version, sc.Segment, sc.Source, sc.CreatedAt)
-	if res.Error != nil {
-		return nil, fmt.Errorf("store: save scorecard: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return nil, domain.Invalid(domain.FieldError{Field: "version",
-			Message: fmt.Sprintf("version %d of %q was saved meanwhile", sc.Version, sc.Name)})
+	// The accounts whose scorecard this changes are marked dirty with
+	// the save, so that their scores follow it (see RescoreDirty).
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Exec(`INSERT INTO health_scorecards (name, version, segment, source, created_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, sc.Name, sc.Version, sc.Segment, sc.Source, sc.CreatedAt)
+		if res.Error != nil {
+			return fmt.Errorf("store: save scorecard: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return domain.Invalid(domain.FieldError{Field: "version",
+				Message: fmt.Sprintf("version %d of %q was saved meanwhile", sc.Version, sc.Name)})
+		}
+		return markScorecardChange(tx, latest, *sc)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return sc, nil
 }

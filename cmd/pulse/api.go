@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pulseproject/pulse/domain"
+	"github.com/pulseproject/pulse/domain/health"
 	"github.com/pulseproject/pulse/events"
 	"github.com/pulseproject/pulse/graph"
 	"github.com/pulseproject/pulse/jobs"
@@ -37,11 +38,29 @@ func newAPI(ctx context.Context, e *env, o apiOptions, st *store.Store, queue *j
 		Accounts:    st,
 		Revenue:     st,
 		Engagement:  st,
-		Health:      st,
+		Health:      healthAPI{st, e},
 		Identity:    st,
 		Events:      e.apiEvents(),
 		Extensions:  e.apiExtensions(),
 	})
+}
+
+// healthAPI is the store's health service, whose scorecard saves also
+// rescore the accounts they mark.
+type healthAPI struct {
+	*store.Store
+	e *env
+}
+
+// SaveScorecard saves the scorecard, then rescores the accounts the save
+// marked.
+func (h healthAPI) SaveScorecard(ctx context.Context, src string, now time.Time) (*health.Scorecard, error) {
+	sc, err := h.Store.SaveScorecard(ctx, src, now)
+	if err != nil {
+		return nil, err
+	}
+	h.e.rescoreDirty(ctx, "scorecard "+sc.Name)
+	return sc, nil
 }
 
 // apiSyncs starts the syncs the API asks for, as jobs.

@@ -7,10 +7,13 @@ import (
 	"os"
 	"time"
 
+	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/pulseproject/pulse/connectors/host"
+	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/events"
+	"github.com/pulseproject/pulse/jobs"
 	"github.com/pulseproject/pulse/pgembed"
 	"github.com/pulseproject/pulse/secrets"
 	"github.com/pulseproject/pulse/sources"
@@ -36,9 +39,14 @@ type env struct {
 	host    *host.Host
 	sources *sources.Service
 	engine  *sync.Engine
-	// store is the one store of the process, so that the API, the sync
-	// feed and the rescoring after syncs share it.
-	store  *store.Store
+	// store is the one store of the process, so that the API and the
+	// sync feed share it.
+	store *store.Store
+	// rescorer scores the accounts marked dirty; see rescoreDirty.
+	rescorer *jobs.RescoreWorker
+	// queue is the process's job queue once it works jobs (serve with
+	// workers, worker); rescoreDirty then enqueues rather than drains.
+	queue  *jobs.Queue
 	logger *slog.Logger
 	// url is the database's, for the events Listener's own connection.
 	url string
@@ -119,7 +127,11 @@ func (g *globals) open(ctx context.Context, logger *slog.Logger) (*env, error) {
 	e.host = host.New(opts)
 	e.sources = &sources.Service{DB: e.db, Host: e.host, Box: box}
 	e.store = store.New(e.db)
-	e.engine = &sync.Engine{DB: e.db, Host: e.host, Sources: e.sources, Logger: logger, AfterRun: e.rescoreTouched, CommitEvery: sync.DefaultCommitEvery, Worker: sync.ProcessName("")}
+	e.rescorer = jobs.NewRescoreWorker(e.db, jobs.RescoreConfig{Logger: logger})
+	e.engine = &sync.Engine{DB: e.db, Host: e.host, Sources: e.sources, Logger: logger, CommitEvery: sync.DefaultCommitEvery, Worker: sync.ProcessName(""),
+		AfterRun: func(ctx context.Context, run *domain.SyncRun, _ []uuid.UUID) {
+			e.rescoreDirty(ctx, "sync run "+run.ID.String())
+		}}
 	sqlDB, err := e.db.DB()
 	if err != nil {
 		e.Close()

@@ -40,7 +40,11 @@ func syncSource(cmd *cobra.Command, e *env, src *domain.Source) (*domain.SyncRun
 	if err != nil {
 		return nil, err
 	}
-	return followJob(cmd, e, queue, src, enq)
+	run, err := followJob(cmd, e, queue, src, enq)
+	// The worker enqueued the rescore of what the run changed; the CLI
+	// takes a share of it too, so that it returns with the scores current.
+	e.rescoreDirty(ctx, "followed sync of "+src.Name)
+	return run, err
 }
 
 // followJob shows the runs of a sync job as a worker carries them out,

@@ -9,23 +9,31 @@ import (
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
-	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/domain/health"
 	"github.com/pulseproject/pulse/store"
 )
 
-// rescoreTouched is the sync engine's AfterRun: it scores again, as of
-// now, the accounts a run changed.
-func (e *env) rescoreTouched(ctx context.Context, run *domain.SyncRun, touched []uuid.UUID) {
-	if len(touched) == 0 {
+// rescoreDirty scores again, as of now, the accounts marked dirty: after
+// a sync run, whatever its outcome (its batches marked what they
+// changed, and so did a run killed before it), and after a scorecard
+// save. A process that works jobs (serve with workers, worker) enqueues a
+// rescore job, which any of them works; any other process (a command)
+// drains the marks itself before it goes on, so that it leaves the scores
+// current when it returns. A failure is logged: the marks stay, for the
+// next rescore or the leader's sweep.
+func (e *env) rescoreDirty(ctx context.Context, after string) {
+	if e.queue != nil && e.queue.Works() {
+		if err := e.queue.EnqueueRescore(context.WithoutCancel(ctx)); err != nil {
+			e.logger.Error("enqueue rescore", "after", after, "err", err)
+		}
 		return
 	}
-	res, err := e.store.Rescore(ctx, health.RescoreRequest{AccountIDs: touched, AsOf: time.Now()})
+	n, err := e.rescorer.Drain(context.WithoutCancel(ctx))
 	if err != nil {
-		e.logger.Error("rescore health after sync", "run", run.ID, "accounts", len(touched), "err", err)
+		e.logger.Error("rescore dirty accounts", "after", after, "err", err)
 		return
 	}
-	e.logger.Info("rescored health after sync", "run", run.ID, "accounts", res.Accounts)
+	e.logger.Info("rescored dirty accounts", "after", after, "accounts", n)
 }
 
 func newHealthCmd(g *globals) *cobra.Command {
@@ -38,13 +46,30 @@ func newHealthCmd(g *globals) *cobra.Command {
 }
 
 func newHealthRescoreCmd(g *globals) *cobra.Command {
-	var history bool
+	var history, dirty bool
 	var accounts []string
 	cmd := &cobra.Command{
 		Use:   "rescore",
-		Short: "Score every account (or --account ones) again as of now and keep today's scores",
+		Short: "Score every account (or --account ones, or --dirty ones) again as of now and keep today's scores",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dirty && (history || len(accounts) > 0) {
+				return fmt.Errorf("--dirty: scores the accounts marked dirty, not with --history or --account")
+			}
+			if dirty {
+				e, err := g.open(cmd.Context(), newLogger(false))
+				if err != nil {
+					return err
+				}
+				defer e.Close()
+				start := time.Now()
+				n, err := e.rescorer.Drain(cmd.Context())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "scored %d dirty accounts in %s\n", n, time.Since(start).Round(time.Millisecond))
+				return nil
+			}
 			req := health.RescoreRequest{All: len(accounts) == 0, History: history, AsOf: time.Now()}
 			for _, a := range accounts {
 				id, err := uuid.Parse(a)
@@ -70,6 +95,7 @@ func newHealthRescoreCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&history, "history", false, "also score each kept day again, with the scorecards that apply now")
 	cmd.Flags().StringSliceVar(&accounts, "account", nil, "account id to score (repeatable); default every account")
+	cmd.Flags().BoolVar(&dirty, "dirty", false, "score only the accounts whose data or scorecard changed since they were scored")
 	return cmd
 }
 
@@ -122,6 +148,12 @@ func newHealthScorecardCmd(g *globals) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "saved %s v%d\n", sc.Name, sc.Version)
 			if !history {
+				// The save marked the accounts it scores.
+				n, err := e.rescorer.Drain(cmd.Context())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "rescored %d accounts\n", n)
 				return nil
 			}
 			res, err := st.Rescore(cmd.Context(), health.RescoreRequest{All: true, History: true, AsOf: time.Now()})

@@ -48,10 +48,15 @@ func (q *queueFlags) check() error {
 func (e *env) openQueue(ctx context.Context, q queueFlags) (*jobs.Queue, error) {
 	e.engine.Worker = sync.ProcessName(q.name)
 	e.engine.Lease = q.lease
-	return jobs.Open(ctx, jobs.Config{
+	queue, err := jobs.Open(ctx, jobs.Config{
 		URL: e.url, DB: e.db, Engine: e.engine, Sources: e.sources, Logger: e.logger,
 		Workers: q.workers, Tick: q.tick, RescueAfter: q.rescueAfter, Name: e.engine.Worker,
 	})
+	if err != nil {
+		return nil, err
+	}
+	e.queue = queue
+	return queue, nil
 }
 
 func newWorkerCmd(g *globals) *cobra.Command {
