@@ -1,6 +1,8 @@
 // Mounts GraphiQL on /query with the API key this tab was given: the key
 // lives in sessionStorage, never in a URL, and goes with every request,
-// the schema's introspection and WebSocket subscriptions included.
+// the schema's introspection and WebSocket subscriptions included. A page
+// opened as /?query=…&variables=… (the app's "Open in GraphiQL") starts
+// with that query.
 (function () {
   'use strict';
   var storageKey = 'pulse.apiKey';
@@ -11,6 +13,9 @@
   var endpoint = container.getAttribute('data-endpoint');
   var root = ReactDOM.createRoot(container);
   var mounted = 0;
+  var params = new URLSearchParams(location.search);
+  var initialQuery = params.get('query') || undefined;
+  var initialVariables = params.get('variables') || undefined;
 
   function render() {
     var key = sessionStorage.getItem(storageKey) || '';
@@ -28,7 +33,9 @@
     root.render(React.createElement(GraphiQL, {
       key: mounted,
       fetcher: fetcher,
-      defaultEditorToolsVisibility: false,
+      defaultEditorToolsVisibility: initialVariables ? 'variables' : false,
+      query: initialQuery,
+      variables: initialVariables,
       shouldPersistHeaders: false,
     }));
   }
