@@ -3,10 +3,12 @@ package main_test
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	gosync "sync"
@@ -350,4 +352,83 @@ func dispatchChange(sel string) func(context.Context, *chromedp.Target) error {
 		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector(`+strconv.Quote(sel)+`).dispatchEvent(new Event('change', {bubbles: true}))`))
 		return err
 	}
+}
+
+// BenchmarkAppPages times each main page of the app in headless Chromium,
+// from navigation to its data drawn (main[data-ready]), on a demo of
+// $PULSE_BENCH_ACCOUNTS accounts (500 by default), beside two peers
+// measured in the same run: the time the page's own GraphQL requests took
+// on the server's side of the wire (the Resource Timing of its /query
+// requests, which run one after the other), and GraphiQL's page load.
+// It prints a table of medians with the ratios:
+//
+//	go test ./cmd/pulse/ -run '^$' -bench BenchmarkAppPages -benchtime 5x
+func BenchmarkAppPages(b *testing.B) {
+	if findBrowser() == "" {
+		b.Skip("no Chromium on this machine")
+	}
+	size := 500
+	if v := os.Getenv("PULSE_BENCH_ACCOUNTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		require.NoError(b, err, "PULSE_BENCH_ACCOUNTS")
+		size = n
+	}
+	c := newCLI(b)
+	s := startServe(b, c.env, "--demo", "--demo-size", strconv.Itoa(size))
+	body, _ := json.Marshal(map[string]string{"query": `{ accounts(first: 1, orderBy: {field: MRR, direction: DESC}) { edges { node { id } } } }`})
+	resp, err := s.send(body)
+	require.NoError(b, err)
+	var top struct {
+		Data struct {
+			Accounts struct{ Edges []struct{ Node struct{ ID string } } }
+		}
+	}
+	require.NoError(b, json.NewDecoder(resp.Body).Decode(&top))
+	resp.Body.Close()
+	require.NotEmpty(b, top.Data.Accounts.Edges)
+
+	tb := newTab(b, s.url)
+	keyJSON, _ := json.Marshal(s.key)
+	tb.do(b, chromedp.Navigate(s.url+"/app/"))
+	_ = eval[bool](b, tb, `sessionStorage.setItem('pulse.apiKey', `+string(keyJSON)+`), true`)
+	pages := []struct{ name, route string }{
+		{"overview", "overview"},
+		{"accounts", "accounts"},
+		{"account page", "accounts/" + top.Data.Accounts.Edges[0].Node.ID},
+	}
+	load := func(url, ready string) time.Duration {
+		tb.do(b, chromedp.Navigate("about:blank"))
+		start := time.Now()
+		tb.do(b, chromedp.Navigate(url), chromedp.WaitVisible(ready))
+		return time.Since(start)
+	}
+	render := make([][]time.Duration, len(pages))
+	api := make([][]time.Duration, len(pages))
+	var graphiql []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		for i, p := range pages {
+			render[i] = append(render[i], load(s.url+"/app/#/"+p.route, `main[data-ready="true"]`))
+			ms := eval[float64](b, tb, `performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/query')).reduce((sum, e) => sum + e.duration, 0)`)
+			api[i] = append(api[i], time.Duration(ms*float64(time.Millisecond)))
+		}
+		graphiql = append(graphiql, load(s.url+"/", ".graphiql-container"))
+	}
+	b.StopTimer()
+	tb.requireNoProblems(b)
+	peer := median(graphiql)
+	fmt.Printf("\nPulse app pages, %d demo accounts, median of %d loads (headless Chromium)\n", size, b.N)
+	fmt.Printf("%-14s %12s %14s %12s %16s\n", "page", "data drawn", "its GraphQL", "drawn/API", "drawn/GraphiQL")
+	for i, p := range pages {
+		r, a := median(render[i]), median(api[i])
+		fmt.Printf("%-14s %12s %14s %11.1fx %15.1fx\n", p.name, r.Round(time.Millisecond), a.Round(time.Millisecond), float64(r)/float64(a), float64(r)/float64(peer))
+		b.ReportMetric(float64(r.Milliseconds()), strings.ReplaceAll(p.name, " ", "-")+"-ms")
+	}
+	fmt.Printf("%-14s %12s\n", "GraphiQL load", peer.Round(time.Millisecond))
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

@@ -93,6 +93,8 @@ export function Chart({ id, label, data, make }) {
 
 export { Plot };
 
+// The bands' colours. Their names are CSS colours too, which Plot would
+// paint literally: marks name the color scale for them explicitly.
 export const bandColors = { RED: '#d64545', YELLOW: '#e8b923', GREEN: '#3a9d5d', UNSCORED: '#a0a7b4' };
 export const bandScale = { domain: ['RED', 'YELLOW', 'GREEN', 'UNSCORED'], range: [bandColors.RED, bandColors.YELLOW, bandColors.GREEN, bandColors.UNSCORED] };
 

@@ -85,13 +85,13 @@ function AccountBody({ a, months }) {
     <section class="grid">
       ${factors.length > 0 && html`<${Chart} id="chart-factors" label="Score factors: contribution to the score" data=${factors} make=${(data) => ({
         height: 40 + 28 * data.length, marginLeft: 220, x: { grid: true, label: 'points' }, y: { label: null },
-        marks: [Plot.barX(data, { y: 'name', x: 'contribution', fill: (f) => (f.score >= 70 ? 'GREEN' : f.score >= 40 ? 'YELLOW' : 'RED'), sort: { y: '-x' }, tip: true, title: (f) => f.name + ': ' + (f.value === null ? 'no data' : f.value + ' ' + f.unit) + ', score ' + (f.score === null ? '—' : f.score.toFixed(0)) + ' × weight ' + f.weight }), Plot.ruleX([0])],
+        marks: [Plot.barX(data, { y: 'name', x: 'contribution', fill: { value: (f) => (f.score >= 70 ? 'GREEN' : f.score >= 40 ? 'YELLOW' : 'RED'), scale: 'color' }, sort: { y: '-x' }, tip: true, title: (f) => f.name + ': ' + (f.value === null ? 'no data' : f.value + ' ' + f.unit) + ', score ' + (f.score === null ? '—' : f.score.toFixed(0)) + ' × weight ' + f.weight }), Plot.ruleX([0])],
         color: bandScale,
       })} />`}
       <${Chart} id="chart-score-history" label="Score history (daily)" data=${history} make=${(data) => ({
         height: 220, marginLeft: 40, x: { type: 'utc', label: null }, y: { domain: [0, 100], grid: true, label: 'score' },
         color: bandScale,
-        marks: [Plot.lineY(data, { x: 'day', y: 'score', stroke: '#5b6b8c' }), Plot.dot(data, { x: 'day', y: 'score', fill: 'band', r: 4, tip: true })],
+        marks: [Plot.lineY(data, { x: 'day', y: 'score', stroke: '#5b6b8c' }), Plot.dot(data, { x: 'day', y: 'score', fill: { value: 'band', scale: 'color' }, r: 4, tip: true })],
       })} />
       <${Chart} id="chart-mrr-history" label=${'MRR history (' + env.currency + ')'} data=${mrr} make=${(data) => ({
         height: 220, marginLeft: 60, x: { type: 'utc', label: null }, y: { grid: true, label: 'MRR', zero: true, tickFormat: '~s' },

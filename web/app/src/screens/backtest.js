@@ -37,7 +37,7 @@ export function Backtest() {
     <${Chart} id="chart-backtest" label="Churn rate of each band" data=${rates} make=${(data) => ({
       height: 240, marginLeft: 50, x: { label: null, domain: bandScale.domain }, y: { grid: true, label: 'churned', tickFormat: '.0%' },
       color: bandScale,
-      marks: [Plot.barY(data, { x: 'band', y: 'rate', fill: 'band', title: (d) => d.churned + ' of ' + d.accounts }), Plot.text(data, { x: 'band', y: 'rate', text: (d) => d.churned + ' / ' + d.accounts, dy: -8 }), Plot.ruleY([0])],
+      marks: [Plot.barY(data, { x: 'band', y: 'rate', fill: { value: 'band', scale: 'color' }, title: (d) => d.churned + ' of ' + d.accounts }), Plot.text(data, { x: 'band', y: 'rate', text: (d) => d.churned + ' / ' + d.accounts, dy: -8 }), Plot.ruleY([0])],
     })} />
     <section class="panel"><h2>Accounts that churned (${b.churned.length})</h2>
       <${Table} id="backtest" rows=${b.churned} empty="None churned in the period." columns=${[

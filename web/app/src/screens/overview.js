@@ -118,12 +118,12 @@ function OverviewBody({ d, weeks }) {
       <${Chart} id="chart-bands" label="Accounts by health band" data=${bands} make=${(data) => ({
         height: 220, marginLeft: 80, x: { grid: true, label: 'accounts' }, y: { label: null, domain: bandScale.domain },
         color: bandScale,
-        marks: [Plot.barX(data, { y: 'band', x: 'accounts', fill: 'band', tip: true }), Plot.text(data, { y: 'band', x: 'accounts', text: (x) => x.accounts, dx: 14 }), Plot.ruleX([0])],
+        marks: [Plot.barX(data, { y: 'band', x: 'accounts', fill: { value: 'band', scale: 'color' }, tip: true }), Plot.text(data, { y: 'band', x: 'accounts', text: (x) => x.accounts, dx: 14 }), Plot.ruleX([0])],
       })} />
       <${Chart} id="chart-mrr-bands" label=${'MRR by health band (' + env.currency + ')'} data=${mrr} make=${(data) => ({
         height: 220, marginLeft: 80, x: { grid: true, label: 'MRR', tickFormat: '~s' }, y: { label: null, domain: bandScale.domain },
         color: bandScale,
-        marks: [Plot.barX(data, { y: 'band', x: 'mrr', fill: 'band', tip: true }), Plot.ruleX([0])],
+        marks: [Plot.barX(data, { y: 'band', x: 'mrr', fill: { value: 'band', scale: 'color' }, tip: true }), Plot.ruleX([0])],
       })} />
       <${Chart} id="chart-waterfall" label=${'MRR movements, ' + r.startCount + ' → ' + r.endCount + ' paying accounts'} data=${waterfall} make=${(data) => ({
         // The movements are small beside the totals: the axis starts near
@@ -139,7 +139,7 @@ function OverviewBody({ d, weeks }) {
       <${Chart} id="chart-trend" label=${'Accounts by band, weekly' + (scoredWeeks < 2 ? ' (scores are kept daily from the first sync: the trend fills in as weeks pass)' : '')} data=${trend} make=${(data) => ({
         height: 260, marginLeft: 50, x: { label: null, type: 'utc' }, y: { grid: true, label: 'accounts' },
         color: bandScale,
-        marks: [Plot.areaY(data, { x: 'day', y: 'accounts', fill: 'band', order: bandScale.domain, curve: 'step-after' }), Plot.dot(data.filter((p) => p.accounts > 0), Plot.stackY({ x: 'day', y: 'accounts', fill: 'band', order: bandScale.domain, r: 2.5, stroke: 'white' })), Plot.ruleY([0])],
+        marks: [Plot.areaY(data, { x: 'day', y: 'accounts', fill: { value: 'band', scale: 'color' }, order: bandScale.domain, curve: 'step-after' }), Plot.dot(data.filter((p) => p.accounts > 0), Plot.stackY({ x: 'day', y: 'accounts', fill: { value: 'band', scale: 'color' }, order: bandScale.domain, r: 2.5, stroke: 'white' })), Plot.ruleY([0])],
       })} />
       <${Chart} id="chart-mrr-trend" label=${'MRR at the end of each month (' + env.currency + ')'} data=${months} make=${(data) => ({
         height: 260, marginLeft: 60, x: { label: null, type: 'utc' }, y: { grid: true, label: 'MRR', tickFormat: '~s', zero: true },

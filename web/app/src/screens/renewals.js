@@ -37,7 +37,7 @@ export function Renewals() {
     <${Chart} id="chart-renewals" label=${'MRR renewing by month and band (' + env.currency + '; overdue in this month)'} data=${bars} make=${(data) => ({
       height: 260, marginLeft: 60, x: { type: 'band', label: null, tickFormat: (d) => new Date(d).toISOString().slice(0, 7) }, y: { grid: true, label: 'MRR', tickFormat: '~s' },
       color: { ...bandScale, legend: true },
-      marks: [Plot.barY(data, Plot.groupX({ y: 'sum' }, { x: (d) => d.month.getTime(), y: 'mrr', fill: 'band', order: bandScale.domain, tip: true })), Plot.ruleY([0])],
+      marks: [Plot.barY(data, Plot.groupX({ y: 'sum' }, { x: (d) => d.month.getTime(), y: 'mrr', fill: { value: 'band', scale: 'color' }, order: bandScale.domain, tip: true })), Plot.ruleY([0])],
     })} />
     <section class="panel"><h2>Accounts</h2>
       <${Table} id="renewals" rows=${rows} empty="No renewal in that window." columns=${[
