@@ -380,7 +380,9 @@ func BenchmarkAppPages(b *testing.B) {
 	require.NoError(b, err)
 	var top struct {
 		Data struct {
-			Accounts struct{ Edges []struct{ Node struct{ ID string } } }
+			Accounts struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 	}
 	require.NoError(b, json.NewDecoder(resp.Body).Decode(&top))
