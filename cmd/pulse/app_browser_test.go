@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 )
@@ -239,7 +240,28 @@ func TestAppInABrowser(t *testing.T) {
 	// The query a screen ran is shown, and GraphiQL is offered.
 	tb.do(t, chromedp.Click(`.screen-tools button`), chromedp.WaitVisible(".query-panel"))
 	require.Contains(t, tb.text(t, ".query-panel"), "healthSummary")
-	require.Contains(t, tb.text(t, ".query-panel"), "Open in GraphiQL")
+	// "Open in GraphiQL" opens a new tab, handing it the operation
+	// through the session storage the browser copies to it with the key;
+	// GraphiQL starts with it, and neither is ever in a URL.
+	opened := chromedp.WaitNewTarget(tb.ctx, func(i *target.Info) bool { return i.Type == "page" })
+	tb.do(t, chromedp.Click(`.query-panel .query-head button`))
+	select {
+	case id := <-opened:
+		// Closed, so that this tab is in front again (a background
+		// tab takes no screenshot).
+		tb.do(t, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.CallBrowser(ctx, target.CloseTarget, target.CloseTargetParams{TargetID: id})
+			return err
+		}))
+	case <-time.After(time.Minute):
+		t.Fatal("Open in GraphiQL opened no tab")
+	}
+	handed := eval[string](t, tb, `sessionStorage.getItem('pulse.graphiql.open') || ''`)
+	require.Contains(t, handed, "query OverviewHealth")
+	tb.do(t, chromedp.Navigate(s.url+"/"), chromedp.WaitVisible(".graphiql-container"))
+	_ = eval[bool](t, tb, `new Promise((ok) => { const i = setInterval(() => { const e = document.querySelector('.graphiql-query-editor'); if (e && e.textContent.includes('query OverviewHealth')) { clearInterval(i); ok(true); } }, 50); })`)
+	require.Equal(t, "key set for this tab", eval[string](t, tb, `document.getElementById('key-state').textContent`))
+	require.Empty(t, eval[string](t, tb, `sessionStorage.getItem('pulse.graphiql.open') || ''`), "GraphiQL takes the operation once")
 
 	// Accounts: filter tier C, order by MRR descending, page on, export.
 	tb.open(t, "accounts")

@@ -143,7 +143,7 @@ function App() {
         </ul>
         <div class="who">
           <span class="role">${me.admin ? 'admin key' : 'viewer/editor key'}</span>
-          ${env.graphiql && html`<button type="button" class="ghost" onClick=${() => window.open('/', '_blank')}>GraphiQL</button>`}
+          ${env.graphiql && html`<button type="button" class="ghost" onClick=${() => { sessionStorage.removeItem('pulse.graphiql.open'); window.open('/', '_blank'); }}>GraphiQL</button>`}
           <button type="button" id="signout" class="ghost" onClick=${signOut}>Sign out</button>
         </div>
       </nav>

@@ -36,10 +36,15 @@ export function useQueries(queries, key) {
   return { ...state, reload: () => setTick((t) => t + 1) };
 }
 
-function graphiqlURL(q) {
-  const p = new URLSearchParams({ query: q.text });
-  if (q.variables && Object.keys(q.variables).length) p.set('variables', JSON.stringify(q.variables, null, 2));
-  return '/?' + p.toString();
+// openInGraphiQL opens GraphiQL in a new tab with q: the operation goes in
+// the session storage, which the browser copies to a tab the page opens
+// (with its key), and GraphiQL takes it from there; nothing in a URL.
+function openInGraphiQL(q) {
+  const variables = q.variables && Object.keys(q.variables).length ? JSON.stringify(q.variables, null, 2) : '';
+  sessionStorage.setItem('pulse.graphiql.open', JSON.stringify({ query: q.text.trim(), variables }));
+  window.open('/', '_blank');
+  // Once the new tab has its copy.
+  setTimeout(() => sessionStorage.removeItem('pulse.graphiql.open'), 2000);
 }
 
 // Screen frames a screen: its title, its controls, the queries it ran and
@@ -63,7 +68,7 @@ export function Screen({ title, queries, state, controls, children }) {
             <div class="query">
               <div class="query-head">
                 <strong>${q.name}</strong>
-                ${env.graphiql && html`<button type="button" class="ghost" onClick=${() => window.open(graphiqlURL(q), '_blank')}>Open in GraphiQL</button>`}
+                ${env.graphiql && html`<button type="button" class="ghost" onClick=${() => openInGraphiQL(q)}>Open in GraphiQL</button>`}
               </div>
               <pre class="query-text">${q.text.trim()}</pre>
               ${q.variables && Object.keys(q.variables).length > 0 && html`<pre class="query-vars">${JSON.stringify(q.variables, null, 2)}</pre>`}
