@@ -22,6 +22,7 @@ import (
 
 	"github.com/pulseproject/pulse/domain"
 	"github.com/pulseproject/pulse/graph/graphiql"
+	"github.com/pulseproject/pulse/graph/webapp"
 )
 
 // MaxRequestBytes bounds a request's body. A query with its variables fits
@@ -86,8 +87,9 @@ type Options struct {
 
 // NewHandler serves the API: POST and GET /query for GraphQL (with @defer
 // delivered incrementally to a client that accepts multipart/mixed),
-// OPTIONS /query for CORS preflights, and GET / for GraphiQL, which posts to
-// /query, with its assets under /graphiql/ (not under Production).
+// OPTIONS /query for CORS preflights, GET /app/ for the Pulse app (see
+// package webapp), and GET / for GraphiQL, which posts to /query, with its
+// assets under /graphiql/ (not under Production).
 func NewHandler(backend Backend, sources SourceService, syncs SyncRunner, opts Options) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -184,6 +186,10 @@ func NewHandler(backend Backend, sources SourceService, syncs SyncRunner, opts O
 	mux.Handle("POST /query", logged)
 	mux.Handle("GET /query", logged)
 	mux.Handle("OPTIONS /query", logRequests(opts.Logger, http.HandlerFunc(allowed.preflight)))
+	// The app speaks only the public API, so it is served in production
+	// too; it offers GraphiQL only where GraphiQL is served.
+	mux.Handle("GET /app", webapp.Handler())
+	mux.Handle("GET "+webapp.Path, webapp.Handler())
 	if !opts.Production {
 		mux.Handle("GET /{$}", graphiql.Page())
 		mux.Handle("GET "+graphiql.AssetsPath, graphiql.Assets())

@@ -25,7 +25,8 @@ func TestSchemaPrintsTheMergedSDL(t *testing.T) {
 
 // TestServeForFrontends: --cors-origin lets the listed origin's browser
 // in, preflight and all; --production serves no GraphiQL and its banner
-// does not offer one; a --cors-origin that is no origin is refused.
+// does not offer one, but serves the app; a --cors-origin that is no
+// origin is refused.
 func TestServeForFrontends(t *testing.T) {
 	c := newCLI(t)
 	out := c.exit(t, 2, "serve", "--cors-origin", "app.example.com")
@@ -65,5 +66,11 @@ func TestServeForFrontends(t *testing.T) {
 	page.Body.Close()
 	require.Equal(t, http.StatusNotFound, page.StatusCode)
 	require.False(t, strings.Contains(string(body), "graphiql"), "no GraphiQL under --production")
+	// The app uses only the public API: it is served in production too.
+	require.Contains(t, s.out.String(), "Pulse app: "+s.url+"/app/")
+	page, err = http.Get(s.url + "/app/")
+	require.NoError(t, err)
+	page.Body.Close()
+	require.Equal(t, http.StatusOK, page.StatusCode)
 	s.stop(t)
 }

@@ -53,7 +53,7 @@ type cli struct {
 	url string
 }
 
-func newCLI(t *testing.T) *cli {
+func newCLI(t testing.TB) *cli {
 	t.Helper()
 	url := testdb.New(t)
 	return &cli{url: url, env: append(os.Environ(),
@@ -64,7 +64,7 @@ func newCLI(t *testing.T) *cli {
 	)}
 }
 
-func (c *cli) run(t *testing.T, args ...string) (string, error) {
+func (c *cli) run(t testing.TB, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -91,7 +91,7 @@ func (c *cli) exit(t *testing.T, code int, args ...string) string {
 	return out
 }
 
-func (c *cli) ok(t *testing.T, args ...string) string {
+func (c *cli) ok(t testing.TB, args ...string) string {
 	t.Helper()
 	out, err := c.run(t, args...)
 	require.NoError(t, err, "pulse %s:\n%s", strings.Join(args, " "), out)
@@ -192,7 +192,7 @@ type server struct {
 	key string
 }
 
-func startServe(t *testing.T, env []string, args ...string) *server {
+func startServe(t testing.TB, env []string, args ...string) *server {
 	t.Helper()
 	demo := slices.Contains(args, "--demo")
 	var key string

@@ -28,11 +28,12 @@ func newServeCmd(g *globals) *cobra.Command {
 	var corsOrigins []string
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the GraphQL API (GraphiQL at /, the endpoint at /query) and run scheduled syncs",
-		Long: `Serve the GraphQL API at /query, GraphiQL at / (not with --production), and
-run background jobs — scheduled syncs, and those asked for — as a worker
-does (see pulse worker), up to --workers at once; --workers 0 serves the
-API only, for replicas behind a load balancer with workers elsewhere.
+		Short: "Serve the Pulse app (/app/) and the GraphQL API (GraphiQL at /, the endpoint at /query), and run scheduled syncs",
+		Long: `Serve the Pulse app at /app/, the GraphQL API at /query, GraphiQL at / (not
+with --production), and run background jobs — scheduled syncs, and those
+asked for — as a worker does (see pulse worker), up to --workers at once;
+--workers 0 serves the API only, for replicas behind a load balancer with
+workers elsewhere.
 
 A frontend on another origin may call /query from a browser once its origin
 is listed with --cors-origin (repeat it for each origin): its preflights are
@@ -105,6 +106,7 @@ default.`,
 			go warmReports(ctx, e, reports)
 			base := "http://" + ln.Addr().String()
 			fmt.Fprintf(cmd.OutOrStdout(), "Pulse is serving on %s\n", base)
+			fmt.Fprintf(cmd.OutOrStdout(), "  Pulse app: %s/app/\n", base)
 			if !production {
 				fmt.Fprintf(cmd.OutOrStdout(), "  GraphiQL: %s/\n", base)
 			}
@@ -112,7 +114,7 @@ default.`,
 			if adminKey != "" {
 				fmt.Fprintf(cmd.OutOrStdout(), "  Admin API key: %s\n  (send it as the header Authorization: Bearer %s", adminKey, adminKey)
 				if !production {
-					fmt.Fprint(cmd.OutOrStdout(), "; GraphiQL asks for it once per tab")
+					fmt.Fprint(cmd.OutOrStdout(), "; the app and GraphiQL ask for it once per tab")
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), ")")
 				fmt.Fprintf(cmd.OutOrStdout(), "  The same key is printed at every start until it is revoked (pulse apikey revoke %q); it is kept in %s\n",

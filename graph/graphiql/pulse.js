@@ -1,6 +1,8 @@
 // Mounts GraphiQL on /query with the API key this tab was given: the key
 // lives in sessionStorage, never in a URL, and goes with every request,
-// the schema's introspection and WebSocket subscriptions included.
+// the schema's introspection and WebSocket subscriptions included. A tab
+// the Pulse app opened with "Open in GraphiQL" starts with the operation
+// the app left in the session storage it copies to the tab.
 (function () {
   'use strict';
   var storageKey = 'pulse.apiKey';
@@ -11,6 +13,17 @@
   var endpoint = container.getAttribute('data-endpoint');
   var root = ReactDOM.createRoot(container);
   var mounted = 0;
+  var initialQuery, initialVariables;
+  try {
+    var opened = JSON.parse(sessionStorage.getItem('pulse.graphiql.open') || 'null');
+    if (opened) {
+      initialQuery = opened.query || undefined;
+      initialVariables = opened.variables || undefined;
+    }
+  } catch (e) {
+    // Not an operation the app left: GraphiQL starts as it would.
+  }
+  sessionStorage.removeItem('pulse.graphiql.open');
 
   function render() {
     var key = sessionStorage.getItem(storageKey) || '';
@@ -28,7 +41,9 @@
     root.render(React.createElement(GraphiQL, {
       key: mounted,
       fetcher: fetcher,
-      defaultEditorToolsVisibility: false,
+      defaultEditorToolsVisibility: initialVariables ? 'variables' : false,
+      query: initialQuery,
+      variables: initialVariables,
       shouldPersistHeaders: false,
     }));
   }
