@@ -151,13 +151,7 @@ func TestAStoppedWorkersSyncResumesOnAnother(t *testing.T) {
 			c := newCLI(t)
 			c.ok(t, demoSource...)
 			first := startWorker(t, c.env, append([]string{"--workers", "1", "--name", "first"}, fastJobs...)...)
-			follow := exec.Command(pulseBin, "sync", "d")
-			follow.Env = c.env
-			var out lockedBuffer
-			follow.Stdout, follow.Stderr = &out, &out
-			require.NoError(t, follow.Start())
-			followed := make(chan error, 1)
-			go func() { followed <- follow.Wait() }()
+			out, followed := startFollowing(t, c, "d")
 
 			db := openSQL(t, c.url)
 			// Mid-run: a checkpoint of activities is committed.
@@ -207,13 +201,7 @@ func TestARunThatLostItsLeaseStopsAndItsJobResumes(t *testing.T) {
 	c := newCLI(t)
 	c.ok(t, demoSource...)
 	w := startWorker(t, c.env, append([]string{"--workers", "1", "--name", "w"}, fastJobs...)...)
-	follow := exec.Command(pulseBin, "sync", "d")
-	follow.Env = c.env
-	var out lockedBuffer
-	follow.Stdout, follow.Stderr = &out, &out
-	require.NoError(t, follow.Start())
-	followed := make(chan error, 1)
-	go func() { followed <- follow.Wait() }()
+	out, followed := startFollowing(t, c, "d")
 
 	db := openSQL(t, c.url)
 	require.Eventually(t, func() bool {
@@ -237,4 +225,19 @@ func TestARunThatLostItsLeaseStopsAndItsJobResumes(t *testing.T) {
 	require.Equal(t, "interrupted,succeeded", statuses)
 	require.NotContains(t, w.logs.String(), "duplicate key")
 	require.Zero(t, overlaps(t, db))
+}
+
+// startFollowing runs `pulse sync source` in the background, as a user
+// following a job that workers run; its output, and its exit once it
+// ends.
+func startFollowing(t *testing.T, c *cli, source string) (*lockedBuffer, <-chan error) {
+	t.Helper()
+	follow := exec.Command(pulseBin, "sync", source)
+	follow.Env = c.env
+	out := &lockedBuffer{}
+	follow.Stdout, follow.Stderr = out, out
+	require.NoError(t, follow.Start())
+	followed := make(chan error, 1)
+	go func() { followed <- follow.Wait() }()
+	return out, followed
 }

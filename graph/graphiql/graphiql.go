@@ -10,6 +10,8 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+
+	"github.com/pulseproject/pulse/graph/embedded"
 )
 
 //go:embed index.html pulse.js assets
@@ -37,20 +39,5 @@ func Assets() http.Handler {
 	if err != nil {
 		panic(err) // a constant path: cannot happen
 	}
-	return http.StripPrefix(AssetsPath, http.FileServerFS(onlyFiles{sub}))
-}
-
-// onlyFiles serves the embedded files but lists no directory.
-type onlyFiles struct{ fs.FS }
-
-func (o onlyFiles) Open(name string) (fs.File, error) {
-	f, err := o.FS.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	if st, err := f.Stat(); err != nil || st.IsDir() {
-		f.Close()
-		return nil, fs.ErrNotExist
-	}
-	return f, nil
+	return embedded.FileServer(AssetsPath, sub)
 }

@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+
+	"github.com/pulseproject/pulse/graph/embedded"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,7 +45,7 @@ func Handler() http.Handler {
 	if err != nil {
 		panic(err) // embedded above: cannot happen
 	}
-	assets := http.StripPrefix(Path, http.FileServerFS(onlyFiles{dist}))
+	assets := embedded.FileServer(Path, dist)
 	mux := http.NewServeMux()
 	mux.Handle("GET /app", http.RedirectHandler(Path, http.StatusMovedPermanently))
 	mux.HandleFunc("GET /app/{$}", func(w http.ResponseWriter, _ *http.Request) {
@@ -61,21 +63,6 @@ func Handler() http.Handler {
 		assets.ServeHTTP(w, r)
 	})
 	return mux
-}
-
-// onlyFiles serves the embedded files but lists no directory.
-type onlyFiles struct{ fs.FS }
-
-func (o onlyFiles) Open(name string) (fs.File, error) {
-	f, err := o.FS.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	if st, err := f.Stat(); err != nil || st.IsDir() {
-		f.Close()
-		return nil, fs.ErrNotExist
-	}
-	return f, nil
 }
 
 // BuiltFrom is the sources hash recorded by the build that is embedded.
