@@ -124,7 +124,9 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	}
 	q := &Queue{cfg: cfg, pool: pool, store: store.New(cfg.DB)}
 	rc := &river.Config{
-		Logger: cfg.Logger.With("component", "river"),
+		// River reports its producers' counts every few seconds at Info;
+		// an operator hears from it when something is wrong.
+		Logger: slog.New(atLeast{cfg.Logger.Handler(), slog.LevelWarn}).With("component", "river"),
 		// Kinds say their own timeout; River asks that a stuck job be
 		// rescued no sooner than the default one ends.
 		JobTimeout:           cfg.RescueAfter,
@@ -182,6 +184,24 @@ func (q *Queue) Stop(ctx context.Context) error {
 		return fmt.Errorf("jobs: stop: %w", err)
 	}
 	return nil
+}
+
+// atLeast passes on the records of h at level min or above.
+type atLeast struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (a atLeast) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= a.min && a.Handler.Enabled(ctx, l)
+}
+
+func (a atLeast) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return atLeast{a.Handler.WithAttrs(attrs), a.min}
+}
+
+func (a atLeast) WithGroup(name string) slog.Handler {
+	return atLeast{a.Handler.WithGroup(name), a.min}
 }
 
 // Works reports whether this queue works jobs (was opened with workers).
