@@ -113,6 +113,10 @@ func (w *SyncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 		// the queue, to resume from the checkpoint.
 		return river.JobSnooze(handBackAfter)
 	}
+	// River tells a job's error only at Info, which the operator's log
+	// leaves out (see Open): the worker tells it. The text is redacted as
+	// the stored run's is.
+	q.cfg.Logger.Error("sync run did not complete; River retries the job with backoff", "source", src.Name, "job", job.ID, "attempt", job.Attempt, "err", runErr)
 	return runErr
 }
 

@@ -162,9 +162,21 @@ func (tb *tab) requireNoProblems(t testing.TB) {
 
 // marks counts the shapes a chart drew: its bars, cells, dots, lines
 // and areas.
+//
+// A chart draws in an effect, after the render that marks the screen's
+// data ready, so a busy browser may not have drawn it yet when the screen
+// says ready: the count is waited for, for up to 30 s, until it is not 0.
 func marks(t testing.TB, tb *tab, chart string) int {
 	t.Helper()
-	return eval[int](t, tb, `document.querySelectorAll('#`+chart+` svg g[aria-label] rect, #`+chart+` svg g[aria-label] circle, #`+chart+` svg g[aria-label] path').length`)
+	sel := `#` + chart + ` svg g[aria-label] rect, #` + chart + ` svg g[aria-label] circle, #` + chart + ` svg g[aria-label] path`
+	return eval[int](t, tb, `new Promise((resolve) => {
+		const since = Date.now();
+		const look = () => {
+			const n = document.querySelectorAll('`+sel+`').length;
+			if (n > 0 || Date.now() - since > 30000) resolve(n); else setTimeout(look, 50);
+		};
+		look();
+	})`)
 }
 
 func pct(ratio string) string {
