@@ -509,34 +509,3 @@ func (b *Book) Source() Source {
 		},
 	}
 }
-
-// The reports of a book: its Source never yields an error, so neither do
-// they.
-
-// Retention is the retention report of r over the book.
-func (b *Book) Retention(r Request, p Period) (Report, error) { return Retention(r, p, b.Source()) }
-
-// MRRMovements is the movement table of r over the book.
-func (b *Book) MRRMovements(r Request, p Period) MovementTable {
-	t, _ := MRRMovements(r, p, b.Source())
-	return t
-}
-
-// MonthlyChurn is the monthly churn of r over the book.
-func (b *Book) MonthlyChurn(r Request, p Period) ChurnTable {
-	t, _ := MonthlyChurn(r, p, b.Source())
-	return t
-}
-
-// Cohorts is the cohort triangle of r over the book.
-func (b *Book) Cohorts(r Request, p Period) CohortTable {
-	t, _ := Cohorts(r, p, b.Source())
-	return t
-}
-
-// RevenueFromExisting is the share of revenue from existing customers of
-// r over the book.
-func (b *Book) RevenueFromExisting(r Request, p Period) ExistingShare {
-	t, _ := RevenueFromExisting(r, p, b.Source())
-	return t
-}

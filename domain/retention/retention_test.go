@@ -113,7 +113,7 @@ func TestMissingRatesAreReported(t *testing.T) {
 	got := b.Missing(at("2024-01-01"), at("2024-04-01"), nil)
 	require.Len(t, got, 1, "the item that ended long before the period is not reported")
 	require.Equal(t, retention.MissingRate{ItemID: id(1002), AccountID: id(1), Plan: "plan", Currency: "CHF", StartsAt: at("2024-01-01")}, got[0])
-	rep, err := b.Retention(retention.Request{}, period("2024-01-01", "2024-04-01", time.UTC))
+	rep, err := retention.Retention(retention.Request{}, period("2024-01-01", "2024-04-01", time.UTC), b.Source())
 	require.NoError(t, err)
 	require.Equal(t, got, rep.MissingRates)
 }
@@ -194,7 +194,7 @@ func TestRetentionMovements(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rep, err := book(t, tt.items, rates...).Retention(retention.Request{}, period(from, to, time.UTC))
+			rep, err := retention.Retention(retention.Request{}, period(from, to, time.UTC), book(t, tt.items, rates...).Source())
 			require.NoError(t, err)
 			require.True(t, rep.Figures.Balanced(), "%+v", rep.Figures)
 			tt.check(t, rep.Figures)
@@ -227,7 +227,7 @@ func TestGroupsBalanceAndPlansMove(t *testing.T) {
 	}
 	for _, by := range retention.GroupBys {
 		t.Run(string(by), func(t *testing.T) {
-			rep, err := b.Retention(retention.Request{GroupBy: by}, p)
+			rep, err := retention.Retention(retention.Request{GroupBy: by}, p, b.Source())
 			require.NoError(t, err)
 			require.True(t, rep.Figures.Balanced())
 			var keys []string
@@ -239,7 +239,7 @@ func TestGroupsBalanceAndPlansMove(t *testing.T) {
 		})
 	}
 	retain := func(r retention.Request) retention.Report {
-		rep, err := b.Retention(r, p)
+		rep, err := retention.Retention(r, p, b.Source())
 		require.NoError(t, err)
 		return rep
 	}
@@ -274,14 +274,14 @@ func TestMonthsFollowTheTimezone(t *testing.T) {
 		{time.UTC, []string{"100", "0"}},
 		{paris, []string{"0", "100"}},
 	} {
-		moves := b.MRRMovements(retention.Request{}, period("2025-01-01", "2025-03-01", tt.loc))
+		moves := report(t, retention.MRRMovements, b, retention.Request{}, period("2025-01-01", "2025-03-01", tt.loc))
 		require.Equal(t, tt.loc.String(), moves.Rules.Timezone)
 		require.Len(t, moves.Rows, 2)
 		require.Equal(t, time.Date(2025, 2, 1, 0, 0, 0, 0, tt.loc), moves.Rows[0].To)
 		for i, w := range tt.want {
 			require.Equal(t, w, moves.Rows[i].NewMRR.String(), "%s row %d", tt.loc, i)
 		}
-		cohorts := b.Cohorts(retention.Request{}, period("2025-01-01", "2025-03-01", tt.loc))
+		cohorts := report(t, retention.Cohorts, b, retention.Request{}, period("2025-01-01", "2025-03-01", tt.loc))
 		require.Len(t, cohorts.Cohorts, 1)
 		require.Equal(t, map[*time.Location]time.Month{time.UTC: 1, paris: 2}[tt.loc], cohorts.Cohorts[0].Month.Month())
 	}
@@ -294,7 +294,7 @@ func TestMonthlyChurnAndCohorts(t *testing.T) {
 		item(3, 3, "200", "USD", "month", "2024-12-01", "2025-03-01"),
 		item(4, 4, "100", "USD", "month", "2024-12-20", "2025-01-01"),
 	})
-	churn := b.MonthlyChurn(retention.Request{}, period("2025-01-01", "2025-04-01", time.UTC))
+	churn := report(t, retention.MonthlyChurn, b, retention.Request{}, period("2025-01-01", "2025-04-01", time.UTC))
 	require.Len(t, churn.Rows, 3)
 	var logo, revenue []string
 	for _, r := range churn.Rows {
@@ -308,7 +308,7 @@ func TestMonthlyChurnAndCohorts(t *testing.T) {
 	require.Equal(t, "0.2778", churn.MeanLogoChurnRate.String())
 	require.Equal(t, "0.3056", churn.MeanRevenueChurnRate.String())
 
-	logos := b.Cohorts(retention.Request{Measure: retention.MeasureLogos}, period("2024-12-01", "2025-04-01", time.UTC))
+	logos := report(t, retention.Cohorts, b, retention.Request{Measure: retention.MeasureLogos}, period("2024-12-01", "2025-04-01", time.UTC))
 	require.Len(t, logos.Cohorts, 1)
 	c := logos.Cohorts[0]
 	require.Equal(t, 4, c.Size)
@@ -328,7 +328,7 @@ func TestMonthlyChurnAndCohorts(t *testing.T) {
 	require.Equal(t, []string{"3", "2", "1", "1"}, active)
 	require.Equal(t, []string{"1", "0.6667", "0.3333", "0.3333"}, ratios)
 	require.Equal(t, []string{"400", "300", "100", "100"}, mrr)
-	byMRR := b.Cohorts(retention.Request{Measure: retention.MeasureMRR}, period("2024-12-01", "2025-04-01", time.UTC))
+	byMRR := report(t, retention.Cohorts, b, retention.Request{Measure: retention.MeasureMRR}, period("2024-12-01", "2025-04-01", time.UTC))
 	// 400/400, 300/400, 100/400, 100/400.
 	var byMRRRatios []string
 	for _, cell := range byMRR.Cohorts[0].Cells {
@@ -336,7 +336,7 @@ func TestMonthlyChurnAndCohorts(t *testing.T) {
 	}
 	require.Equal(t, []string{"1", "0.75", "0.25", "0.25"}, byMRRRatios)
 
-	share := b.RevenueFromExisting(retention.Request{}, period("2024-12-15", "2025-01-15", time.UTC))
+	share := report(t, retention.RevenueFromExisting, b, retention.Request{}, period("2024-12-15", "2025-01-15", time.UTC))
 	// At 15 January accounts 1, 2 and 3 bill 400, all of them active
 	// before 15 December; account 4 joined and left in between.
 	require.Equal(t, "400", share.TotalMRR.String())
@@ -421,7 +421,7 @@ func TestMonthlyChurnPartialMonths(t *testing.T) {
 		item(4, 4, "100", "USD", "month", "2024-01-01", ""),
 		item(5, 5, "300", "USD", "month", "2024-01-01", "2025-04-05"), // churns in the partial last row
 	})
-	churn := b.MonthlyChurn(retention.Request{}, period("2025-01-15", "2025-04-15", time.UTC))
+	churn := report(t, retention.MonthlyChurn, b, retention.Request{}, period("2025-01-15", "2025-04-15", time.UTC))
 	type row struct {
 		from, to      string
 		partial       bool
@@ -446,7 +446,7 @@ func TestMonthlyChurnPartialMonths(t *testing.T) {
 	require.Equal(t, []string{retention.MeansOverFullMonths}, churn.Rules.Definitions)
 
 	// A period within one month has no full month: no mean.
-	inside := b.MonthlyChurn(retention.Request{}, period("2025-01-10", "2025-01-25", time.UTC))
+	inside := report(t, retention.MonthlyChurn, b, retention.Request{}, period("2025-01-10", "2025-01-25", time.UTC))
 	require.Len(t, inside.Rows, 1)
 	require.True(t, inside.Rows[0].Partial)
 	require.Nil(t, inside.MeanLogoChurnRate)
@@ -455,7 +455,7 @@ func TestMonthlyChurnPartialMonths(t *testing.T) {
 	// Whole months are never partial, in any timezone.
 	paris, err := time.LoadLocation("Europe/Paris")
 	require.NoError(t, err)
-	whole := b.MonthlyChurn(retention.Request{}, period("2025-01-01", "2025-03-01", paris))
+	whole := report(t, retention.MonthlyChurn, b, retention.Request{}, period("2025-01-01", "2025-03-01", paris))
 	require.Len(t, whole.Rows, 2)
 	require.False(t, whole.Rows[0].Partial)
 	require.False(t, whole.Rows[1].Partial)
@@ -487,8 +487,8 @@ func TestCohortBase(t *testing.T) {
 	}
 	summarize := func(from, to string) []cohort {
 		var out []cohort
-		logos := b.Cohorts(retention.Request{Measure: retention.MeasureLogos}, period(from, to, time.UTC))
-		byMRR := b.Cohorts(retention.Request{Measure: retention.MeasureMRR}, period(from, to, time.UTC))
+		logos := report(t, retention.Cohorts, b, retention.Request{Measure: retention.MeasureLogos}, period(from, to, time.UTC))
+		byMRR := report(t, retention.Cohorts, b, retention.Request{Measure: retention.MeasureMRR}, period(from, to, time.UTC))
 		require.Equal(t, []string{retention.CohortReading}, logos.Rules.Definitions)
 		for i, c := range logos.Cohorts {
 			x := cohort{month: c.Month.Format(time.DateOnly), partial: c.Partial, size: c.Size, start: c.StartMRR.String(),
@@ -518,4 +518,13 @@ func TestCohortBase(t *testing.T) {
 		{"2025-01-01", true, 1, "200", "2025-02-01", 1, "200", []string{"1", "0"}, []string{"1", "0"}},
 		{"2025-02-01", false, 1, "80", "2025-03-01", 1, "80", []string{"1"}, []string{"1"}},
 	}, summarize("2025-01-05", "2025-03-01"))
+}
+
+// report is the report f over the book b: a book's Source never yields an
+// error.
+func report[T any](t *testing.T, f func(retention.Request, retention.Period, retention.Source) (T, error), b *retention.Book, r retention.Request, p retention.Period) T {
+	t.Helper()
+	out, err := f(r, p, b.Source())
+	require.NoError(t, err)
+	return out
 }
